@@ -1,0 +1,42 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { PACKAGE_ROOT } from '../../config/load.js';
+
+export type SqliteDatabase = Database.Database;
+
+const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'sqlite');
+
+/**
+ * Opens (creating if needed) the SQLite store in WAL mode, so that several local processes
+ * (a `gatehouse serve`, a `gatehouse connect`, the CLI) can share it, and applies numbered
+ * migrations once each.
+ */
+export function openSqlite(file: string): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM migrations').pluck().all() as number[]);
+  const files = readdirSync(MIGRATIONS_DIR).filter((file) => /^\d+_.+\.sql$/.test(file)).sort();
+  for (const file of files) {
+    const version = Number.parseInt(file, 10);
+    if (applied.has(version)) continue;
+    const sql = readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8');
+    // IMMEDIATE: two processes starting together must not both apply the same migration.
+    db.transaction(() => {
+      const done = db.prepare('SELECT 1 FROM migrations WHERE version = ?').get(version);
+      if (done) return;
+      db.exec(sql);
+      db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());
+    }).immediate();
+  }
+}

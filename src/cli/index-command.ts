@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { openGateway } from '../app.js';
+import { GatehouseError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+
+interface IndexOptions {
+  config?: string;
+  server?: string[];
+  missing?: boolean;
+  snapshotDir?: string;
+}
+
+/**
+ * `gatehouse index`: fills the schema cache so that listing and lazy search need no running
+ * server. Each server is started, listed and stopped; with --snapshot-dir, a server that has a
+ * snapshot file there (`<server>.json`, a tools/list `tools` array) is seeded from it instead.
+ */
+export function registerIndex(program: Command, context: CliContext): void {
+  program
+    .command('index')
+    .description('List every server once and store its tools, resources and prompts in the schema cache')
+    .option('--config <file>', 'config file (default ./gatehouse.yaml, else examples/gatehouse.yaml)')
+    .option('--server <name...>', 'only these servers')
+    .option('--missing', 'only servers that have no cache entry yet')
+    .option('--snapshot-dir <dir>', 'seed servers that have <dir>/<server>.json from that snapshot instead of starting them')
+    .action(async (options: IndexOptions) => {
+      const config = context.loadConfig(options.config);
+      const { gateway, close } = openGateway(config, context.env, context.log);
+      try {
+        const names = options.server ?? Object.keys(config.servers);
+        for (const name of names) {
+          if (!(name in config.servers)) throw new GatehouseError('GH_CONFIG_INVALID', `--server: unknown server "${name}"`);
+        }
+        const rows: string[] = [];
+        let failed = 0;
+        for (const name of names) {
+          if (options.missing && gateway.catalog.cached(name)) continue;
+          const started = performance.now();
+          const snapshot = options.snapshotDir ? path.resolve(options.snapshotDir, `${name}.json`) : undefined;
+          try {
+            if (snapshot && existsSync(snapshot)) {
+              gateway.stores.cache.put(name, { ...emptyListing(), tools: readSnapshot(snapshot), source: 'snapshot' });
+            } else {
+              await gateway.connections.get(name)!.connect();
+              await gateway.connections.get(name)!.stop('shutdown');
+            }
+            const listing = gateway.catalog.cached(name)!;
+            rows.push(row(name, listing.source, listing.tools.length, listing.resources.length, listing.prompts.length, started));
+          } catch (error) {
+            failed += 1;
+            rows.push(`${name.padEnd(22)} FAILED   ${(error as Error).message}`);
+          }
+        }
+        process.stdout.write(`${'server'.padEnd(22)} source   tools resources prompts     ms\n${rows.join('\n')}\n`);
+        if (failed > 0) process.exitCode = 1;
+      } finally {
+        await close();
+      }
+    });
+}
+
+function row(name: string, source: string, tools: number, resources: number, prompts: number, started: number): string {
+  const ms = Math.round(performance.now() - started);
+  return `${name.padEnd(22)} ${source.padEnd(8)} ${String(tools).padStart(5)} ${String(resources).padStart(9)} ${String(prompts).padStart(7)} ${String(ms).padStart(6)}`;
+}
+
+function emptyListing() {
+  return { tools: [], resources: [], resourceTemplates: [], prompts: [], listedAt: new Date().toISOString(), source: 'snapshot' as const };
+}
+
+function readSnapshot(file: string): Tool[] {
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  const tools = Array.isArray(parsed) ? parsed : (parsed as { tools?: unknown }).tools;
+  if (!Array.isArray(tools)) throw new GatehouseError('GH_CONFIG_INVALID', `${file}: expected a tools array or {"tools": [...]}`);
+  return tools as Tool[];
+}

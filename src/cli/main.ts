@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { isGatehouseError } from '../core/errors.js';
+import { cliContext } from './context.js';
+import { registerServe } from './serve.js';
+import { registerConnect } from './connect.js';
+import { registerConfig } from './config-check.js';
+import { registerImport } from './import.js';
+import { registerIndex } from './index-command.js';
+
+const program = new Command('gatehouse')
+  .description('A governed gateway between AI agents and the MCP servers they act on')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+const context = cliContext();
+for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex]) register(program, context);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(isGatehouseError(error) ? `error ${error.code}: ${error.message}\n` : `error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exitCode = 1;
+}

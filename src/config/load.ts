@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { GatehouseError } from '../core/errors.js';
+import { configSchema, isStdioServer, type ParsedConfig } from './schema.js';
+
+/** A validated, frozen configuration with every relative path resolved. */
+export type GatehouseConfig = ParsedConfig & {
+  readonly configPath: string;
+  /** Absolute folder that relative paths (store, cwd, tokenFile) are resolved against. */
+  readonly rootDir: string;
+};
+
+/** The package's own folder, so that `examples/gatehouse.yaml` is found from any working directory. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** `--config FILE`, else ./gatehouse.yaml, else the bundled examples/gatehouse.yaml. */
+export function findConfigPath(explicit: string | undefined, cwd = process.cwd()): string {
+  if (explicit) {
+    const resolved = path.resolve(cwd, explicit);
+    if (!existsSync(resolved)) throw new GatehouseError('GH_CONFIG_NOT_FOUND', `config file not found: ${resolved}`, { path: resolved });
+    return resolved;
+  }
+  for (const candidate of [path.resolve(cwd, 'gatehouse.yaml'), path.join(PACKAGE_ROOT, 'examples', 'gatehouse.yaml')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new GatehouseError('GH_CONFIG_NOT_FOUND', 'no ./gatehouse.yaml and no bundled examples/gatehouse.yaml; pass --config FILE');
+}
+
+/** Reads, interpolates `${VAR}` / `${configDir}`, validates and freezes a config file. */
+export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(configPath, 'utf8')); // YAML is a superset of JSON
+  } catch (error) {
+    throw new GatehouseError('GH_CONFIG_INVALID', `${configPath}: cannot parse: ${(error as Error).message}`, {
+      problems: [`(file): ${(error as Error).message}`],
+    });
+  }
+  return validateConfig(raw, configPath, env);
+}
+
+/** Validates an already parsed document; `configPath` anchors relative paths. */
+export function validateConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
+  const configDir = path.dirname(configPath);
+  const problems: string[] = [];
+  const interpolated = interpolate(raw, [], { ...env, configDir }, problems);
+  const result = configSchema.safeParse(interpolated);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new GatehouseError('GH_CONFIG_INVALID', `${configPath} is not valid:\n  ${problems.join('\n  ')}`, { problems });
+  }
+  const parsed = result.data;
+  const rootDir = path.resolve(configDir, parsed.root);
+  const resolved = {
+    ...parsed,
+    configPath,
+    rootDir,
+    store: { ...parsed.store, path: path.resolve(rootDir, parsed.store.path) },
+    servers: Object.fromEntries(
+      Object.entries(parsed.servers).map(([name, server]) => [
+        name,
+        isStdioServer(server) ? { ...server, cwd: path.resolve(rootDir, server.cwd ?? '.') } : server,
+      ]),
+    ),
+    agents: Object.fromEntries(
+      Object.entries(parsed.agents).map(([name, agent]) => [
+        name,
+        agent.tokenFile ? { ...agent, tokenFile: path.resolve(rootDir, agent.tokenFile) } : agent,
+      ]),
+    ),
+  };
+  return deepFreeze(resolved);
+}
+
+/** `a.b[2].c`: the path format every config error uses. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out || '(root)';
+}
+
+function interpolate(value: unknown, at: PropertyKey[], vars: Record<string, string | undefined>, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string) => {
+      const found = vars[name];
+      if (found === undefined) {
+        problems.push(`${formatPath(at)}: environment variable ${name} is not set`);
+        return match;
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...at, index], vars, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, [...at, key], vars, problems)]));
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * The configuration schema: the single source of truth for what gatehouse.yaml may hold.
+ * docs/configuration.md explains every key; units are in the names (…Ms, …Bytes).
+ */
+
+export const GATES = ['G0', 'G1', 'G2', 'G3'] as const;
+export type Gate = (typeof GATES)[number];
+
+/** Server names become the `server__` prefix of tool names, so they may not contain `__`. */
+const serverName = z
+  .string()
+  .regex(/^[A-Za-z0-9]+(?:-[A-Za-z0-9]+|_[A-Za-z0-9]+)*$/, 'a server name is letters, digits and single - or _ between them');
+
+const toolRule = z.strictObject({
+  gate: z.enum(GATES).optional(),
+});
+
+const serverCommon = {
+  domain: z.string().min(1).default('default'),
+  description: z.string().optional(),
+  idleTimeoutMs: z.number().int().positive().optional(),
+  callTimeoutMs: z.number().int().positive().optional(),
+  startTimeoutMs: z.number().int().positive().optional(),
+  /** Per-tool settings keyed by tool name or glob (e.g. "update_*"); gates are used by the governance stage. */
+  tools: z.record(z.string().min(1), toolRule).default({}),
+  /**
+   * Answer the server's roots/list with the calling agent's roots. Off by default: a shared
+   * server (e.g. server-filesystem) would otherwise adopt one agent's roots for everyone.
+   */
+  forwardRoots: z.boolean().default(false),
+};
+
+const stdioServer = z.strictObject({
+  ...serverCommon,
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+});
+
+const httpServer = z.strictObject({
+  ...serverCommon,
+  url: z.url(),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+export const serverSchema = z.union([stdioServer, httpServer]);
+
+const profileSchema = z.strictObject({
+  description: z.string().optional(),
+  mode: z.enum(['eager', 'lazy']).default('eager'),
+  /** Globs over `server/tool`; `*` matches any run of characters except `/`. */
+  allow: z.array(z.string().min(1)).min(1),
+});
+
+const agentSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    profiles: z.array(z.string().min(1)).min(1),
+    /** Name of an environment variable that holds the bearer token. */
+    tokenEnv: z.string().min(1).optional(),
+    /** Hex SHA-256 of the bearer token, for configs that must not see the token at all. */
+    tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)').optional(),
+    /** A file holding the token; created with a random token (mode 0600) when missing. */
+    tokenFile: z.string().min(1).optional(),
+  })
+  .refine((a) => [a.tokenEnv, a.tokenSha256, a.tokenFile].filter(Boolean).length === 1, {
+    message: 'give exactly one of tokenEnv, tokenSha256, tokenFile',
+  });
+
+const storeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
+]);
+
+export const configSchema = z
+  .strictObject({
+    /** Base folder for relative paths (store, server cwd); relative to the config file. */
+    root: z.string().default('.'),
+    store: storeSchema.default({ kind: 'sqlite', path: '.gatehouse/gatehouse.db' }),
+    http: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7700),
+        maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** Extra Host header values accepted besides the bound address and localhost. */
+        allowedHosts: z.array(z.string()).default([]),
+        /** Extra Origin values accepted besides http://localhost and http://127.0.0.1 on the bound port. */
+        allowedOrigins: z.array(z.string()).default([]),
+        sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+      })
+      .default({
+        host: '127.0.0.1',
+        port: 7700,
+        maxBodyBytes: 4 * 1024 * 1024,
+        allowedHosts: [],
+        allowedOrigins: [],
+        sessionIdleMs: 30 * 60 * 1000,
+      }),
+    defaults: z
+      .strictObject({
+        idleTimeoutMs: z.number().int().positive().default(5 * 60 * 1000),
+        callTimeoutMs: z.number().int().positive().default(60 * 1000),
+        startTimeoutMs: z.number().int().positive().default(30 * 1000),
+        /** First restart delay after a crash; doubles per consecutive crash up to restartBackoffMaxMs. */
+        restartBackoffMs: z.number().int().nonnegative().default(250),
+        restartBackoffMaxMs: z.number().int().nonnegative().default(30 * 1000),
+      })
+      .default({
+        idleTimeoutMs: 5 * 60 * 1000,
+        callTimeoutMs: 60 * 1000,
+        startTimeoutMs: 30 * 1000,
+        restartBackoffMs: 250,
+        restartBackoffMaxMs: 30 * 1000,
+      }),
+    servers: z.record(serverName, serverSchema),
+    profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, - and _'), profileSchema),
+    agents: z.record(z.string().min(1), agentSchema).default({}),
+  })
+  .superRefine((config, ctx) => {
+    for (const [profileName, profile] of Object.entries(config.profiles)) {
+      profile.allow.forEach((pattern, index) => {
+        const problem = checkAllowPattern(pattern, config.servers);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['profiles', profileName, 'allow', index], message: problem });
+      });
+    }
+    for (const [agentName, agent] of Object.entries(config.agents)) {
+      agent.profiles.forEach((profile, index) => {
+        if (!(profile in config.profiles)) {
+          ctx.addIssue({ code: 'custom', path: ['agents', agentName, 'profiles', index], message: `unknown profile "${profile}"` });
+        }
+      });
+    }
+  });
+
+function checkAllowPattern(pattern: string, servers: Record<string, unknown>): string | undefined {
+  const slash = pattern.indexOf('/');
+  if (slash <= 0 || slash === pattern.length - 1 || pattern.indexOf('/', slash + 1) !== -1) {
+    return `"${pattern}" is not of the form server/tool (globs allowed, e.g. "everything/*")`;
+  }
+  const serverPart = pattern.slice(0, slash);
+  if (!serverPart.includes('*') && !serverPart.includes('?') && !(serverPart in servers)) {
+    return `unknown server "${serverPart}"`;
+  }
+  return undefined;
+}
+
+export type GatehouseConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ServerConfig = z.output<typeof serverSchema>;
+export type StdioServerConfig = z.output<typeof stdioServer>;
+export type HttpServerConfig = z.output<typeof httpServer>;
+export type ProfileConfig = z.output<typeof profileSchema>;
+export type AgentConfig = z.output<typeof agentSchema>;
+
+export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
+  return 'command' in server;
+}

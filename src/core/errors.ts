@@ -1,0 +1,48 @@
+/**
+ * The one error type of Gatehouse. Every failure the gateway reports carries a stable string
+ * code (documented in docs/errors.md) and typed data; transports turn it into their own
+ * shape (JSON-RPC error, HTTP status, exit code) only at the edge.
+ */
+export const ERROR_CODES = {
+  GH_CONFIG_INVALID: 'the configuration file does not match the schema',
+  GH_CONFIG_NOT_FOUND: 'no configuration file was found',
+  GH_AUTH_MISSING: 'the request carries no bearer token',
+  GH_AUTH_UNKNOWN_TOKEN: 'the bearer token belongs to no agent',
+  GH_AUTH_PROFILE_FORBIDDEN: "the agent's token is not valid for this profile",
+  GH_PROFILE_UNKNOWN: 'the profile does not exist',
+  GH_TOOL_NOT_ALLOWED: "the tool is not part of the caller's profile (or does not exist)",
+  GH_RESOURCE_NOT_ALLOWED: "the resource is not part of the caller's profile (or does not exist)",
+  GH_PROMPT_NOT_ALLOWED: "the prompt is not part of the caller's profile (or does not exist)",
+  GH_INVALID_ARGUMENTS: "the arguments do not match the tool's inputSchema",
+  GH_TOOL_NOT_INDEXED: 'the tool schema is not in the cache and lazy discovery never starts a server',
+  GH_POLICY_DENIED: 'the policy stage refused the call',
+  GH_DOWNSTREAM_UNAVAILABLE: 'the downstream server could not be started or reached',
+  GH_DOWNSTREAM_TIMEOUT: 'the downstream server did not answer within the call timeout',
+  GH_DOWNSTREAM_ERROR: 'the downstream server answered with a protocol error',
+  GH_CANCELLED: 'the caller cancelled the call',
+  GH_CLIENT_CAPABILITY_MISSING: "the agent's client does not support what the downstream server asked for",
+  GH_ROUTING_AMBIGUOUS: 'a server-to-client request could not be tied to exactly one caller',
+  GH_IMPORT_INVALID: 'the file to import is not an mcpServers JSON document',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.data = data;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; data: Record<string, unknown> } {
+    return { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+export function isGatehouseError(value: unknown, code?: ErrorCode): value is GatehouseError {
+  return value instanceof GatehouseError && (code === undefined || value.code === code);
+}

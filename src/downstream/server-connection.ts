@@ -1,0 +1,260 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type ClientCapabilities,
+  type LoggingMessageNotification,
+  type Request,
+  type Result,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { GatehouseError } from '../core/errors.js';
+import { isStdioServer, type ServerConfig } from '../config/schema.js';
+import type { ServerListing } from '../ports/schema-cache.js';
+import { fetchListing } from './listing.js';
+import { freshSignalFetch } from './fresh-signal-fetch.js';
+import { StderrTail } from './stderr-tail.js';
+import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
+
+export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed';
+
+/** What the connection tells its owner; the owner records events and refreshes the cache. */
+export interface ServerConnectionHooks {
+  started(server: string, info: { pid?: number | undefined; startMs: number }): void;
+  stopped(server: string, reason: 'idle' | 'shutdown'): void;
+  crashed(server: string, info: { pid?: number | undefined; stderrTail: string[]; consecutiveCrashes: number }): void;
+  listed(server: string, listing: ServerListing): void;
+  log(server: string, params: LoggingMessageNotification['params']): void;
+}
+
+export interface ServerTimings {
+  idleTimeoutMs: number;
+  callTimeoutMs: number;
+  startTimeoutMs: number;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+}
+
+/**
+ * One downstream MCP server: started on first use, stopped after its idle timeout,
+ * restarted with exponential backoff after a crash. One connection is shared by every
+ * agent; server-to-client requests (elicitation, sampling, roots) are routed to the caller
+ * whose call is in flight.
+ */
+export class ServerConnection {
+  private client: Client | undefined;
+  private starting: Promise<Client> | undefined;
+  private stopping = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private inflight = 0;
+  private consecutiveCrashes = 0;
+  private lastCrashAt = 0;
+  private pid: number | undefined;
+  private readonly stderr = new StderrTail(50);
+  private readonly callers = new CallerRegistry();
+  private stateValue: ServerState = 'stopped';
+
+  constructor(
+    readonly name: string,
+    private readonly config: ServerConfig,
+    private readonly env: Readonly<Record<string, string>>,
+    private readonly timings: ServerTimings,
+    private readonly hooks: ServerConnectionHooks,
+  ) {}
+
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  get processId(): number | undefined {
+    return this.stateValue === 'running' ? this.pid : undefined;
+  }
+
+  get stderrTail(): string[] {
+    return this.stderr.lines();
+  }
+
+  /**
+   * Sends one request, starting the server if needed. `caller` ties server-to-client
+   * requests made during this call back to the agent that made it.
+   */
+  async request<S extends z.ZodType<Result>>(
+    request: Request,
+    resultSchema: S,
+    caller: DownstreamCaller | undefined,
+    options: RequestOptions = {},
+  ): Promise<z.output<S>> {
+    const client = await this.connect();
+    const release = caller ? this.callers.enter(caller) : undefined;
+    this.inflight += 1;
+    this.clearIdleTimer();
+    try {
+      const result = (await client.request(request, resultSchema, {
+        timeout: this.timings.callTimeoutMs,
+        ...options,
+      })) as z.output<S>;
+      this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
+      return result;
+    } finally {
+      release?.();
+      this.inflight -= 1;
+      this.armIdleTimer();
+    }
+  }
+
+  /** Starts the server (once, however many callers ask at the same time). */
+  async connect(): Promise<Client> {
+    if (this.client) return this.client;
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  /** Stops the process or closes the session; the next use starts it again. */
+  async stop(reason: 'idle' | 'shutdown' = 'shutdown'): Promise<void> {
+    this.clearIdleTimer();
+    if (this.starting) await this.starting.catch(() => undefined);
+    const client = this.client;
+    if (!client) return;
+    this.stopping = true;
+    this.client = undefined;
+    try {
+      await client.close();
+    } finally {
+      this.stopping = false;
+      this.stateValue = 'stopped';
+      this.hooks.stopped(this.name, reason);
+    }
+  }
+
+  private async start(): Promise<Client> {
+    await this.waitOutBackoff();
+    this.stateValue = 'starting';
+    const begun = performance.now();
+    const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities() });
+    this.registerServerToClientHandlers(client);
+    const transport = this.createTransport();
+    client.onclose = () => this.handleClose(client);
+    try {
+      await client.connect(transport, { timeout: this.timings.startTimeoutMs });
+      this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+      const listing = await fetchListing(client, this.timings.startTimeoutMs);
+      this.client = client;
+      this.stateValue = 'running';
+      this.hooks.started(this.name, { pid: this.pid, startMs: Math.round(performance.now() - begun) });
+      this.hooks.listed(this.name, listing);
+      this.armIdleTimer();
+      return client;
+    } catch (error) {
+      this.stopping = true;
+      await client.close().catch(() => undefined);
+      this.stopping = false;
+      this.recordCrash();
+      throw new GatehouseError(
+        'GH_DOWNSTREAM_UNAVAILABLE',
+        `server "${this.name}" could not be started: ${(error as Error).message}`,
+        { server: this.name, stderrTail: this.stderr.lines().slice(-5) },
+        { cause: error },
+      );
+    }
+  }
+
+  private createTransport(): Transport {
+    if (isStdioServer(this.config)) {
+      const transport = new StdioClientTransport({
+        command: this.config.command,
+        args: this.config.args,
+        // The SDK adds a minimal safe environment (PATH, HOME, …); the gateway's own secrets never reach the child.
+        env: { ...this.env },
+        cwd: this.config.cwd,
+        stderr: 'pipe',
+      });
+      transport.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+      return transport;
+    }
+    return new StreamableHTTPClientTransport(new URL(this.config.url), {
+      requestInit: { headers: this.config.headers },
+      fetch: freshSignalFetch,
+    });
+  }
+
+  private clientCapabilities(): ClientCapabilities {
+    return {
+      elicitation: {},
+      sampling: {},
+      ...(this.config.forwardRoots ? { roots: { listChanged: false } } : {}),
+    };
+  }
+
+  private registerServerToClientHandlers(client: Client): void {
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) =>
+      this.callers.forward(this.name, 'elicitation', request, extra.signal),
+    );
+    client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
+      this.callers.forward(this.name, 'sampling', request, extra.signal),
+    );
+    if (this.config.forwardRoots) {
+      client.setRequestHandler(ListRootsRequestSchema, (request, extra) =>
+        this.callers.forward(this.name, 'roots', request, extra.signal),
+      );
+    }
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.hooks.log(this.name, notification.params));
+    const relist = () => {
+      fetchListing(client, this.timings.startTimeoutMs).then(
+        (listing) => this.hooks.listed(this.name, listing),
+        () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
+      );
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, relist);
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, relist);
+    client.setNotificationHandler(PromptListChangedNotificationSchema, relist);
+  }
+
+  private handleClose(client: Client): void {
+    if (this.stopping || (this.client !== client && this.stateValue !== 'starting')) return;
+    this.client = undefined;
+    this.clearIdleTimer();
+    this.recordCrash();
+  }
+
+  private recordCrash(): void {
+    this.stateValue = 'crashed';
+    this.consecutiveCrashes += 1;
+    this.lastCrashAt = Date.now();
+    this.hooks.crashed(this.name, { pid: this.pid, stderrTail: this.stderr.lines(), consecutiveCrashes: this.consecutiveCrashes });
+  }
+
+  private async waitOutBackoff(): Promise<void> {
+    if (this.consecutiveCrashes === 0) return;
+    const delay = Math.min(
+      this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1),
+      this.timings.restartBackoffMaxMs,
+    );
+    const remaining = this.lastCrashAt + delay - Date.now();
+    if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
+  }
+
+  private armIdleTimer(): void {
+    if (this.inflight > 0 || !this.client) return;
+    this.clearIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      this.stop('idle').catch(() => undefined);
+    }, this.timings.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}

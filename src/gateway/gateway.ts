@@ -1,0 +1,156 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { GatehouseConfig } from '../config/load.js';
+import type { GatehouseEvent } from '../core/events.js';
+import { exposedName } from '../core/naming.js';
+import { ToolSearchIndex } from '../core/tool-search.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
+import { ServerConnection, type ServerConnectionHooks } from '../downstream/server-connection.js';
+import { Catalog } from './catalog.js';
+import { ArgumentValidator } from './pipeline/validate.js';
+import { allowAll, type Policy } from './pipeline/policy.js';
+import type { PipelineDeps } from './pipeline/run.js';
+import { compileProfiles, type Profile } from './profiles.js';
+import { TokenBook } from './tokens.js';
+
+export interface GatewayStores {
+  events: EventStore;
+  cache: SchemaCache;
+}
+
+/** A live upstream session, so that server-wide notifications reach the agents that may see them. */
+export interface SessionHandle {
+  readonly id: string;
+  readonly profile: Profile;
+  readonly server: Server;
+}
+
+/**
+ * The wiring of one gateway process: profiles, downstream connections, the catalog, the
+ * call pipeline's dependencies, and the live sessions. Transports create sessions on it.
+ */
+export class Gateway {
+  readonly profiles: ReadonlyMap<string, Profile>;
+  readonly connections: ReadonlyMap<string, ServerConnection>;
+  readonly catalog: Catalog;
+  readonly tokens: TokenBook;
+  readonly pipeline: PipelineDeps;
+  private readonly sessions = new Set<SessionHandle>();
+  private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
+  private listingVersion = 0;
+
+  constructor(
+    readonly config: GatehouseConfig,
+    readonly stores: GatewayStores,
+    readonly log: Logger,
+    env: NodeJS.ProcessEnv,
+    policy: Policy = allowAll,
+  ) {
+    this.profiles = compileProfiles(config);
+    this.tokens = new TokenBook(config, env);
+    for (const warning of this.tokens.warnings) log.warn(warning);
+    const hooks = this.connectionHooks();
+    const defaults = config.defaults;
+    this.connections = new Map(
+      Object.entries(config.servers).map(([name, server]) => [
+        name,
+        new ServerConnection(name, server, 'env' in server ? server.env : {}, {
+          idleTimeoutMs: server.idleTimeoutMs ?? defaults.idleTimeoutMs,
+          callTimeoutMs: server.callTimeoutMs ?? defaults.callTimeoutMs,
+          startTimeoutMs: server.startTimeoutMs ?? defaults.startTimeoutMs,
+          restartBackoffMs: defaults.restartBackoffMs,
+          restartBackoffMaxMs: defaults.restartBackoffMaxMs,
+        }, hooks),
+      ]),
+    );
+    this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message));
+    this.pipeline = {
+      catalog: this.catalog,
+      validator: new ArgumentValidator(),
+      policy,
+      connections: this.connections,
+      events: stores.events,
+    };
+  }
+
+  record(event: Omit<GatehouseEvent, 'at'>): void {
+    this.stores.events.append({ ...event, at: new Date().toISOString() });
+  }
+
+  addSession(session: SessionHandle): () => void {
+    this.sessions.add(session);
+    return () => this.sessions.delete(session);
+  }
+
+  /** The lazy-mode search index of a profile, over cached listings only; rebuilt when a listing changes. */
+  searchIndex(profile: Profile): ToolSearchIndex {
+    const hit = this.searchIndexes.get(profile.name);
+    if (hit && hit.version === this.listingVersion) return hit.index;
+    const tools = [];
+    for (const server of profile.servers) {
+      for (const tool of this.catalog.cached(server)?.tools ?? []) {
+        if (!profile.allows(server, tool.name)) continue;
+        tools.push({ name: exposedName(server, tool.name), server, title: tool.title ?? tool.annotations?.title, description: tool.description });
+      }
+    }
+    const index = new ToolSearchIndex(tools);
+    this.searchIndexes.set(profile.name, { version: this.listingVersion, index });
+    return index;
+  }
+
+  /** Number of downstream processes or sessions currently running. */
+  runningServers(): string[] {
+    return [...this.connections.values()].filter((c) => c.state === 'running').map((c) => c.name);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
+    await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
+  }
+
+  private connectionHooks(): ServerConnectionHooks {
+    return {
+      started: (server, info) => {
+        this.log.info({ server, pid: info.pid, startMs: info.startMs }, 'downstream server started');
+        this.record({ type: 'server.started', server, payload: { pid: info.pid ?? null, startMs: info.startMs } });
+      },
+      stopped: (server, reason) => {
+        this.log.info({ server, reason }, 'downstream server stopped');
+        this.record({ type: 'server.stopped', server, payload: { reason } });
+      },
+      crashed: (server, info) => {
+        this.log.warn({ server, pid: info.pid, consecutiveCrashes: info.consecutiveCrashes }, 'downstream server exited unexpectedly');
+        this.record({ type: 'server.crashed', server, payload: { ...info, pid: info.pid ?? null } });
+      },
+      listed: (server, listing) => this.listingArrived(server, listing),
+      log: (server, params) => this.broadcastLog(server, params),
+    };
+  }
+
+  private listingArrived(server: string, listing: ServerListing): void {
+    const previous = this.stores.cache.get(server);
+    this.stores.cache.put(server, listing);
+    this.listingVersion += 1;
+    if (!previous) return;
+    const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+    for (const session of this.sessions) {
+      if (!session.profile.servers.includes(server)) continue;
+      if (changed(previous.tools, listing.tools)) session.server.sendToolListChanged().catch(() => undefined);
+      if (changed(previous.resources, listing.resources) || changed(previous.resourceTemplates, listing.resourceTemplates)) {
+        session.server.sendResourceListChanged().catch(() => undefined);
+      }
+      if (changed(previous.prompts, listing.prompts)) session.server.sendPromptListChanged().catch(() => undefined);
+    }
+  }
+
+  /** Downstream log messages go to every session whose profile includes that server, named after it. */
+  private broadcastLog(server: string, params: LoggingMessageNotification['params']): void {
+    const logger = params.logger ? `${server}/${params.logger}` : server;
+    for (const session of this.sessions) {
+      if (!session.profile.servers.includes(server)) continue;
+      session.server.sendLoggingMessage({ ...params, logger }, session.server.transport?.sessionId).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { GatehouseError } from '../core/errors.js';
+import type { Gateway } from './gateway.js';
+import { runCall } from './pipeline/run.js';
+import type { CallRequest } from './pipeline/types.js';
+
+/** The three tools a lazy profile shows instead of its whole catalogue. */
+export const META_TOOLS: Tool[] = [
+  {
+    name: 'search_tools',
+    description:
+      'Search the tools available to you by keywords (ranked full-text search over names and descriptions). Returns compact entries; use describe_tool for a schema and call_tool to run one.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', minLength: 1, description: 'What you want to do, in a few words' },
+        limit: { type: 'integer', minimum: 1, maximum: 50, description: 'Most results to return (default 10)' },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'describe_tool',
+    description: 'Full definition of one tool (description and inputSchema) by the name search_tools returned.',
+    inputSchema: {
+      type: 'object',
+      properties: { name: { type: 'string', minLength: 1, description: 'Tool name, e.g. "filesystem__read_text_file"' } },
+      required: ['name'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'call_tool',
+    description: 'Run one tool by name with its arguments (checked against its inputSchema).',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        name: { type: 'string', minLength: 1, description: 'Tool name from search_tools' },
+        arguments: { type: 'object', description: "The tool's arguments", additionalProperties: true },
+      },
+      required: ['name'],
+      additionalProperties: false,
+    },
+  },
+];
+
+const META_NAMES = new Set(META_TOOLS.map((tool) => tool.name));
+
+export function isMetaTool(name: string): boolean {
+  return META_NAMES.has(name);
+}
+
+/** Runs a meta-tool. search and describe read the schema cache only; call_tool enters the same pipeline as a direct call. */
+export async function callMetaTool(gateway: Gateway, request: CallRequest): Promise<CallToolResult> {
+  const { caller } = request;
+  const args = request.arguments;
+  switch (request.name) {
+    case 'search_tools': {
+      const query = requireString(args, 'query', request.name);
+      const limit = typeof args.limit === 'number' ? Math.max(1, Math.min(50, Math.floor(args.limit))) : 10;
+      const index = gateway.searchIndex(caller.profile);
+      const results = index.search(query, limit);
+      const unindexed = caller.profile.servers.filter((server) => !gateway.catalog.cached(server));
+      gateway.record({
+        type: 'tools.listed',
+        agent: caller.agent.name,
+        profile: caller.profile.name,
+        payload: { via: 'search_tools', session: caller.session, query, results: results.length },
+      });
+      return json({ results, ...(unindexed.length > 0 ? { unindexed } : {}) });
+    }
+    case 'describe_tool': {
+      const name = requireString(args, 'name', request.name);
+      const found = await gateway.catalog.findTool(caller.profile, name, { cachedOnly: true });
+      gateway.record({
+        type: 'tools.listed',
+        agent: caller.agent.name,
+        profile: caller.profile.name,
+        server: found.server,
+        tool: found.tool.name,
+        payload: { via: 'describe_tool', session: caller.session },
+      });
+      return json({ ...found.tool, name: found.exposed });
+    }
+    case 'call_tool': {
+      const name = requireString(args, 'name', request.name);
+      const inner = args.arguments ?? {};
+      if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+        throw new GatehouseError('GH_INVALID_ARGUMENTS', 'call_tool: "arguments" must be an object', { tool: name });
+      }
+      return runCall(gateway.pipeline, { ...request, name, arguments: inner as Record<string, unknown>, via: 'call_tool' });
+    }
+    default:
+      throw new GatehouseError('GH_TOOL_NOT_ALLOWED', `unknown meta-tool "${request.name}"`, { tool: request.name });
+  }
+}
+
+function requireString(args: Record<string, unknown>, key: string, tool: string): string {
+  const value = args[key];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new GatehouseError('GH_INVALID_ARGUMENTS', `${tool}: "${key}" must be a non-empty string`, { tool, key });
+  }
+  return value;
+}
+
+function json(value: unknown): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value as Record<string, unknown> };
+}

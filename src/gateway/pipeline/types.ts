@@ -1,0 +1,46 @@
+import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { DownstreamCaller } from '../../downstream/caller-registry.js';
+import type { AgentIdentity } from '../tokens.js';
+import type { Profile } from '../profiles.js';
+
+/** Who is calling: established by the transport, checked by the authorize stage. */
+export interface CallerContext {
+  agent: AgentIdentity;
+  profile: Profile;
+  /** Upstream session id (HTTP) or a per-process id (stdio). */
+  session: string;
+  /** How to reach the caller's client for server-to-client requests during the call. */
+  downstreamCaller: DownstreamCaller;
+}
+
+/** A tools/call as it enters the pipeline. */
+export interface CallRequest {
+  caller: CallerContext;
+  /** The exposed name, `server__tool`. */
+  name: string;
+  arguments: Record<string, unknown>;
+  /** The client's `_meta`, minus the progress token (which the gateway replaces with its own). */
+  meta: Record<string, unknown> | undefined;
+  signal: AbortSignal | undefined;
+  /** Set when the client asked for progress; receives the downstream server's progress. */
+  onProgress: ((progress: Progress) => void) | undefined;
+  /** `direct` for an eager tools/call, `call_tool` when it came through the lazy meta-tool. */
+  via: 'direct' | 'call_tool';
+}
+
+export interface ResolvedCall extends CallRequest {
+  server: string;
+  tool: Tool;
+}
+
+/** What the policy stage decided. Governance fills this in; for now every call is allowed. */
+export interface PolicyDecision {
+  allowed: boolean;
+  reason: string;
+}
+
+export interface DecidedCall extends ResolvedCall {
+  decision: PolicyDecision;
+}
+
+export type CallOutcome = CallToolResult;

@@ -1,0 +1,25 @@
+import { allowsServer, compileAllowlist, type Allowlist } from '../core/allowlist.js';
+import type { GatehouseConfig } from '../config/load.js';
+
+/** A profile ready for use: which servers it can touch and which tools it allows. */
+export interface Profile {
+  readonly name: string;
+  readonly mode: 'eager' | 'lazy';
+  readonly servers: readonly string[];
+  readonly allows: Allowlist;
+}
+
+export function compileProfiles(config: GatehouseConfig): ReadonlyMap<string, Profile> {
+  const serverNames = Object.keys(config.servers);
+  return new Map(
+    Object.entries(config.profiles).map(([name, profile]) => [
+      name,
+      {
+        name,
+        mode: profile.mode,
+        servers: serverNames.filter((server) => allowsServer(profile.allow, server)),
+        allows: compileAllowlist(profile.allow),
+      },
+    ]),
+  );
+}

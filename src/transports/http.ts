@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isGatehouseError } from '../core/errors.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
+import { createMcpSession } from './mcp-session.js';
+import { readJsonBody } from './read-body.js';
+import { hostAllowed, originAllowed } from './origin-check.js';
+
+interface HttpSession {
+  id: string;
+  agent: AgentIdentity;
+  profile: string;
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  lastSeen: number;
+  removeFromGateway: () => void;
+}
+
+export interface HttpGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * `gatehouse serve`: streamable HTTP at /mcp/<profile>. Each request passes, in order: Host and
+ * Origin checks (DNS rebinding), bearer authentication, profile authorization, the body limit;
+ * only then does the MCP transport see it.
+ */
+export async function serveHttp(gateway: Gateway, options: { host: string; port: number }): Promise<HttpGateway> {
+  const http = gateway.config.http;
+  const sessions = new Map<string, HttpSession>();
+  let boundPort = options.port;
+
+  const server: HttpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      gateway.log.error({ err: error }, 'http request failed');
+      if (!res.headersSent) sendError(res, 500, -32603, 'internal error');
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
+    if (!hostAllowed(req.headers.host, options.host, boundPort, http.allowedHosts)) {
+      return sendError(res, 403, -32000, `forbidden host header "${req.headers.host ?? ''}"`);
+    }
+    if (!originAllowed(req.headers.origin, boundPort, http.allowedOrigins)) {
+      return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
+    }
+    if (url.pathname === '/healthz' && req.method === 'GET') {
+      return sendJson(res, 200, { status: 'ok', sessions: sessions.size, serversRunning: gateway.runningServers() });
+    }
+    const match = /^\/mcp\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname);
+    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>`);
+    const profileName = match[1]!;
+
+    let agent: AgentIdentity;
+    try {
+      agent = gateway.tokens.authenticate(bearerToken(req));
+    } catch (error) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse"');
+      return sendError(res, 401, -32001, isGatehouseError(error) ? error.message : 'unauthorized');
+    }
+    const profile = gateway.profiles.get(profileName);
+    if (!profile) return sendError(res, 404, -32000, `unknown profile "${profileName}"`);
+    try {
+      TokenBook.authorize(agent, profileName);
+    } catch (error) {
+      return sendError(res, 403, -32003, (error as Error).message);
+    }
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const read = await readJsonBody(req, http.maxBodyBytes);
+      if (read.kind === 'too-large') return sendError(res, 413, -32000, `request body exceeds ${http.maxBodyBytes} bytes`);
+      if (read.kind === 'invalid') return sendError(res, 400, -32700, `parse error: ${read.message}`);
+      body = read.value;
+    }
+
+    const sessionId = req.headers['mcp-session-id'];
+    if (typeof sessionId === 'string') {
+      const session = sessions.get(sessionId);
+      if (!session || session.agent.name !== agent.name || session.profile !== profileName) {
+        return sendError(res, 404, -32001, 'session not found');
+      }
+      session.lastSeen = Date.now();
+      return session.transport.handleRequest(req, res, body);
+    }
+    if (req.method !== 'POST' || !isInitializeMessage(body)) {
+      return sendError(res, 400, -32000, 'no mcp-session-id header: the first request of a session must be initialize');
+    }
+    const id = randomUUID();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        sessions.set(id, session);
+        gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session: id, transport: 'http' } });
+      },
+    });
+    const mcp = createMcpSession(gateway, agent, profile, id);
+    const session: HttpSession = {
+      id,
+      agent,
+      profile: profileName,
+      transport,
+      server: mcp,
+      lastSeen: Date.now(),
+      removeFromGateway: gateway.addSession({ id, profile, server: mcp }),
+    };
+    transport.onclose = () => {
+      if (sessions.delete(id)) {
+        gateway.record({ type: 'session.closed', agent: agent.name, profile: profileName, payload: { session: id } });
+      }
+      session.removeFromGateway();
+    };
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - http.sessionIdleMs;
+    for (const session of sessions.values()) if (session.lastSeen < cutoff) session.transport.close().catch(() => undefined);
+  }, Math.min(60_000, http.sessionIdleMs));
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  boundPort = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${hostForUrl}:${boundPort}`,
+    port: boundPort,
+    close: async () => {
+      clearInterval(sweeper);
+      await Promise.all([...sessions.values()].map((session) => session.transport.close().catch(() => undefined)));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function isInitializeMessage(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: number, message: string): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}

@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { GatehouseError } from '../core/errors.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { createMcpSession } from './mcp-session.js';
+
+/**
+ * `gatehouse connect`: one agent session over this process's stdin/stdout. The client started
+ * this process itself, so no token is asked; the session is bound to one profile.
+ */
+export async function serveStdio(gateway: Gateway, profileName: string): Promise<{ closed: Promise<void> }> {
+  const profile = gateway.profiles.get(profileName);
+  if (!profile) {
+    throw new GatehouseError('GH_PROFILE_UNKNOWN', `unknown profile "${profileName}" (known: ${[...gateway.profiles.keys()].join(', ')})`);
+  }
+  const session = `stdio-${randomUUID()}`;
+  const agent = { name: `local:${profileName}`, profiles: [profileName] };
+  const server = createMcpSession(gateway, agent, profile, session);
+  const removeSession = gateway.addSession({ id: session, profile, server });
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = () => {
+      removeSession();
+      resolve();
+    };
+  });
+  gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session, transport: 'stdio' } });
+  await server.connect(new StdioServerTransport());
+  // The SDK's stdio transport does not notice that the client went away; end of stdin means it did.
+  process.stdin.once('end', () => void server.close());
+  return { closed: closed.then(() => gateway.record({ type: 'session.closed', agent: agent.name, profile: profileName, payload: { session } })) };
+}
