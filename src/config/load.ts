@@ -28,7 +28,10 @@ export function findConfigPath(explicit: string | undefined, cwd = process.cwd()
   throw new GatehouseError('GH_CONFIG_NOT_FOUND', 'no ./gatehouse.yaml and no bundled examples/gatehouse.yaml; pass --config FILE');
 }
 
-/** Reads, interpolates `${VAR}` / `${configDir}`, validates and freezes a config file. */
+/**
+ * Reads, interpolates `${VAR}`, `${VAR:-default}` and `${configDir}`, validates and freezes a
+ * config file.
+ */
 export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
   let raw: unknown;
   try {
@@ -88,8 +91,8 @@ export function formatPath(segments: readonly PropertyKey[]): string {
 
 function interpolate(value: unknown, at: PropertyKey[], vars: Record<string, string | undefined>, problems: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string) => {
-      const found = vars[name];
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string, fallback: string | undefined) => {
+      const found = vars[name] || fallback;
       if (found === undefined) {
         problems.push(`${formatPath(at)}: environment variable ${name} is not set`);
         return match;
