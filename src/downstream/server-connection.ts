@@ -23,6 +23,7 @@ import type { ServerListing } from '../ports/schema-cache.js';
 import { fetchListing } from './listing.js';
 import { freshSignalFetch } from './fresh-signal-fetch.js';
 import { StderrTail } from './stderr-tail.js';
+import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 
 export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed';
@@ -147,6 +148,7 @@ export class ServerConnection {
     client.onclose = () => this.handleClose(client);
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
+      keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       this.client = client;

@@ -1,0 +1,189 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { openSqlite } from '../src/adapters/sqlite/database.js';
+import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { childProcesses, httpClient, standardConfig, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
+import path from 'node:path';
+
+describe('gatehouse serve (streamable HTTP) with real reference servers', () => {
+  let temp: ReturnType<typeof tempConfig>;
+  let gateway: RunningGateway;
+  const clients: Client[] = [];
+
+  before(async () => {
+    temp = tempConfig(standardConfig());
+    gateway = await startServe(temp.configPath);
+  });
+  after(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await gateway.stop();
+    temp.cleanup();
+  });
+
+  async function connect(profile: string, token: string, capabilities = {}): Promise<Client> {
+    const client = await httpClient(gateway.url, profile, token, capabilities);
+    clients.push(client);
+    return client;
+  }
+
+  test('an eager profile lists every allowed tool as server__tool and calls one', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
+    assert.ok(names.includes('everything__echo'));
+    assert.ok(names.includes('filesystem__read_text_file'));
+    assert.ok(names.includes('memory__read_graph'));
+    assert.ok(names.every((name) => /^(everything|filesystem|memory)__/.test(name)), names.join(','));
+    const result = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello over http' } });
+    assert.equal(text(result), 'Echo: hello over http');
+  });
+
+  test('a narrow profile sees only its allowlist and a call outside it names the profile, revealing nothing', async () => {
+    const client = await connect('narrow', TOKENS.bob);
+    const names = (await client.listTools()).tools.map((tool) => tool.name).sort();
+    assert.deepEqual(names, ['everything__echo', 'filesystem__read_file', 'filesystem__read_media_file', 'filesystem__read_multiple_files', 'filesystem__read_text_file']);
+    const existing = await client.callTool({ name: 'everything__get-sum', arguments: { a: 1, b: 2 } }).catch((error: Error) => error);
+    const missing = await client.callTool({ name: 'everything__no-such-tool', arguments: {} }).catch((error: Error) => error);
+    assert.ok(existing instanceof Error);
+    assert.ok(missing instanceof Error);
+    assert.match(existing.message, /not available in profile "narrow"/);
+    // The same answer for a tool that exists outside the profile and one that does not exist at all.
+    assert.equal(existing.message.replace('get-sum', 'X'), missing.message.replace('no-such-tool', 'X'));
+  });
+
+  test('invalid arguments are refused by the gateway with the schema problem', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const result = await client.callTool({ name: 'everything__get-sum', arguments: { a: 'one', b: 2 } });
+    assert.equal(result.isError, true);
+    assert.match(text(result), /^GH_INVALID_ARGUMENTS: .*get-sum.*a.*number/);
+  });
+
+  test('unknown token 401, other profile 403, bad Host 403, bad Origin 403, oversized body 413', async () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const post = (profile: string, headers: Record<string, string>, body: string = JSON.stringify(init)) =>
+      fetch(`${gateway.url}/mcp/${profile}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        body,
+      });
+    assert.equal((await post('builder', {})).status, 401);
+    assert.equal((await post('builder', { authorization: 'Bearer not-a-token' })).status, 401);
+    assert.equal((await post('builder', { authorization: `Bearer ${TOKENS.bob}` })).status, 403);
+    assert.equal((await post('builder', { authorization: `Bearer ${TOKENS.alice}`, origin: 'http://evil.example' })).status, 403);
+    // fetch will not forge Host, so use node:http for the DNS-rebinding case.
+    const { request } = await import('node:http');
+    const port = new URL(gateway.url).port;
+    const hostStatus = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/mcp/builder', method: 'POST', headers: { host: `evil.example:${port}`, authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(init));
+    });
+    assert.equal(hostStatus, 403);
+    const huge = JSON.stringify({ ...init, params: { ...init.params, padding: 'x'.repeat(5 * 1024 * 1024) } });
+    assert.equal((await post('builder', { authorization: `Bearer ${TOKENS.alice}` }, huge)).status, 413);
+    const ok = await post('builder', { authorization: `Bearer ${TOKENS.alice}` });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const health = await fetch(`${gateway.url}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+  });
+
+  test('progress notifications reach the agent', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const seen: number[] = [];
+    const result = await client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 1, steps: 4 } }, undefined, {
+      onprogress: (progress) => seen.push(progress.progress),
+    });
+    assert.match(text(result), /completed/i);
+    assert.deepEqual(seen, [1, 2, 3, 4]);
+  });
+
+  test('elicitation and sampling requests from a server reach the agent that made the call', async () => {
+    const client = await connect('builder', TOKENS.alice, { elicitation: {}, sampling: {} });
+    let elicited = '';
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      elicited = request.params.message;
+      return { action: 'accept', content: { name: 'Ada Lovelace', check: true, integer: 7, email: 'ada@example.com' } };
+    });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: 'assistant',
+      model: 'test-model',
+      content: { type: 'text', text: 'sampled answer 42' },
+    }));
+    const elicitation = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
+    assert.match(elicited, /provide inputs/);
+    assert.match(text(elicitation), /Ada Lovelace/);
+    const sampling = await client.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 10 } });
+    assert.match(text(sampling), /sampled answer 42/);
+  });
+
+  test('a client without elicitation support gets a clear error, not a hang', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const result = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }).catch((error: Error) => error);
+    const message = result instanceof Error ? result.message : text(result);
+    assert.match(message, /does not support elicitation/);
+  });
+
+  test('cancellation reaches the downstream call and is recorded', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 20, steps: 20 } }, undefined, {
+      signal: controller.signal,
+      onprogress: () => controller.abort('enough'),
+    });
+    await assert.rejects(call);
+    const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
+    await waitFor(
+      () => events.read({ type: 'tool.call.failed' }).some((event) => event.payload.code === 'GH_CANCELLED'),
+      5_000,
+      'a GH_CANCELLED event',
+    );
+  });
+
+  test('resources and prompts of allowed servers are namespaced, readable and gettable', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const { resources } = await client.listResources();
+    assert.ok(resources.length > 0);
+    assert.ok(resources.every((resource) => /^(everything|memory)\+/.test(resource.uri)), resources.map((r) => r.uri).join(','));
+    const first = resources.find((resource) => resource.uri.startsWith('everything+'))!;
+    const read = await client.readResource({ uri: first.uri });
+    assert.equal(read.contents[0]!.uri, first.uri.slice('everything+'.length));
+    const { prompts } = await client.listPrompts();
+    const simple = prompts.find((prompt) => prompt.name === 'everything__simple-prompt');
+    assert.ok(simple, prompts.map((p) => p.name).join(','));
+    const prompt = await client.getPrompt({ name: 'everything__simple-prompt' });
+    assert.ok(prompt.messages.length > 0);
+    const narrow = await connect('narrow', TOKENS.bob);
+    await assert.rejects(narrow.getPrompt({ name: 'everything__simple-prompt' }), /not available in profile "narrow"/);
+  });
+
+  test('downstream log messages reach the agent, named after their server', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const loggers: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      loggers.push(String(notification.params.logger ?? ''));
+    });
+    await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
+    try {
+      await waitFor(() => loggers.some((logger) => logger.startsWith('everything')), 15_000, 'a log message');
+    } finally {
+      await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
+    }
+  });
+
+  test('children get their configured env and not the gateway\'s secrets', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const env = text(await client.callTool({ name: 'everything__get-env', arguments: {} }));
+    assert.doesNotMatch(env, /TEST_TOKEN_ALICE/);
+    assert.doesNotMatch(env, new RegExp(TOKENS.alice));
+    assert.match(env, /PATH/);
+    const children = childProcesses(gateway.process.pid!);
+    assert.ok(children.some((child) => child.args.includes('server-everything')), JSON.stringify(children));
+  });
+});
