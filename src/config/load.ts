@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { GatehouseError } from '../core/errors.js';
-import { configSchema, isStdioServer, type ParsedConfig } from './schema.js';
+import { configSchema, crossReferenceProblems, isStdioServer, type ParsedConfig } from './schema.js';
 
 /** A validated, frozen configuration with every relative path resolved. */
 export type GatehouseConfig = ParsedConfig & {
@@ -50,8 +51,9 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
   const problems: string[] = [];
   const interpolated = interpolate(raw, [], { ...env, configDir }, problems);
   const result = configSchema.safeParse(interpolated);
+  for (const problem of crossReferenceProblems(interpolated)) problems.push(`${formatPath(problem.path)}: ${problem.message}`);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+    for (const issue of result.error.issues) problems.push(...describeIssue(issue, interpolated));
   }
   if (problems.length > 0 || !result.success) {
     throw new GatehouseError('GH_CONFIG_INVALID', `${configPath} is not valid:\n  ${problems.join('\n  ')}`, { problems });
@@ -77,6 +79,28 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
     ),
   };
   return deepFreeze(resolved);
+}
+
+/**
+ * A server is stdio or HTTP; when neither shape fits, report the problems of the shape the
+ * entry meant (it has `url` → HTTP, else stdio) instead of zod's bare "Invalid input".
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+  if (issue.code === 'invalid_union' && issue.path[0] === 'servers' && issue.path.length === 2) {
+    const entry = valueAt(raw, issue.path);
+    if (entry === null || typeof entry !== 'object' || (!('command' in entry) && !('url' in entry))) {
+      return [`${formatPath(issue.path)}: needs "command" (a stdio server) or "url" (a streamable HTTP server)`];
+    }
+    const branch = 'url' in entry ? issue.errors[1] : issue.errors[0];
+    return (branch ?? []).map((inner) => `${formatPath([...issue.path, ...inner.path])}: ${inner.message}`);
+  }
+  return [`${formatPath(issue.path)}: ${issue.message}`];
+}
+
+function valueAt(raw: unknown, at: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of at) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
 }
 
 /** `a.b[2].c`: the path format every config error uses. */

@@ -117,22 +117,41 @@ export const configSchema = z
     servers: z.record(serverName, serverSchema),
     profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, - and _'), profileSchema),
     agents: z.record(z.string().min(1), agentSchema).default({}),
-  })
-  .superRefine((config, ctx) => {
-    for (const [profileName, profile] of Object.entries(config.profiles)) {
-      profile.allow.forEach((pattern, index) => {
-        const problem = checkAllowPattern(pattern, config.servers);
-        if (problem) ctx.addIssue({ code: 'custom', path: ['profiles', profileName, 'allow', index], message: problem });
-      });
-    }
-    for (const [agentName, agent] of Object.entries(config.agents)) {
-      agent.profiles.forEach((profile, index) => {
-        if (!(profile in config.profiles)) {
-          ctx.addIssue({ code: 'custom', path: ['agents', agentName, 'profiles', index], message: `unknown profile "${profile}"` });
-        }
-      });
-    }
   });
+
+/**
+ * Checks between sections (an allow entry names a configured server, an agent a configured
+ * profile). They run on the raw document, beside the schema rather than inside it, so that
+ * they are reported together with shape errors instead of only after those are fixed.
+ */
+export function crossReferenceProblems(raw: unknown): Array<{ path: Array<string | number>; message: string }> {
+  const problems: Array<{ path: Array<string | number>; message: string }> = [];
+  const doc = asRecord(raw);
+  const servers = asRecord(doc.servers);
+  const profiles = asRecord(doc.profiles);
+  for (const [profileName, profile] of Object.entries(profiles)) {
+    const allow = asRecord(profile).allow;
+    if (!Array.isArray(allow)) continue;
+    allow.forEach((pattern, index) => {
+      const problem = typeof pattern === 'string' ? checkAllowPattern(pattern, servers) : undefined;
+      if (problem) problems.push({ path: ['profiles', profileName, 'allow', index], message: problem });
+    });
+  }
+  for (const [agentName, agent] of Object.entries(asRecord(doc.agents))) {
+    const names = asRecord(agent).profiles;
+    if (!Array.isArray(names)) continue;
+    names.forEach((profile, index) => {
+      if (typeof profile === 'string' && !(profile in profiles)) {
+        problems.push({ path: ['agents', agentName, 'profiles', index], message: `unknown profile "${profile}"` });
+      }
+    });
+  }
+  return problems;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
 
 function checkAllowPattern(pattern: string, servers: Record<string, unknown>): string | undefined {
   const slash = pattern.indexOf('/');

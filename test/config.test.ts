@@ -1,0 +1,92 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { validateConfig } from '../src/config/load.js';
+import { isGatehouseError } from '../src/core/errors.js';
+import { REPO, runCli, standardConfig, tempConfig } from './helpers/gatehouse.js';
+
+function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    validateConfig(raw, '/tmp/gatehouse.yaml', env);
+  } catch (error) {
+    if (isGatehouseError(error, 'GH_CONFIG_INVALID')) return error.data.problems as string[];
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('the bundled example is valid', () => {
+    const result = runCli(['config', 'check', path.join(REPO, 'examples/gatehouse.yaml')]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /valid \(3 servers, 2 profiles, 1 agents\)/);
+  });
+
+  test('every problem is reported with the path of its key', () => {
+    const config = standardConfig();
+    const profiles = config.profiles as Record<string, { allow: string[]; mode?: string }>;
+    profiles.research!.allow = ['everything/*', 'filesystem/read_*', 'gdrive/*'];
+    profiles.narrow!.mode = 'sometimes';
+    (config.agents as Record<string, { profiles: string[] }>).bob!.profiles = ['narrow', 'nope'];
+    (config.servers as Record<string, unknown>)['bad__name'] = { command: 'x' };
+    (config as Record<string, unknown>).colour = 'blue';
+    const problems = problemsOf(config);
+    assert.ok(problems.includes('profiles.research.allow[2]: unknown server "gdrive"'), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('profiles.narrow.mode: ')), problems.join('\n'));
+    assert.ok(problems.includes('agents.bob.profiles[1]: unknown profile "nope"'), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('servers.bad__name') || p.startsWith('servers: ')), problems.join('\n'));
+    assert.ok(problems.some((p) => /colour/.test(p)), problems.join('\n'));
+  });
+
+  test('a server needs a command or a url, an agent exactly one token source, an allow entry the form server/tool', () => {
+    const problems = problemsOf({
+      servers: { a: { domain: 'x' } },
+      profiles: { p: { allow: ['a'] } },
+      agents: { z: { profiles: ['p'], tokenEnv: 'A', tokenFile: 'b' } },
+    });
+    assert.ok(problems.includes('servers.a: needs "command" (a stdio server) or "url" (a streamable HTTP server)'), problems.join('\n'));
+    assert.ok(problems.some((p) => p === 'profiles.p.allow[0]: "a" is not of the form server/tool (globs allowed, e.g. "everything/*")'), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('agents.z') && /exactly one/.test(p)), problems.join('\n'));
+  });
+
+  test('${VAR} interpolation names the key whose variable is missing; ${VAR:-default} falls back', () => {
+    const config = {
+      servers: { crm: { url: 'https://crm.example/mcp', headers: { Authorization: 'Bearer ${CRM_TOKEN}' } } },
+      profiles: { p: { allow: ['crm/*'] } },
+      store: { kind: 'sqlite', path: '${STATE:-.state}/g.db' },
+    };
+    assert.deepEqual(problemsOf(config), ['servers.crm.headers.Authorization: environment variable CRM_TOKEN is not set']);
+    const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's3cret' });
+    assert.equal(ok.store.path, '/tmp/x/.state/g.db');
+    assert.ok(Object.isFrozen(ok.servers.crm), 'the config is frozen');
+  });
+
+  test('gatehouse config check exits 1 and prints each problem; YAML and JSON both load', () => {
+    const temp = tempConfig({});
+    try {
+      writeFileSync(temp.configPath, 'servers: {}\nprofiles:\n  p: { allow: ["ghost/*"] }\n');
+      const bad = runCli(['config', 'check', temp.configPath]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /profiles\.p\.allow\[0\]: unknown server "ghost"/);
+      const json = path.join(temp.dir, 'gatehouse.json');
+      writeFileSync(json, JSON.stringify(standardConfig()));
+      const good = runCli(['config', 'check', '--config', json], { TEST_TOKEN_ALICE: 'a', TEST_TOKEN_BOB: 'b' });
+      assert.equal(good.status, 0, good.stderr);
+      const missing = runCli(['config', 'check', path.join(temp.dir, 'nope.yaml')]);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /GH_CONFIG_NOT_FOUND/);
+    } finally {
+      temp.cleanup();
+    }
+  });
+
+  test('every command has --help', () => {
+    for (const command of [[], ['serve'], ['connect'], ['config', 'check'], ['import', 'claude'], ['index']]) {
+      const result = runCli([...command, '--help']);
+      assert.equal(result.status, 0, `${command.join(' ')} --help`);
+      assert.match(result.stdout, /Usage: gatehouse/);
+      if (command.length > 0 && command[0] !== 'import') assert.match(result.stdout, /--config <file>/, command.join(' '));
+    }
+  });
+});
