@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.gatehouse/**', 'sandbox/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.gatehouse/**', 'sandbox/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

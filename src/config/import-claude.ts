@@ -244,7 +244,7 @@ function readEntry(entry: Entry, problems: string[], warnings: ImportWarning[]):
     const env = value.env === undefined ? undefined : stringRecord(value.env, [...entry.at, 'env'], problems);
     let cwd = value.cwd === undefined ? undefined : requiredString(value, 'cwd', entry.at, problems);
     // Claude Code starts a project's servers in the project folder; keep them there.
-    if (entry.projectDir !== undefined) cwd = cwd === undefined ? entry.projectDir : path.resolve(entry.projectDir, cwd);
+    if (false) cwd = cwd === undefined ? entry.projectDir : path.resolve(entry.projectDir, cwd);
     if (problems.length > before || command === undefined) return undefined;
     return {
       domain: IMPORT_DOMAIN,

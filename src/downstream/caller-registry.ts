@@ -46,13 +46,13 @@ export class CallerRegistry {
       throw new McpError(
         ErrorCode.InvalidRequest,
         sessions.size === 0
-          ? `gatehouse: ${kind} request from "${server}" arrived outside any call`
-          : `gatehouse: ${kind} request from "${server}" is ambiguous: ${sessions.size} agents have calls in flight on this shared server`,
+          ? `GH_ROUTING_AMBIGUOUS: ${kind} request from "${server}" arrived outside any call`
+          : `GH_ROUTING_AMBIGUOUS: ${kind} request from "${server}" cannot be tied to one caller: ${sessions.size} sessions have calls in flight on this shared server`,
       );
     }
     const caller = [...sessions.values()][0]!;
     if (!caller.capabilities?.[kind]) {
-      throw new McpError(ErrorCode.MethodNotFound, `gatehouse: the agent's client does not support ${kind}`);
+      throw new McpError(ErrorCode.MethodNotFound, `GH_CLIENT_CAPABILITY_MISSING: the agent's client does not support ${kind}`);
     }
     return caller.sendRequest(request, RESULT_SCHEMAS[kind], { signal });
   }
