@@ -55,10 +55,16 @@ describe('configuration', () => {
       servers: { crm: { url: 'https://crm.example/mcp', headers: { Authorization: 'Bearer ${CRM_TOKEN}' } } },
       profiles: { p: { allow: ['crm/*'] } },
       store: { kind: 'sqlite', path: '${STATE:-.state}/g.db' },
+      root: 'r',
+      defaults: { idleTimeoutMs: 1000 },
     };
+    (config.servers as Record<string, unknown>).local = { command: 'x', env: { FILE: '${STATE:-${rootDir}/state}/f' } };
     assert.deepEqual(problemsOf(config), ['servers.crm.headers.Authorization: environment variable CRM_TOKEN is not set']);
     const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's3cret' });
-    assert.equal(ok.store.path, '/tmp/x/.state/g.db');
+    assert.equal(ok.store.path, '/tmp/x/r/.state/g.db');
+    assert.equal((ok.servers.local as { env: Record<string, string> }).env.FILE, '/tmp/x/r/state/f', 'a fallback may use ${rootDir}');
+    const moved = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's', STATE: '/var/lib/gh' });
+    assert.equal((moved.servers.local as { env: Record<string, string> }).env.FILE, '/var/lib/gh/f');
     assert.ok(Object.isFrozen(ok.servers.crm), 'the config is frozen');
   });
 

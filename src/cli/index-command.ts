@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { openGateway } from '../app.js';
 import { GatehouseError } from '../core/errors.js';
+import { checkToolDefinitions } from '../downstream/tool-definitions.js';
 import type { CliContext } from './context.js';
 
 interface IndexOptions {
@@ -42,13 +42,15 @@ export function registerIndex(program: Command, context: CliContext): void {
           const snapshot = options.snapshotDir ? path.resolve(options.snapshotDir, `${name}.json`) : undefined;
           try {
             if (snapshot && existsSync(snapshot)) {
-              gateway.stores.cache.put(name, { ...emptyListing(), tools: readSnapshot(snapshot), source: 'snapshot' });
+              const { tools, rejected } = checkToolDefinitions(readSnapshot(snapshot));
+              gateway.stores.cache.put(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
             } else {
               await gateway.connections.get(name)!.connect();
               await gateway.connections.get(name)!.stop('shutdown');
             }
             const listing = gateway.catalog.cached(name)!;
             rows.push(row(name, listing.source, listing.tools.length, listing.resources.length, listing.prompts.length, started));
+            for (const bad of listing.rejected ?? []) rows.push(`${''.padEnd(22)} left out tool "${bad.name}": ${bad.problem}`);
           } catch (error) {
             failed += 1;
             rows.push(`${name.padEnd(22)} FAILED   ${(error as Error).message}`);
@@ -68,12 +70,12 @@ function row(name: string, source: string, tools: number, resources: number, pro
 }
 
 function emptyListing() {
-  return { tools: [], resources: [], resourceTemplates: [], prompts: [], listedAt: new Date().toISOString(), source: 'snapshot' as const };
+  return { resources: [], resourceTemplates: [], prompts: [], listedAt: new Date().toISOString(), source: 'snapshot' as const };
 }
 
-function readSnapshot(file: string): Tool[] {
+function readSnapshot(file: string): unknown[] {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
   const tools = Array.isArray(parsed) ? parsed : (parsed as { tools?: unknown }).tools;
   if (!Array.isArray(tools)) throw new GatehouseError('GH_CONFIG_INVALID', `${file}: expected a tools array or {"tools": [...]}`);
-  return tools as Tool[];
+  return tools;
 }

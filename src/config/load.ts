@@ -30,8 +30,8 @@ export function findConfigPath(explicit: string | undefined, cwd = process.cwd()
 }
 
 /**
- * Reads, interpolates `${VAR}`, `${VAR:-default}` and `${configDir}`, validates and freezes a
- * config file.
+ * Reads, interpolates `${VAR}`, `${VAR:-default}`, `${configDir}` and `${rootDir}`, validates
+ * and freezes a config file.
  */
 export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
   let raw: unknown;
@@ -49,7 +49,9 @@ export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): Gatehous
 export function validateConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
   const configDir = path.dirname(configPath);
   const problems: string[] = [];
-  const interpolated = interpolate(raw, [], { ...env, configDir }, problems);
+  const rawRoot = (raw as { root?: unknown } | null)?.root;
+  const rootDir = path.resolve(configDir, typeof rawRoot === 'string' ? rawRoot : '.');
+  const interpolated = interpolate(raw, [], { ...env, configDir, rootDir }, problems);
   const result = configSchema.safeParse(interpolated);
   for (const problem of crossReferenceProblems(interpolated)) problems.push(`${formatPath(problem.path)}: ${problem.message}`);
   if (!result.success) {
@@ -59,7 +61,6 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
     throw new GatehouseError('GH_CONFIG_INVALID', `${configPath} is not valid:\n  ${problems.join('\n  ')}`, { problems });
   }
   const parsed = result.data;
-  const rootDir = path.resolve(configDir, parsed.root);
   const resolved = {
     ...parsed,
     configPath,
@@ -113,10 +114,13 @@ export function formatPath(segments: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/** `${NAME}` or `${NAME:-fallback}`; the fallback may itself hold one level of `${…}`. */
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^{}]|\{[^{}]*\})*))?\}/g;
+
 function interpolate(value: unknown, at: PropertyKey[], vars: Record<string, string | undefined>, problems: string[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string, fallback: string | undefined) => {
-      const found = vars[name] || fallback;
+    return value.replace(REFERENCE, (match, name: string, fallback: string | undefined) => {
+      const found = vars[name] || (fallback === undefined ? undefined : (interpolate(fallback, at, vars, problems) as string));
       if (found === undefined) {
         problems.push(`${formatPath(at)}: environment variable ${name} is not set`);
         return match;

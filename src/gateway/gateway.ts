@@ -130,6 +130,7 @@ export class Gateway {
   }
 
   private listingArrived(server: string, listing: ServerListing): void {
+    for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
     const previous = this.stores.cache.get(server);
     this.stores.cache.put(server, listing);
     this.listingVersion += 1;

@@ -10,6 +10,8 @@ export interface ServerListing {
   listedAt: string;
   /** `live` when read from a running server, `snapshot` when seeded from a file. */
   source: 'live' | 'snapshot';
+  /** Tools the server listed that are not valid MCP definitions, left out of `tools`. */
+  rejected?: Array<{ name: string; problem: string }>;
 }
 
 /** Persisted schema cache: lets tools/list and lazy search answer with no process running. */

@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { childProcesses, httpClient, runCli, SERVERS, startServe, tempConfig, TOKENS } from './helpers/gatehouse.js';
+
+test('gatehouse index seeds snapshot servers without starting them and leaves out invalid tool definitions', async () => {
+  const temp = tempConfig({
+    store: { kind: 'sqlite', path: 'state/gatehouse.db' },
+    servers: {
+      everything: SERVERS.everything,
+      // Never started: it is seeded from its snapshot (and would fail to start anyway).
+      slack: { domain: 'sales', command: 'false' },
+    },
+    profiles: { all: { mode: 'eager', allow: ['everything/*', 'slack/*'] } },
+    agents: { alice: { profiles: ['all'], tokenEnv: 'TEST_TOKEN_ALICE' } },
+  });
+  try {
+    const snapshots = path.join(temp.dir, 'snapshots');
+    mkdirSync(snapshots);
+    writeFileSync(
+      path.join(snapshots, 'slack.json'),
+      JSON.stringify([
+        { name: 'slack_post_message', description: 'Post a new message to a Slack channel', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+        // As gitlab's release ships them: no "type" in the inputSchema. Clients reject such a list whole.
+        { name: 'broken_tool', description: 'Broken', inputSchema: { $schema: 'http://json-schema.org/draft-07/schema#' } },
+      ]),
+    );
+    const indexed = runCli(['index', '--config', temp.configPath, '--snapshot-dir', snapshots]);
+    assert.equal(indexed.status, 0, indexed.stderr);
+    assert.match(indexed.stdout, /slack\s+snapshot\s+1\b/);
+    assert.match(indexed.stdout, /everything\s+live\s+15\b/);
+    assert.match(indexed.stdout, /left out tool "broken_tool": inputSchema/);
+
+    const again = runCli(['index', '--config', temp.configPath, '--missing']);
+    assert.equal(again.status, 0);
+    assert.doesNotMatch(again.stdout, /everything|slack/, '--missing skips servers already in the cache');
+
+    const gateway = await startServe(temp.configPath);
+    try {
+      const client = await httpClient(gateway.url, 'all', TOKENS.alice);
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(names.includes('slack__slack_post_message'));
+      assert.ok(!names.includes('slack__broken_tool'));
+      assert.equal(names.length, 16);
+      assert.equal(childProcesses(gateway.process.pid!).length, 0);
+      await client.close();
+    } finally {
+      await gateway.stop();
+    }
+    const failing = runCli(['index', '--config', temp.configPath, '--server', 'slack']);
+    assert.equal(failing.status, 1, 'a server that cannot start fails the index run');
+    assert.match(failing.stdout, /slack\s+FAILED/);
+    const unknown = runCli(['index', '--config', temp.configPath, '--server', 'ghost']);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /unknown server "ghost"/);
+  } finally {
+    temp.cleanup();
+  }
+});
