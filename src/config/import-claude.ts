@@ -62,7 +62,7 @@ const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /** Anything that already looks like a reference is left alone, even a syntax Gatehouse does not expand. */
 const ANY_REFERENCE = /\$\{[^}]*\}/;
 /** Provided by validateConfig itself, never by the environment. */
-const BUILT_IN_VARS = new Set(['configDir']);
+const BUILT_IN_VARS = new Set(['configDir', 'rootDir']);
 
 const CREDENTIAL_WORDS = new Set([
   'token', 'tokens', 'key', 'keys', 'apikey', 'secret', 'secrets', 'password', 'passwd', 'pass', 'passphrase',
@@ -244,7 +244,7 @@ function readEntry(entry: Entry, problems: string[], warnings: ImportWarning[]):
     const env = value.env === undefined ? undefined : stringRecord(value.env, [...entry.at, 'env'], problems);
     let cwd = value.cwd === undefined ? undefined : requiredString(value, 'cwd', entry.at, problems);
     // Claude Code starts a project's servers in the project folder; keep them there.
-    if (false) cwd = cwd === undefined ? entry.projectDir : path.resolve(entry.projectDir, cwd);
+    if (entry.projectDir !== undefined) cwd = cwd === undefined ? entry.projectDir : path.resolve(entry.projectDir, cwd);
     if (problems.length > before || command === undefined) return undefined;
     return {
       domain: IMPORT_DOMAIN,
