@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { importClaudeConfig, looksLikeCredential, renderImportYaml, sanitizeServerName, type ClaudeImport } from '../src/config/import-claude.js';
+import { importClaudeConfig, renderImportYaml, sanitizeServerName, type ClaudeImport } from '../src/config/import-claude.js';
+import { looksLikeCredential } from '../src/config/import-secrets.js';
 import { validateConfig } from '../src/config/load.js';
 import { isGatehouseError } from '../src/core/errors.js';
 
@@ -305,7 +306,7 @@ test('end to end: `gatehouse import claude` writes a config that `gatehouse conf
     writeFileSync(out, 'keep me\n');
     const refused = cli(['import', 'claude', input, '--out', out]);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /already exists; pass --force/);
+    assert.match(refused.stderr, /^error GH_OUTPUT_EXISTS: .*already exists; pass --force/);
     assert.equal(readFileSync(out, 'utf8'), 'keep me\n');
     const forced = cli(['import', 'claude', input, '--out', out, '--force', '--inline-secrets']);
     assert.equal(forced.status, 0, forced.stderr);

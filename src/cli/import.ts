@@ -26,7 +26,7 @@ export function registerImport(program: Command, _context: CliContext): void {
     .option('--inline-secrets', 'keep credential-looking env and header values instead of turning them into ${VAR} references')
     .action((file: string, options: ClaudeOptions) => {
       const out = options.out === undefined ? undefined : path.resolve(options.out);
-      if (out && existsSync(out) && !options.force) return fail(`${out} already exists; pass --force to overwrite it`);
+      if (out && existsSync(out) && !options.force) throw outputExists(out);
 
       const result = importClaudeConfig(readJson(file), {
         source: file,
@@ -40,8 +40,9 @@ export function registerImport(program: Command, _context: CliContext): void {
         try {
           writeOut(out, yaml, options);
         } catch (error) {
-          const reason = (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'it already exists; pass --force to overwrite it' : (error as Error).message;
-          return fail(`cannot write ${out}: ${reason}`);
+          // Created by someone else since the check above: still not ours to overwrite.
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw outputExists(out);
+          return fail(`cannot write ${out}: ${(error as Error).message}`);
         }
       } else {
         process.stdout.write(yaml);
@@ -90,7 +91,11 @@ function summary(result: ClaudeImport, out: string | undefined): string {
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
-/** A usage problem, not a GatehouseError: printed like main prints errors, exit code 1. */
+function outputExists(out: string): GatehouseError {
+  return new GatehouseError('GH_OUTPUT_EXISTS', `${out} already exists; pass --force to overwrite it`, { file: out });
+}
+
+/** A write failure other than GH_OUTPUT_EXISTS: printed like main prints errors, exit code 1. */
 function fail(message: string): void {
   process.stderr.write(`error: ${message}\n`);
   process.exitCode = 1;

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Document } from 'yaml';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
+import { handleSecrets, looksLikeCredential, stripAccents } from './import-secrets.js';
 import { validateConfig } from './load.js';
+import { SERVER_NAME_PATTERN } from './schema.js';
 
 /**
  * Conversion of a Claude Desktop / Claude Code MCP configuration into a Gatehouse config.
@@ -55,24 +57,6 @@ export const IMPORT_PROFILE = 'default';
 export const IMPORT_AGENT = 'claude';
 export const IMPORT_TOKEN_FILE = '.gatehouse/tokens/claude.token';
 
-/** Mirrors the server-name rule of schema.ts (names become the `server__` tool prefix). */
-const SERVER_NAME = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+|_[A-Za-z0-9]+)*$/;
-/** The `${VAR}` / `${VAR:-default}` syntax that load.ts interpolates. */
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-/** Anything that already looks like a reference is left alone, even a syntax Gatehouse does not expand. */
-const ANY_REFERENCE = /\$\{[^}]*\}/;
-/** Provided by validateConfig itself, never by the environment. */
-const BUILT_IN_VARS = new Set(['configDir', 'rootDir']);
-
-const CREDENTIAL_WORDS = new Set([
-  'token', 'tokens', 'key', 'keys', 'apikey', 'secret', 'secrets', 'password', 'passwd', 'pass', 'passphrase',
-  'pat', 'credential', 'credentials', 'creds', 'auth', 'authorization', 'cookie', 'bearer', 'jwt',
-]);
-/** Compound words such as `accesstoken` or `clientsecret`. */
-const CREDENTIAL_SUFFIXES = ['token', 'secret', 'password', 'passwd', 'apikey', 'accesskey', 'privatekey', 'secretkey'];
-/** `TOKEN_URL`, `KEY_FILE`, `AUTH_MODE` name where or how a credential is found, not the credential. */
-const NON_SECRET_TAILS = new Set(['url', 'uri', 'endpoint', 'host', 'hostname', 'port', 'path', 'file', 'dir', 'mode', 'type']);
-
 type Segment = string | number;
 
 interface Entry {
@@ -112,14 +96,9 @@ export function importClaudeConfig(input: unknown, options: ClaudeImportOptions)
   drafts.forEach((draft, index) => (servers[names[index]!] = draft.server));
   const origins = new Map(drafts.map((draft, index) => [names[index]!, formatJsonPath(draft.entry.at)]));
 
-  const referenced = collectReferences(drafts);
-  const extracted = options.inlineSecrets ? new Map<string, string[]>() : extractSecrets(drafts, names, referenced);
-  for (const draft of drafts) warnAboutKeptSecrets(draft, warnings);
-
-  const envToSet: EnvToSet[] = [
-    ...[...extracted].map(([name, paths]) => ({ name, reason: 'extracted' as const, paths })),
-    ...[...referenced.required].filter(([name]) => !extracted.has(name)).map(([name, paths]) => ({ name, reason: 'referenced' as const, paths })),
-  ];
+  const secrets = handleSecrets(drafts.map(({ entry, server }, index) => ({ name: names[index]!, at: entry.at, server })), options.inlineSecrets === true);
+  for (const { at, message } of secrets.kept) warnings.push({ kind: 'secret-kept', path: formatJsonPath(at), message });
+  const envToSet: EnvToSet[] = secrets.variables.map(({ name, reason, at }) => ({ name, reason, paths: at.map(formatJsonPath) }));
   const serverNames = Object.keys(servers);
   const config: ImportedConfig = {
     servers,
@@ -303,7 +282,7 @@ function stringRecord(value: unknown, at: Segment[], problems: string[]): Record
 function assignNames(drafts: Draft[], warnings: ImportWarning[]): string[] {
   const taken = new Set<string>();
   const names: Array<string | undefined> = drafts.map(({ entry }) => {
-    if (!SERVER_NAME.test(entry.name) || taken.has(entry.name)) return undefined;
+    if (!SERVER_NAME_PATTERN.test(entry.name) || taken.has(entry.name)) return undefined;
     taken.add(entry.name);
     return entry.name;
   });
@@ -314,7 +293,7 @@ function assignNames(drafts: Draft[], warnings: ImportWarning[]): string[] {
     let name = base;
     for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
     taken.add(name);
-    const why = SERVER_NAME.test(entry.name) ? 'an earlier server already has that name' : 'a server name is letters, digits and single - or _ between them';
+    const why = SERVER_NAME_PATTERN.test(entry.name) ? 'an earlier server already has that name' : 'a server name is letters, digits and single - or _ between them';
     warnings.push({ kind: 'renamed', path: formatJsonPath(entry.at), message: `renamed "${entry.name}" to "${name}" (${why})` });
     return name;
   });
@@ -326,127 +305,6 @@ export function sanitizeServerName(name: string): string {
     .replace(/[^A-Za-z0-9]+/g, (run) => (run === '_' ? '_' : '-'))
     .replace(/^[-_]+|[-_]+$/g, '');
   return cleaned || 'server';
-}
-
-/** True for keys such as GITHUB_TOKEN, apiKey, X-Api-Key, Authorization; false for PATH, AUTHOR, TOKEN_URL. */
-export function looksLikeCredential(key: string): boolean {
-  const words = key
-    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/)
-    .filter(Boolean)
-    .map((word) => word.toLowerCase());
-  if (words.length === 0 || NON_SECRET_TAILS.has(words[words.length - 1]!)) return false;
-  return words.some((word) => CREDENTIAL_WORDS.has(word) || CREDENTIAL_SUFFIXES.some((suffix) => word.endsWith(suffix)));
-}
-
-function stripAccents(text: string): string {
-  return text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-}
-
-function envName(text: string): string {
-  const name = stripAccents(text).replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '').toUpperCase() || 'SECRET';
-  return /^[0-9]/.test(name) ? `_${name}` : name;
-}
-
-interface References {
-  /** Every name referenced, with or without a default. */
-  all: Set<string>;
-  /** Names referenced somewhere without a default, with the input paths that use them. */
-  required: Map<string, string[]>;
-}
-
-function collectReferences(drafts: Draft[]): References {
-  const refs: References = { all: new Set(), required: new Map() };
-  for (const { entry, server } of drafts) {
-    forEachString(server, (text, where) => {
-      for (const match of text.matchAll(REFERENCE)) {
-        const name = match[1]!;
-        if (BUILT_IN_VARS.has(name)) continue;
-        refs.all.add(name);
-        if (match[2] !== undefined) continue;
-        const paths = refs.required.get(name) ?? [];
-        paths.push(formatJsonPath([...entry.at, ...where]));
-        refs.required.set(name, paths);
-      }
-    });
-  }
-  return refs;
-}
-
-function forEachString(value: unknown, visit: (text: string, at: Segment[]) => void, at: Segment[] = []): void {
-  if (typeof value === 'string') visit(value, at);
-  else if (Array.isArray(value)) value.forEach((item, index) => forEachString(item, visit, [...at, index]));
-  else if (isObject(value)) for (const [key, item] of Object.entries(value)) forEachString(item, visit, [...at, key]);
-}
-
-/**
- * Replaces credential-looking env and header values by `${VAR}` (in place) and returns the
- * variables with the input paths they came from. An env value keeps its key as the variable
- * name unless another server's different value or an existing reference already claims it;
- * then it becomes `<SERVER>_<KEY>`. Headers always get `<SERVER>_<HEADER>`.
- */
-function extractSecrets(drafts: Draft[], names: string[], references: References): Map<string, string[]> {
-  const claimed = new Map<string, { value: string; paths: string[] }>();
-  const claim = (candidates: string[], value: string, where: string): string => {
-    const free = (name: string) => !references.all.has(name) && (claimed.get(name)?.value ?? value) === value;
-    const last = candidates[candidates.length - 1]!;
-    let name = candidates.find(free);
-    for (let n = 2; name === undefined; n++) if (free(`${last}_${n}`)) name = `${last}_${n}`;
-    const slot = claimed.get(name) ?? { value, paths: [] };
-    slot.paths.push(where);
-    claimed.set(name, slot);
-    return name;
-  };
-  drafts.forEach(({ entry, server }, index) => {
-    const serverName = names[index]!;
-    if ('env' in server && server.env) {
-      for (const [key, value] of Object.entries(server.env)) {
-        if (!isExtractable(key, value)) continue;
-        const name = claim([envName(key), envName(`${serverName}_${key}`)], value, formatJsonPath([...entry.at, 'env', key]));
-        server.env[key] = `\${${name}}`;
-      }
-    }
-    if ('headers' in server && server.headers) {
-      for (const [key, value] of Object.entries(server.headers)) {
-        if (!isExtractable(key, value)) continue;
-        // Keep the scheme in the config so that the variable holds just the token, as issued.
-        const scheme = /^(Bearer|Basic|Token|Bot|Digest)\s+(\S.*)$/i.exec(value);
-        const secret = scheme ? scheme[2]! : value;
-        const name = claim([envName(`${serverName}_${key}`)], secret, formatJsonPath([...entry.at, 'headers', key]));
-        server.headers[key] = scheme ? `${scheme[1]} \${${name}}` : `\${${name}}`;
-      }
-    }
-  });
-  return new Map([...claimed].map(([name, { paths }]) => [name, paths]));
-}
-
-function isExtractable(key: string, value: string): boolean {
-  return value !== '' && !ANY_REFERENCE.test(value) && looksLikeCredential(key);
-}
-
-/** Secrets the import does not move (command-line flags, URL query strings) are at least pointed out. */
-function warnAboutKeptSecrets(draft: Draft, warnings: ImportWarning[]): void {
-  const { entry, server } = draft;
-  const warn = (at: Segment[], what: string) =>
-    warnings.push({ kind: 'secret-kept', path: formatJsonPath([...entry.at, ...at]), message: `${what} looks like a credential and was kept as is; consider moving it to an environment variable (\${VAR} works there too)` });
-  if ('command' in server && server.args) {
-    server.args.forEach((arg, index) => {
-      const flag = /^--?([A-Za-z0-9][A-Za-z0-9_-]*)(=(.*))?$/.exec(arg);
-      if (!flag || !looksLikeCredential(flag[1]!)) return;
-      const next = server.args![index + 1];
-      if (flag[2] !== undefined) {
-        if (flag[3] && !ANY_REFERENCE.test(flag[3])) warn(['args', index], `the value of ${arg.split('=')[0]}`);
-      } else if (next !== undefined && !next.startsWith('-') && !ANY_REFERENCE.test(next)) {
-        warn(['args', index + 1], `the argument after ${arg}`);
-      }
-    });
-  }
-  if ('url' in server && URL.canParse(server.url)) {
-    const url = new URL(server.url);
-    if (url.password && !ANY_REFERENCE.test(decodeURIComponent(url.password))) warn(['url'], 'the password in the URL');
-    for (const [key, value] of url.searchParams) {
-      if (value && !ANY_REFERENCE.test(value) && looksLikeCredential(key)) warn(['url'], `the "${key}" query parameter`);
-    }
-  }
 }
 
 /**

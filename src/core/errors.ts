@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   GH_CLIENT_CAPABILITY_MISSING: "the agent's client does not support what the downstream server asked for",
   GH_ROUTING_AMBIGUOUS: 'a server-to-client request could not be tied to exactly one caller',
   GH_IMPORT_INVALID: 'the file to import is not an mcpServers JSON document',
+  GH_OUTPUT_EXISTS: 'the output file exists and --force was not given',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
