@@ -8,6 +8,7 @@ import {
   httpClient,
   isAlive,
   runCli,
+  SERVERS,
   standardConfig,
   startServe,
   stdioClient,
@@ -107,6 +108,28 @@ describe('downstream server lifecycle', () => {
       await waitFor(() => !isAlive(child.pid), 5_000, 'the idle server to stop');
       const again = await client.callTool({ name: 'everything__echo', arguments: { message: 'two' } });
       assert.equal(text(again), 'Echo: two');
+      await client.close();
+    } finally {
+      await gateway.stop();
+      temp.cleanup();
+    }
+  });
+
+  test('a server started through a wrapper (npx, a shell script) is stopped with all its processes', async () => {
+    const everything = SERVERS.everything.args.join(' ');
+    const config = standardConfig();
+    // `sh -c "node …; true"` keeps sh as the child and node as a grandchild, as npx does.
+    (config.servers as Record<string, unknown>).wrapped = { command: 'sh', args: ['-c', `${process.execPath} ${everything}; true`], idleTimeoutMs: 500 };
+    (config.profiles as Record<string, { allow: string[] }>).builder!.allow.push('wrapped/*');
+    const temp = tempConfig(config);
+    const gateway = await startServe(temp.configPath);
+    try {
+      const client = await httpClient(gateway.url, 'builder', TOKENS.alice);
+      assert.equal(text(await client.callTool({ name: 'wrapped__echo', arguments: { message: 'wrapped' } })), 'Echo: wrapped');
+      const shell = childProcesses(gateway.process.pid!).find((child) => child.args.startsWith('sh -c'));
+      const [grandchild] = childProcesses(shell!.pid);
+      assert.ok(grandchild, 'the wrapper runs the server as its child');
+      await waitFor(() => !isAlive(grandchild.pid) && !isAlive(shell!.pid), 8_000, 'the idle stop to end the whole group');
       await client.close();
     } finally {
       await gateway.stop();

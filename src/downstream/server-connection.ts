@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -23,6 +23,7 @@ import type { ServerListing } from '../ports/schema-cache.js';
 import { fetchListing } from './listing.js';
 import { freshSignalFetch } from './fresh-signal-fetch.js';
 import { StderrTail } from './stderr-tail.js';
+import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 
@@ -149,7 +150,7 @@ export class ServerConnection {
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       keepNotificationsBeforeResponses(transport);
-      this.pid = transport instanceof StdioClientTransport ? (transport.pid ?? undefined) : undefined;
+      this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       this.client = client;
       this.stateValue = 'running';
@@ -173,16 +174,14 @@ export class ServerConnection {
 
   private createTransport(): Transport {
     if (isStdioServer(this.config)) {
-      const transport = new StdioClientTransport({
+      return new ProcessTransport({
         command: this.config.command,
         args: this.config.args,
-        // The SDK adds a minimal safe environment (PATH, HOME, …); the gateway's own secrets never reach the child.
-        env: { ...this.env },
+        // A minimal safe environment (PATH, HOME, …) plus the configured one: the gateway's own secrets never reach the child.
+        env: { ...getDefaultEnvironment(), ...this.env },
         cwd: this.config.cwd,
-        stderr: 'pipe',
+        onStderr: (chunk) => this.stderr.push(chunk),
       });
-      transport.stderr?.on('data', (chunk: Buffer) => this.stderr.push(chunk));
-      return transport;
     }
     return new StreamableHTTPClientTransport(new URL(this.config.url), {
       requestInit: { headers: this.config.headers },
