@@ -3,7 +3,7 @@ import { Document } from 'yaml';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import { handleSecrets, looksLikeCredential, stripAccents } from './import-secrets.js';
 import { validateConfig } from './load.js';
-import { SERVER_NAME_PATTERN } from './schema.js';
+import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
 
 /**
  * Conversion of a Claude Desktop / Claude Code MCP configuration into a Gatehouse config.
@@ -293,7 +293,7 @@ function assignNames(drafts: Draft[], warnings: ImportWarning[]): string[] {
     let name = base;
     for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
     taken.add(name);
-    const why = SERVER_NAME_PATTERN.test(entry.name) ? 'an earlier server already has that name' : 'a server name is letters, digits and single - or _ between them';
+    const why = SERVER_NAME_PATTERN.test(entry.name) ? 'an earlier server already has that name' : SERVER_NAME_RULE;
     warnings.push({ kind: 'renamed', path: formatJsonPath(entry.at), message: `renamed "${entry.name}" to "${name}" (${why})` });
     return name;
   });

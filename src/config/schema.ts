@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
 
 /**
  * The configuration schema: the single source of truth for what gatehouse.yaml may hold.
@@ -9,9 +10,8 @@ export const GATES = ['G0', 'G1', 'G2', 'G3'] as const;
 export type Gate = (typeof GATES)[number];
 
 /** Server names become the `server__` prefix of tool names, so they may not contain `__`. */
-export const SERVER_NAME_PATTERN = /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+|_[A-Za-z0-9]+)*$/;
 
-const serverName = z.string().regex(SERVER_NAME_PATTERN, 'a server name is letters, digits and single - or _ between them');
+const serverName = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
 
 const toolRule = z.strictObject({
   gate: z.enum(GATES).optional(),

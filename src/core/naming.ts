@@ -5,6 +5,10 @@
  */
 export const NAME_SEPARATOR = '__';
 
+/** Letters and digits with single `-` or `_` between them: never `__`, never `+`. */
+export const SERVER_NAME_PATTERN = /^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$/;
+export const SERVER_NAME_RULE = 'a server name is letters, digits and single - or _ between them';
+
 export function exposedName(server: string, name: string): string {
   return `${server}${NAME_SEPARATOR}${name}`;
 }
@@ -20,7 +24,7 @@ export function exposedUri(server: string, uri: string): string {
 }
 
 export function splitExposedUri(exposed: string): { server: string; uri: string } | undefined {
-  const match = /^([A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*)\+(.+)$/.exec(exposed);
-  if (!match) return undefined;
-  return { server: match[1]!, uri: match[2]! };
+  const plus = exposed.indexOf('+');
+  if (plus <= 0 || !SERVER_NAME_PATTERN.test(exposed.slice(0, plus)) || plus === exposed.length - 1) return undefined;
+  return { server: exposed.slice(0, plus), uri: exposed.slice(plus + 1) };
 }
