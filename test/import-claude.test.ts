@@ -4,15 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { importClaudeConfig, renderImportYaml, sanitizeServerName, type ClaudeImport } from '../src/config/import-claude.js';
 import { looksLikeCredential } from '../src/config/import-secrets.js';
 import { validateConfig } from '../src/config/load.js';
 import { isGatehouseError } from '../src/core/errors.js';
 
-/** dist/test/ → dist/src/cli/main.js */
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
+import { CLI } from './helpers/gatehouse.js';
 
 function convert(input: unknown, inlineSecrets = false): ClaudeImport {
   return importClaudeConfig(input, { source: 'claude.json', inlineSecrets, configPath: '/tmp/gatehouse.yaml' });

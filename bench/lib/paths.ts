@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The compiled `gatehouse` CLI. Benchmarks run the real binary, not an in-process gateway. */
-export const CLI = path.join(REPO_ROOT, 'dist/src/cli/main.js');
+export const CLI = path.join(REPO_ROOT, 'dist/gatehouse.mjs');
 
 /** The twenty-server fixture and the tool snapshots that seed its non-runnable servers. */
 export const TWENTY_SERVERS = {

@@ -13,8 +13,20 @@ export type GatehouseConfig = ParsedConfig & {
   readonly rootDir: string;
 };
 
-/** The package's own folder, so that `examples/gatehouse.yaml` is found from any working directory. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * The package's own folder (the nearest one up with our package.json), so that
+ * `examples/gatehouse.yaml` and the migrations are found from any working directory, whether
+ * this runs from dist/src/… (tests) or from the bundled dist/gatehouse.mjs.
+ */
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'gatehouse') return dir;
+    if (path.dirname(dir) === dir) throw new Error(`gatehouse: no package.json of gatehouse above ${from}`);
+  }
+}
 
 /** `--config FILE`, else ./gatehouse.yaml, else the bundled examples/gatehouse.yaml. */
 export function findConfigPath(explicit: string | undefined, cwd = process.cwd()): string {

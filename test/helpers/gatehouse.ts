@@ -12,7 +12,7 @@ import { keepNotificationsBeforeResponses } from '../../src/downstream/notificat
 
 /** The repository root (tests run from dist/test/helpers). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const CLI = path.join(REPO, 'dist/src/cli/main.js');
+export const CLI = path.join(REPO, 'dist/gatehouse.mjs');
 
 /** Real reference servers from node_modules, as config entries. */
 export const SERVERS = {
