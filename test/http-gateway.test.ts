@@ -4,8 +4,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
-import { childProcesses, httpClient, standardConfig, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
+import { childProcesses, CLI, TEST_ENV, httpClient, standardConfig, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 describe('gatehouse serve (streamable HTTP) with real reference servers', () => {
   let temp: ReturnType<typeof tempConfig>;
@@ -175,6 +176,17 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     } finally {
       await client.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
     }
+  });
+
+  test('a second gateway on a busy port fails with GH_LISTEN_FAILED and exit 1', async () => {
+    const port = new URL(gateway.url).port;
+    const result = spawnSync(process.execPath, [CLI, 'serve', '--config', temp.configPath, '--port', port, '--quiet'], {
+      env: { ...process.env, ...TEST_ENV },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`GH_LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
   });
 
   test('children get their configured env and not the gateway\'s secrets', async () => {

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   GH_CANCELLED: 'the caller cancelled the call',
   GH_CLIENT_CAPABILITY_MISSING: "the agent's client does not support what the downstream server asked for",
   GH_ROUTING_AMBIGUOUS: 'a server-to-client request could not be tied to exactly one caller',
+  GH_LISTEN_FAILED: 'the HTTP server could not bind its address (port in use, or not permitted)',
   GH_IMPORT_INVALID: 'the file to import is not an mcpServers JSON document',
   GH_OUTPUT_EXISTS: 'the output file exists and --force was not given',
 } as const;

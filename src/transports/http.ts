@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { isGatehouseError } from '../core/errors.js';
+import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
@@ -130,7 +130,11 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
   sweeper.unref();
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      clearInterval(sweeper);
+      const why = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message;
+      reject(new GatehouseError('GH_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}: ${why} (choose another with --port)`, { code: error.code }));
+    });
     server.listen(options.port, options.host, () => resolve());
   });
   boundPort = (server.address() as AddressInfo).port;
