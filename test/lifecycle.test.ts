@@ -137,6 +137,34 @@ describe('downstream server lifecycle', () => {
     }
   });
 
+  test('a server that dies at start gives a clear error with its last stderr line; other servers keep serving', async () => {
+    const config = standardConfig();
+    (config.servers as Record<string, unknown>).broken = {
+      command: process.execPath,
+      args: ['-e', 'console.error("boom: FAKE_API_KEY is not set"); process.exit(3)'],
+    };
+    (config.profiles as Record<string, { allow: string[] }>).builder!.allow.push('broken/*');
+    const temp = tempConfig(config);
+    const gateway = await startServe(temp.configPath);
+    try {
+      const client = await httpClient(gateway.url, 'builder', TOKENS.alice);
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(names.includes('everything__echo'), 'the other servers are listed');
+      const result = await client.callTool({ name: 'broken__anything', arguments: {} });
+      assert.equal(result.isError, true);
+      assert.match(text(result), /^GH_DOWNSTREAM_UNAVAILABLE: server "broken" could not be started: .*its stderr ends: boom: FAKE_API_KEY is not set/);
+      assert.equal(text(await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } })), 'Echo: still here');
+      await client.close();
+    } finally {
+      await gateway.stop();
+    }
+    const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
+    const crashes = events.read({ type: 'server.crashed' });
+    assert.equal(crashes.length, 2, 'one crash per failed start (the listing and the call), never two for one');
+    assert.ok(crashes.every((event) => event.server === 'broken'));
+    temp.cleanup();
+  });
+
   test('a killed child is restarted on the next call', async () => {
     const temp = tempConfig(standardConfig());
     const gateway = await startServe(temp.configPath);

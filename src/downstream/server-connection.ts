@@ -77,14 +77,6 @@ export class ServerConnection {
     return this.stateValue;
   }
 
-  get processId(): number | undefined {
-    return this.stateValue === 'running' ? this.pid : undefined;
-  }
-
-  get stderrTail(): string[] {
-    return this.stderr.lines();
-  }
-
   /**
    * Sends one request, starting the server if needed. `caller` ties server-to-client
    * requests made during this call back to the agent that made it.
@@ -163,10 +155,12 @@ export class ServerConnection {
       await client.close().catch(() => undefined);
       this.stopping = false;
       this.recordCrash();
+      const stderrTail = this.stderr.lines().slice(-5);
+      const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
-        `server "${this.name}" could not be started: ${(error as Error).message}`,
-        { server: this.name, stderrTail: this.stderr.lines().slice(-5) },
+        `server "${this.name}" could not be started: ${(error as Error).message}${lastWords}`,
+        { server: this.name, stderrTail },
         { cause: error },
       );
     }
@@ -221,8 +215,9 @@ export class ServerConnection {
     client.setNotificationHandler(PromptListChangedNotificationSchema, relist);
   }
 
+  /** An unexpected close of a running server; a failed start is recorded by start() itself. */
   private handleClose(client: Client): void {
-    if (this.stopping || (this.client !== client && this.stateValue !== 'starting')) return;
+    if (this.stopping || this.client !== client) return;
     this.client = undefined;
     this.clearIdleTimer();
     this.recordCrash();
