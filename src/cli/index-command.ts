@@ -28,6 +28,8 @@ export function registerIndex(program: Command, context: CliContext): void {
     .option('--snapshot-dir <dir>', 'seed servers that have <dir>/<server>.json from that snapshot instead of starting them')
     .action(async (options: IndexOptions) => {
       const config = context.loadConfig(options.config);
+      // The table below says what happened to each server; per-start log lines would repeat it.
+      if (!context.env.GATEHOUSE_LOG_LEVEL) context.log.level = 'warn';
       const { gateway, close } = openGateway(config, context.env, context.log);
       try {
         const names = options.server ?? Object.keys(config.servers);
