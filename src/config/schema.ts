@@ -51,6 +51,11 @@ export const serverSchema = z.union([stdioServer, httpServer]);
 const profileSchema = z.strictObject({
   description: z.string().optional(),
   mode: z.enum(['eager', 'lazy']).default('eager'),
+  /**
+   * `namespaced` (default): `server__tool`, `server+uri`. `plain`: names as the servers give
+   * them (a name two servers share keeps the prefix), for a gateway that should be transparent.
+   */
+  names: z.enum(['namespaced', 'plain']).default('namespaced'),
   /** Globs over `server/tool`; `*` matches any run of characters except `/`. */
   allow: z.array(z.string().min(1)).min(1),
 });

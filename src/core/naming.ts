@@ -28,3 +28,25 @@ export function splitExposedUri(exposed: string): { server: string; uri: string 
   if (plus <= 0 || !SERVER_NAME_PATTERN.test(exposed.slice(0, plus)) || plus === exposed.length - 1) return undefined;
   return { server: exposed.slice(0, plus), uri: exposed.slice(plus + 1) };
 }
+
+/** One name offered by one server (a tool, a prompt, or a resource URI). */
+export interface ServerName {
+  server: string;
+  name: string;
+}
+
+/**
+ * Exposed names for a profile. `namespaced` prefixes every name with its server. `plain` keeps
+ * each name as its server gave it, so that a gateway fronting one server is transparent, and
+ * falls back to the prefixed form only for a name that two servers share (nothing is hidden).
+ */
+export function assignNames(entries: readonly ServerName[], style: 'namespaced' | 'plain', prefix: (server: string, name: string) => string = exposedName): string[] {
+  if (style === 'namespaced') return entries.map((entry) => prefix(entry.server, entry.name));
+  const servers = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    const set = servers.get(entry.name) ?? new Set<string>();
+    set.add(entry.server);
+    servers.set(entry.name, set);
+  }
+  return entries.map((entry) => (servers.get(entry.name)!.size > 1 ? prefix(entry.server, entry.name) : entry.name));
+}

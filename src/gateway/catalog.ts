@@ -1,28 +1,55 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
-import { exposedName, splitExposedName } from '../core/naming.js';
+import { assignNames, exposedName, exposedUri, splitExposedName } from '../core/naming.js';
 import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
 import type { ServerConnection } from '../downstream/server-connection.js';
 import type { Profile } from './profiles.js';
 
-export interface CatalogTool {
+/** One item of one server as a profile sees it, under the name agents use. */
+export interface Exposed<T> {
   server: string;
-  tool: Tool;
-  /** `server__tool`, the name agents see. */
+  item: T;
   exposed: string;
+}
+
+export type CatalogTool = Exposed<Tool>;
+
+interface ListOptions {
+  /** Read the schema cache only; never start a server (lazy search and describe). */
+  cachedOnly?: boolean;
+}
+
+interface ProfileView {
+  version: number;
+  tools: CatalogTool[];
+  toolsByName: Map<string, CatalogTool>;
 }
 
 /**
  * What each profile can see. Listings come from the schema cache when present, so that
  * listing needs no running process; otherwise the server is started (first use) and its
- * listing cached.
+ * listing cached. Views per profile are memoized until a listing changes.
  */
 export class Catalog {
+  private version = 0;
+  private readonly views = new Map<string, ProfileView>();
+
   constructor(
     private readonly connections: ReadonlyMap<string, ServerConnection>,
     private readonly cache: SchemaCache,
     private readonly warn: (message: string, data: Record<string, unknown>) => void,
   ) {}
+
+  /** Changes whenever a listing changes, so that derived views (e.g. search indexes) know to rebuild. */
+  get listingVersion(): number {
+    return this.version;
+  }
+
+  /** A listing arrived or changed: every memoized view is stale. */
+  invalidate(): void {
+    this.version += 1;
+    this.views.clear();
+  }
 
   cached(server: string): ServerListing | undefined {
     return this.cache.get(server);
@@ -44,7 +71,7 @@ export class Catalog {
    * Listings of every server the profile can touch. A server that cannot be started is left
    * out (and reported) rather than failing the whole list.
    */
-  async listings(profile: Profile, options: { cachedOnly?: boolean } = {}): Promise<Array<[string, ServerListing]>> {
+  async listings(profile: Profile, options: ListOptions = {}): Promise<Array<[string, ServerListing]>> {
     const results = await Promise.all(
       profile.servers.map(async (server): Promise<[string, ServerListing] | undefined> => {
         if (options.cachedOnly) {
@@ -62,26 +89,50 @@ export class Catalog {
     return results.filter((entry): entry is [string, ServerListing] => entry !== undefined);
   }
 
-  async tools(profile: Profile, options: { cachedOnly?: boolean } = {}): Promise<CatalogTool[]> {
-    const out: CatalogTool[] = [];
-    for (const [server, listing] of await this.listings(profile, options)) {
-      for (const tool of listing.tools) {
-        if (profile.allows(server, tool.name)) out.push({ server, tool, exposed: exposedName(server, tool.name) });
-      }
+  async tools(profile: Profile, options: ListOptions = {}): Promise<CatalogTool[]> {
+    if (!options.cachedOnly) {
+      const memo = this.views.get(profile.name);
+      if (memo && memo.version === this.version) return memo.tools;
     }
-    return out;
+    const listings = await this.listings(profile, options);
+    const tools = expose(profile, listings, (listing) => listing.tools);
+    if (!options.cachedOnly && listings.length === profile.servers.length) {
+      this.views.set(profile.name, { version: this.version, tools, toolsByName: new Map(tools.map((tool) => [tool.exposed, tool])) });
+    }
+    return tools;
+  }
+
+  async prompts(profile: Profile): Promise<Array<Exposed<Prompt>>> {
+    return expose(profile, await this.listings(profile), (listing) => listing.prompts);
+  }
+
+  /** Resources, exposed by URI (`server+uri` when namespaced). */
+  async resources(profile: Profile): Promise<Array<Exposed<Resource>>> {
+    return expose(profile, await this.listings(profile), (listing) => listing.resources, (r) => r.uri, exposedUri);
+  }
+
+  async resourceTemplates(profile: Profile): Promise<Array<Exposed<ResourceTemplate>>> {
+    return expose(profile, await this.listings(profile), (listing) => listing.resourceTemplates, (t) => t.uriTemplate, exposedUri);
   }
 
   /**
    * The tool behind an exposed name, if the profile allows it. The error is the same whether
    * the tool is outside the profile or does not exist, so that it reveals nothing.
    */
-  async findTool(profile: Profile, exposed: string, options: { cachedOnly?: boolean } = {}): Promise<CatalogTool> {
+  async findTool(profile: Profile, exposed: string, options: ListOptions = {}): Promise<CatalogTool> {
     const notAllowed = () =>
       new GatehouseError('GH_TOOL_NOT_ALLOWED', `tool "${exposed}" is not available in profile "${profile.name}"`, {
         profile: profile.name,
         tool: exposed,
       });
+    if (profile.names === 'plain') {
+      // A plain name says nothing about its server: look it up in the profile's whole view.
+      const memo = this.views.get(profile.name);
+      const byName = memo && memo.version === this.version && !options.cachedOnly ? memo.toolsByName : undefined;
+      const found = byName ? byName.get(exposed) : (await this.tools(profile, options)).find((tool) => tool.exposed === exposed);
+      if (!found) throw notAllowed();
+      return found;
+    }
     const split = splitExposedName(exposed);
     if (!split || !profile.servers.includes(split.server) || !profile.allows(split.server, split.name)) throw notAllowed();
     let listing = this.cache.get(split.server);
@@ -97,6 +148,36 @@ export class Catalog {
     }
     const tool = listing.tools.find((candidate) => candidate.name === split.name);
     if (!tool) throw notAllowed();
-    return { server: split.server, tool, exposed };
+    return { server: split.server, item: tool, exposed };
   }
+
+  async findPrompt(profile: Profile, exposed: string): Promise<Exposed<Prompt>> {
+    const found = (await this.prompts(profile)).find((prompt) => prompt.exposed === exposed);
+    if (!found) {
+      throw new GatehouseError('GH_PROMPT_NOT_ALLOWED', `prompt "${exposed}" is not available in profile "${profile.name}"`, {
+        profile: profile.name,
+      });
+    }
+    return found;
+  }
+}
+
+/**
+ * The allowed items of each listing (allowlists match by name), under the names the profile's
+ * naming style gives them. `key` is what is exposed (the name, or a resource's URI) and
+ * `prefix` how a namespaced key is written.
+ */
+function expose<T extends { name: string }>(
+  profile: Profile,
+  listings: Array<[string, ServerListing]>,
+  items: (listing: ServerListing) => T[],
+  key: (item: T) => string = (item) => item.name,
+  prefix: (server: string, key: string) => string = exposedName,
+): Array<Exposed<T>> {
+  const allowed: Array<{ server: string; name: string; item: T }> = [];
+  for (const [server, listing] of listings) {
+    for (const item of items(listing)) if (profile.allows(server, item.name)) allowed.push({ server, name: key(item), item });
+  }
+  const names = assignNames(allowed, profile.names, prefix);
+  return allowed.map((entry, index) => ({ server: entry.server, item: entry.item, exposed: names[index]! }));
 }

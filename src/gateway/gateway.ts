@@ -3,7 +3,6 @@ import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config/load.js';
 import type { GatehouseEvent } from '../core/events.js';
-import { exposedName } from '../core/naming.js';
 import { ToolSearchIndex } from '../core/tool-search.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
@@ -39,7 +38,6 @@ export class Gateway {
   readonly pipeline: PipelineDeps;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
-  private listingVersion = 0;
 
   constructor(
     readonly config: GatehouseConfig,
@@ -85,18 +83,18 @@ export class Gateway {
   }
 
   /** The lazy-mode search index of a profile, over cached listings only; rebuilt when a listing changes. */
-  searchIndex(profile: Profile): ToolSearchIndex {
+  async searchIndex(profile: Profile): Promise<ToolSearchIndex> {
     const hit = this.searchIndexes.get(profile.name);
-    if (hit && hit.version === this.listingVersion) return hit.index;
-    const tools = [];
-    for (const server of profile.servers) {
-      for (const tool of this.catalog.cached(server)?.tools ?? []) {
-        if (!profile.allows(server, tool.name)) continue;
-        tools.push({ name: exposedName(server, tool.name), server, title: tool.title ?? tool.annotations?.title, description: tool.description });
-      }
-    }
+    if (hit && hit.version === this.catalog.listingVersion) return hit.index;
+    const version = this.catalog.listingVersion;
+    const tools = (await this.catalog.tools(profile, { cachedOnly: true })).map(({ server, item, exposed }) => ({
+      name: exposed,
+      server,
+      title: item.title ?? item.annotations?.title,
+      description: item.description,
+    }));
     const index = new ToolSearchIndex(tools);
-    this.searchIndexes.set(profile.name, { version: this.listingVersion, index });
+    this.searchIndexes.set(profile.name, { version, index });
     return index;
   }
 
@@ -133,7 +131,7 @@ export class Gateway {
     for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
     const previous = this.stores.cache.get(server);
     this.stores.cache.put(server, listing);
-    this.listingVersion += 1;
+    this.catalog.invalidate();
     if (!previous) return;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     for (const session of this.sessions) {

@@ -61,7 +61,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
     case 'search_tools': {
       const query = requireString(args, 'query', request.name);
       const limit = typeof args.limit === 'number' ? Math.max(1, Math.min(50, Math.floor(args.limit))) : 10;
-      const index = gateway.searchIndex(caller.profile);
+      const index = await gateway.searchIndex(caller.profile);
       const results = index.search(query, limit);
       const unindexed = caller.profile.servers.filter((server) => !gateway.catalog.cached(server));
       gateway.record({
@@ -80,10 +80,10 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
         agent: caller.agent.name,
         profile: caller.profile.name,
         server: found.server,
-        tool: found.tool.name,
+        tool: found.item.name,
         payload: { via: 'describe_tool', session: caller.session },
       });
-      return json({ ...found.tool, name: found.exposed });
+      return json({ ...found.item, name: found.exposed });
     }
     case 'call_tool': {
       const name = requireString(args, 'name', request.name);

@@ -5,6 +5,7 @@ import type { GatehouseConfig } from '../config/load.js';
 export interface Profile {
   readonly name: string;
   readonly mode: 'eager' | 'lazy';
+  readonly names: 'namespaced' | 'plain';
   readonly servers: readonly string[];
   readonly allows: Allowlist;
 }
@@ -17,6 +18,7 @@ export function compileProfiles(config: GatehouseConfig): ReadonlyMap<string, Pr
       {
         name,
         mode: profile.mode,
+        names: profile.names,
         servers: serverNames.filter((server) => allowsServer(profile.allow, server)),
         allows: compileAllowlist(profile.allow),
       },

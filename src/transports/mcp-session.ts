@@ -16,7 +16,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
-import { exposedName, exposedUri, splitExposedName, splitExposedUri } from '../core/naming.js';
+import { splitExposedUri } from '../core/naming.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { callMetaTool, isMetaTool, META_TOOLS } from '../gateway/meta-tools.js';
 import { runCall } from '../gateway/pipeline/run.js';
@@ -24,7 +24,6 @@ import type { CallerContext, CallRequest } from '../gateway/pipeline/types.js';
 import type { Profile } from '../gateway/profiles.js';
 import type { AgentIdentity } from '../gateway/tokens.js';
 import type { DownstreamCaller } from '../downstream/caller-registry.js';
-import type { ServerListing } from '../ports/schema-cache.js';
 import { toMcpError, toolCallFailure } from './errors.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -56,7 +55,7 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
     if (profile.mode === 'lazy') return { tools: META_TOOLS };
     const tools = await gateway.catalog.tools(profile);
     gateway.record({ type: 'tools.listed', agent: agent.name, profile: profile.name, payload: { via: 'tools/list', session, count: tools.length } });
-    return { tools: tools.map(({ tool, exposed }) => ({ ...tool, name: exposed })) };
+    return { tools: tools.map(({ item, exposed }) => ({ ...item, name: exposed })) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
@@ -84,17 +83,11 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: (await visible(gateway, profile)).flatMap(([name, listing]) =>
-      listing.resources.filter((r) => profile.allows(name, r.name)).map((r) => ({ ...r, uri: exposedUri(name, r.uri) })),
-    ),
+    resources: (await gateway.catalog.resources(profile)).map(({ item, exposed }) => ({ ...item, uri: exposed })),
   }));
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-    resourceTemplates: (await visible(gateway, profile)).flatMap(([name, listing]) =>
-      listing.resourceTemplates
-        .filter((t) => profile.allows(name, t.name))
-        .map((t) => ({ ...t, uriTemplate: exposedUri(name, t.uriTemplate) })),
-    ),
+    resourceTemplates: (await gateway.catalog.resourceTemplates(profile)).map(({ item, exposed }) => ({ ...item, uriTemplate: exposed })),
   }));
 
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
@@ -111,21 +104,15 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
   });
 
   server.setRequestHandler(ListPromptsRequestSchema, async () => ({
-    prompts: (await visible(gateway, profile)).flatMap(([name, listing]) =>
-      listing.prompts.filter((p) => profile.allows(name, p.name)).map((p) => ({ ...p, name: exposedName(name, p.name) })),
-    ),
+    prompts: (await gateway.catalog.prompts(profile)).map(({ item, exposed }) => ({ ...item, name: exposed })),
   }));
 
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     try {
-      const split = splitExposedName(request.params.name);
-      const listing = split && profile.servers.includes(split.server) ? await gateway.catalog.listing(split.server) : undefined;
-      if (!split || !listing?.prompts.some((p) => p.name === split.name) || !profile.allows(split.server, split.name)) {
-        throw new GatehouseError('GH_PROMPT_NOT_ALLOWED', `prompt "${request.params.name}" is not available in profile "${profile.name}"`);
-      }
+      const prompt = await gateway.catalog.findPrompt(profile, request.params.name);
       return await gateway.connections
-        .get(split.server)!
-        .request({ method: 'prompts/get', params: { ...request.params, name: split.name } }, GetPromptResultSchema, caller(extra).downstreamCaller, {
+        .get(prompt.server)!
+        .request({ method: 'prompts/get', params: { ...request.params, name: prompt.item.name } }, GetPromptResultSchema, caller(extra).downstreamCaller, {
           signal: extra.signal,
         });
     } catch (error) {
@@ -134,10 +121,6 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
   });
 
   return server;
-}
-
-function visible(gateway: Gateway, profile: Profile): Promise<Array<[string, ServerListing]>> {
-  return gateway.catalog.listings(profile);
 }
 
 /** The server-to-client side of one request: answers go back on the same upstream request. */

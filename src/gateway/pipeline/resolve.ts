@@ -4,5 +4,5 @@ import type { CallRequest, ResolvedCall } from './types.js';
 /** Stage 2: the exposed name becomes a tool of one server, if and only if the profile allows it. */
 export async function resolve(request: CallRequest, catalog: Catalog): Promise<ResolvedCall> {
   const found = await catalog.findTool(request.caller.profile, request.name);
-  return { ...request, server: found.server, tool: found.tool };
+  return { ...request, server: found.server, tool: found.item };
 }
