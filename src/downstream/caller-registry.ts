@@ -1,5 +1,5 @@
 import { McpError, ErrorCode, CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { ClientCapabilities, Request, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities, LoggingMessageNotification, Request, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 
 /** The upstream side of a call in flight: who asked, and how to ask them something back. */
@@ -8,6 +8,8 @@ export interface DownstreamCaller {
   session: string;
   capabilities: ClientCapabilities | undefined;
   sendRequest<S extends z.ZodType<Result>>(request: Request, schema: S, options?: { signal?: AbortSignal }): Promise<z.output<S>>;
+  /** Delivers a log message from the server to this caller (filtered by the session's log level). */
+  log(params: LoggingMessageNotification['params']): void;
 }
 
 type Kind = 'elicitation' | 'sampling' | 'roots';
@@ -39,9 +41,17 @@ export class CallerRegistry {
     return () => this.inflight.delete(id);
   }
 
+  /**
+   * The caller of the newest call in flight when every call in flight belongs to one session;
+   * undefined when there is none or several sessions (a guess could reach the wrong agent).
+   */
+  soleCaller(): DownstreamCaller | undefined {
+    const sessions = this.sessions();
+    return sessions.size === 1 ? [...sessions.values()][0] : undefined;
+  }
+
   async forward(server: string, kind: Kind, request: Request, signal: AbortSignal): Promise<Result> {
-    const sessions = new Map<string, DownstreamCaller>();
-    for (const caller of this.inflight.values()) sessions.set(caller.session, caller);
+    const sessions = this.sessions();
     if (sessions.size !== 1) {
       throw new McpError(
         ErrorCode.InvalidRequest,
@@ -55,5 +65,11 @@ export class CallerRegistry {
       throw new McpError(ErrorCode.MethodNotFound, `GH_CLIENT_CAPABILITY_MISSING: the agent's client does not support ${kind}`);
     }
     return caller.sendRequest(request, RESULT_SCHEMAS[kind], { signal });
+  }
+
+  private sessions(): Map<string, DownstreamCaller> {
+    const sessions = new Map<string, DownstreamCaller>();
+    for (const caller of this.inflight.values()) sessions.set(caller.session, caller);
+    return sessions;
   }
 }

@@ -10,6 +10,7 @@ import {
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type ClientCapabilities,
   type LoggingMessageNotification,
@@ -35,7 +36,9 @@ export interface ServerConnectionHooks {
   stopped(server: string, reason: 'idle' | 'shutdown'): void;
   crashed(server: string, info: { pid?: number | undefined; stderrTail: string[]; consecutiveCrashes: number }): void;
   listed(server: string, listing: ServerListing): void;
-  log(server: string, params: LoggingMessageNotification['params']): void;
+  /** A log message that arrived outside any call, or while several sessions had calls in flight. */
+  logDropped(server: string, params: LoggingMessageNotification['params']): void;
+  resourceUpdated(server: string, uri: string): void;
 }
 
 export interface ServerTimings {
@@ -58,6 +61,7 @@ export class ServerConnection {
   private stopping = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
+  private pins = 0;
   private consecutiveCrashes = 0;
   private lastCrashAt = 0;
   private pid: number | undefined;
@@ -103,6 +107,19 @@ export class ServerConnection {
       this.inflight -= 1;
       this.armIdleTimer();
     }
+  }
+
+  /** Keeps the server from stopping when idle (e.g. while an agent is subscribed to one of its resources). */
+  pin(): () => void {
+    this.pins += 1;
+    this.clearIdleTimer();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pins -= 1;
+      this.armIdleTimer();
+    };
   }
 
   /** Starts the server (once, however many callers ask at the same time). */
@@ -203,7 +220,14 @@ export class ServerConnection {
         this.callers.forward(this.name, 'roots', request, extra.signal),
       );
     }
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.hooks.log(this.name, notification.params));
+    // A server's log lines belong to the call that caused them: they go to that caller only,
+    // never to every agent that may use the server (that would leak one agent's work to others).
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      const caller = this.callers.soleCaller();
+      if (caller) caller.log(notification.params);
+      else this.hooks.logDropped(this.name, notification.params);
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => this.hooks.resourceUpdated(this.name, notification.params.uri));
     const relist = () => {
       fetchListing(client, this.timings.startTimeoutMs).then(
         (listing) => this.hooks.listed(this.name, listing),
@@ -241,7 +265,7 @@ export class ServerConnection {
   }
 
   private armIdleTimer(): void {
-    if (this.inflight > 0 || !this.client) return;
+    if (this.inflight > 0 || this.pins > 0 || !this.client) return;
     this.clearIdleTimer();
     this.idleTimer = setTimeout(() => {
       this.stop('idle').catch(() => undefined);

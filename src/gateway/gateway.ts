@@ -1,5 +1,4 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config/load.js';
 import type { GatehouseEvent } from '../core/events.js';
@@ -13,6 +12,7 @@ import { allowAll, type Policy } from './pipeline/policy.js';
 import type { PipelineDeps } from './pipeline/run.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
+import { Subscriptions } from './subscriptions.js';
 
 export interface GatewayStores {
   events: EventStore;
@@ -36,6 +36,7 @@ export class Gateway {
   readonly catalog: Catalog;
   readonly tokens: TokenBook;
   readonly pipeline: PipelineDeps;
+  readonly subscriptions: Subscriptions;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -63,6 +64,7 @@ export class Gateway {
         }, hooks),
       ]),
     );
+    this.subscriptions = new Subscriptions(this.connections);
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message));
     this.pipeline = {
       catalog: this.catalog,
@@ -77,9 +79,13 @@ export class Gateway {
     this.stores.events.append({ ...event, at: new Date().toISOString() });
   }
 
+  /** Registers a live session; the returned function ends it (and its resource subscriptions). */
   addSession(session: SessionHandle): () => void {
     this.sessions.add(session);
-    return () => this.sessions.delete(session);
+    return () => {
+      this.sessions.delete(session);
+      void this.subscriptions.dropSession(session.id);
+    };
   }
 
   /** The lazy-mode search index of a profile, over cached listings only; rebuilt when a listing changes. */
@@ -113,6 +119,7 @@ export class Gateway {
       started: (server, info) => {
         this.log.info({ server, pid: info.pid, startMs: info.startMs }, 'downstream server started');
         this.record({ type: 'server.started', server, payload: { pid: info.pid ?? null, startMs: info.startMs } });
+        this.subscriptions.resubscribe(server);
       },
       stopped: (server, reason) => {
         this.log.info({ server, reason }, 'downstream server stopped');
@@ -123,7 +130,8 @@ export class Gateway {
         this.record({ type: 'server.crashed', server, payload: { ...info, pid: info.pid ?? null } });
       },
       listed: (server, listing) => this.listingArrived(server, listing),
-      log: (server, params) => this.broadcastLog(server, params),
+      logDropped: (server, params) => this.log.debug({ server, level: params.level }, 'log message from a server with no single caller in flight, not delivered'),
+      resourceUpdated: (server, uri) => this.subscriptions.updated(server, uri),
     };
   }
 
@@ -141,15 +149,6 @@ export class Gateway {
         session.server.sendResourceListChanged().catch(() => undefined);
       }
       if (changed(previous.prompts, listing.prompts)) session.server.sendPromptListChanged().catch(() => undefined);
-    }
-  }
-
-  /** Downstream log messages go to every session whose profile includes that server, named after it. */
-  private broadcastLog(server: string, params: LoggingMessageNotification['params']): void {
-    const logger = params.logger ? `${server}/${params.logger}` : server;
-    for (const session of this.sessions) {
-      if (!session.profile.servers.includes(server)) continue;
-      session.server.sendLoggingMessage({ ...params, logger }, session.server.transport?.sessionId).catch(() => undefined);
     }
   }
 }

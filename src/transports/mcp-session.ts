@@ -3,6 +3,14 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  ErrorCode,
+  McpError,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
   GetPromptRequestSchema,
   GetPromptResultSchema,
   ListPromptsRequestSchema,
@@ -39,9 +47,10 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
   const server = new Server(GATEHOUSE_INFO, {
     capabilities: {
       tools: { listChanged: true },
-      resources: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
       prompts: { listChanged: true },
       logging: {},
+      completions: {},
     },
     instructions:
       profile.mode === 'lazy'
@@ -49,7 +58,19 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
         : undefined,
   });
 
-  const caller = (extra: Extra): CallerContext => ({ agent, profile, session, downstreamCaller: downstreamCaller(server, session, extra) });
+  // The session's logging/setLevel, applied to the server log lines routed to its calls.
+  let logLevel: LoggingLevel | undefined;
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    logLevel = request.params.level;
+    return {};
+  });
+  const logAllowed = (level: LoggingLevel) => logLevel === undefined || LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(logLevel);
+  const caller = (extra: Extra): CallerContext => ({
+    agent,
+    profile,
+    session,
+    downstreamCaller: downstreamCaller(server, session, extra, logAllowed),
+  });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     if (profile.mode === 'lazy') return { tools: META_TOOLS };
@@ -120,15 +141,71 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
     }
   });
 
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    try {
+      const target = await resolveResource(gateway, profile, request.params.uri);
+      await gateway.subscriptions.subscribe(session, target.server, target.uri, {
+        exposedUri: request.params.uri,
+        notify: (uri) => void server.sendResourceUpdated({ uri }).catch(() => undefined),
+      });
+      return {};
+    } catch (error) {
+      throw toMcpError(error);
+    }
+  });
+
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    try {
+      const target = await resolveResource(gateway, profile, request.params.uri);
+      await gateway.subscriptions.unsubscribe(session, target.server, target.uri);
+      return {};
+    } catch (error) {
+      throw toMcpError(error);
+    }
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    try {
+      const { ref } = request.params;
+      const target =
+        ref.type === 'ref/prompt'
+          ? await gateway.catalog.findPrompt(profile, ref.name).then((p) => ({ server: p.server, ref: { ...ref, name: p.item.name } }))
+          : await findTemplate(gateway, profile, ref.uri).then((t) => ({ server: t.server, ref: { ...ref, uri: t.item.uriTemplate } }));
+      return await gateway.connections
+        .get(target.server)!
+        .request({ method: 'completion/complete', params: { ...request.params, ref: target.ref } }, CompleteResultSchema, caller(extra).downstreamCaller, {
+          signal: extra.signal,
+        });
+    } catch (error) {
+      // A server without completion support simply has no suggestions.
+      if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return { completion: { values: [] } };
+      throw toMcpError(error);
+    }
+  });
+
   return server;
 }
 
-/** The server-to-client side of one request: answers go back on the same upstream request. */
-function downstreamCaller(server: Server, session: string, extra: Extra): DownstreamCaller {
+const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** A resource template (or a listed resource) by the URI the profile exposes it under. */
+async function findTemplate(gateway: Gateway, profile: Profile, exposed: string): Promise<{ server: string; item: { uriTemplate: string } }> {
+  const template = (await gateway.catalog.resourceTemplates(profile)).find((t) => t.exposed === exposed);
+  if (template) return template;
+  const resource = (await gateway.catalog.resources(profile)).find((r) => r.exposed === exposed);
+  if (resource) return { server: resource.server, item: { uriTemplate: resource.item.uri } };
+  throw new GatehouseError('GH_RESOURCE_NOT_ALLOWED', `resource "${exposed}" is not available in profile "${profile.name}"`, { profile: profile.name });
+}
+
+/** The server-to-client side of one request: requests and log lines go back on the same upstream request. */
+function downstreamCaller(server: Server, session: string, extra: Extra, logAllowed: (level: LoggingLevel) => boolean): DownstreamCaller {
   return {
     session,
     capabilities: server.getClientCapabilities(),
     sendRequest: (request, schema, options) => extra.sendRequest(request as ServerRequest, schema, options),
+    log: (params) => {
+      if (logAllowed(params.level)) extra.sendNotification({ method: 'notifications/message', params }).catch(() => undefined);
+    },
   };
 }
 
