@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { Cleanup } from './cleanup.js';
 import { CLI, REPO_ROOT } from './paths.js';
+import { descendantsOf, killSurvivors } from './proc.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -51,8 +52,8 @@ const LISTENING = /^gatehouse listening on (http:\/\/\S+)/;
 
 /**
  * Spawns `gatehouse serve --port 0 --quiet` on loopback and waits for its listening line.
- * The child leads its own process group so that stop() also reaches the downstream servers
- * it spawned, even if the gateway itself hangs on shutdown.
+ * The child leads its own process group so that stop() reaches it even if it hangs on shutdown;
+ * its downstream servers (in groups of their own) are found and stopped through /proc.
  */
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   if (options.cleanup?.signal.aborted) throw new Error('not starting gatehouse serve: the benchmark is shutting down');
@@ -105,17 +106,23 @@ function waitForListening(child: ChildProcess, timeoutMs: number, stderr: () => 
   });
 }
 
-/** SIGTERM to the group (graceful shutdown), SIGKILL to whatever is left after a grace period. */
+/**
+ * SIGTERM to the group (graceful shutdown), SIGKILL to whatever is left after a grace period.
+ * The gateway starts each downstream server in a process group of its own, so those are found
+ * through /proc before the stop and killed afterwards if the gateway left any behind.
+ */
 async function stopGroup(child: ChildProcess, exited: Promise<void>, graceMs = 5_000): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
+  const descendants = descendantsOf(pid);
   if (child.exitCode === null && child.signalCode === null) {
     signalGroup(pid, 'SIGTERM');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
   }
-  // Also after a clean exit: a downstream server that ignored its stop would still be in the group.
+  // Also after a clean exit: a helper that ignored its stop would still be in the group.
   signalGroup(pid, 'SIGKILL');
   await exited;
+  killSurvivors(descendants);
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -3,7 +3,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Cleanup } from './cleanup.js';
-import { freshSignalFetch } from './fresh-signal-fetch.js';
+import { freshSignalFetch } from '../../src/downstream/fresh-signal-fetch.js';
 import { descendantsOf, killSurvivors } from './proc.js';
 import { REPO_ROOT } from './paths.js';
 
