@@ -92,7 +92,24 @@ describe('configuration', () => {
       const result = runCli([...command, '--help']);
       assert.equal(result.status, 0, `${command.join(' ')} --help`);
       assert.match(result.stdout, /Usage: gatehouse/);
-      if (command.length > 0 && command[0] !== 'import') assert.match(result.stdout, /--config <file>/, command.join(' '));
+      if (command.length > 0) assert.match(result.stdout, /--config <file>/, command.join(' '));
+    }
+  });
+
+  test('import claude --config FILE writes the imported config there', () => {
+    const temp = tempConfig({});
+    try {
+      const claude = path.join(temp.dir, 'claude.json');
+      writeFileSync(claude, JSON.stringify({ mcpServers: { everything: { command: 'node', args: ['x.js'] } } }));
+      const target = path.join(temp.dir, 'imported.yaml');
+      const result = runCli(['import', 'claude', claude, '--config', target]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(runCli(['config', 'check', target]).status, 0);
+      const clash = runCli(['import', 'claude', claude, '--config', target, '--out', path.join(temp.dir, 'other.yaml')]);
+      assert.equal(clash.status, 1);
+      assert.match(clash.stderr, /--out and --config name different files/);
+    } finally {
+      temp.cleanup();
     }
   });
 });

@@ -7,6 +7,8 @@ import type { CliContext } from './context.js';
 
 interface ClaudeOptions {
   out?: string;
+  /** Same as --out: every command takes --config, and for an import it names the config to write. */
+  config?: string;
   force?: boolean;
   inlineSecrets?: boolean;
 }
@@ -22,10 +24,15 @@ export function registerImport(program: Command, _context: CliContext): void {
     .command('claude <file>')
     .description('Convert claude_desktop_config.json, a Claude Code .mcp.json or ~/.claude.json into a Gatehouse config')
     .option('--out <file>', 'write the config to this file instead of stdout')
+    .option('--config <file>', 'the same as --out: the Gatehouse config file to write')
     .option('--force', 'overwrite the --out file if it exists')
     .option('--inline-secrets', 'keep credential-looking env and header values instead of turning them into ${VAR} references')
     .action((file: string, options: ClaudeOptions) => {
-      const out = options.out === undefined ? undefined : path.resolve(options.out);
+      if (options.out !== undefined && options.config !== undefined && options.out !== options.config) {
+        throw new GatehouseError('GH_IMPORT_INVALID', '--out and --config name different files; give one of them');
+      }
+      const target = options.out ?? options.config;
+      const out = target === undefined ? undefined : path.resolve(target);
       if (out && existsSync(out) && !options.force) throw outputExists(out);
 
       const result = importClaudeConfig(readJson(file), {
