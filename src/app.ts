@@ -13,6 +13,7 @@ export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log
     gateway,
     close: async () => {
       await gateway.close();
+      gateway.audit.flush(); // anything recorded while the servers stopped
       db.close();
     },
   };

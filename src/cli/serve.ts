@@ -20,8 +20,12 @@ export function registerServe(program: Command, context: CliContext): void {
       const http = await serveHttp(gateway, { host: options.host ?? config.http.host, port: options.port ?? config.http.port });
       process.stdout.write(`gatehouse listening on ${http.url} (config ${path.relative(process.cwd(), config.configPath) || config.configPath})\n`);
       if (!options.quiet) process.stdout.write(connectionGuide(config, http.url));
+      // Sessions first (their close events), then servers and the store, which flushes the audit outbox.
       const shutdown = () => {
-        void Promise.all([http.close(), close()]).then(() => process.exit(0));
+        void http
+          .close()
+          .then(close)
+          .then(() => process.exit(0));
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);

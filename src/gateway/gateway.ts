@@ -13,6 +13,7 @@ import type { PipelineDeps } from './pipeline/run.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
+import { EventOutbox } from './event-outbox.js';
 
 export interface GatewayStores {
   events: EventStore;
@@ -37,6 +38,7 @@ export class Gateway {
   readonly tokens: TokenBook;
   readonly pipeline: PipelineDeps;
   readonly subscriptions: Subscriptions;
+  readonly audit: EventOutbox;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -65,18 +67,19 @@ export class Gateway {
       ]),
     );
     this.subscriptions = new Subscriptions(this.connections);
+    this.audit = new EventOutbox(stores.events, log);
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message));
     this.pipeline = {
       catalog: this.catalog,
       validator: new ArgumentValidator(),
       policy,
       connections: this.connections,
-      events: stores.events,
+      audit: this.audit,
     };
   }
 
   record(event: Omit<GatehouseEvent, 'at'>): void {
-    this.stores.events.append({ ...event, at: new Date().toISOString() });
+    void this.audit.append({ ...event, at: new Date().toISOString() });
   }
 
   /** Registers a live session; the returned function ends it (and its resource subscriptions). */
@@ -112,6 +115,7 @@ export class Gateway {
   async close(): Promise<void> {
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
+    this.audit.flush();
   }
 
   private connectionHooks(): ServerConnectionHooks {

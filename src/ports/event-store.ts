@@ -3,6 +3,8 @@ import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 /** Append-only event log. There is deliberately no update or delete verb. */
 export interface EventStore {
   append(event: GatehouseEvent): void;
+  /** Several events in one transaction: all are written, or none. */
+  appendBatch(events: readonly GatehouseEvent[]): void;
   /** Events in order of appending, after `afterSeq` (exclusive). */
   read(options?: { afterSeq?: number; limit?: number; type?: string }): StoredEvent[];
   count(type?: string): number;

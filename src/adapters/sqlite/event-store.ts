@@ -15,23 +15,29 @@ interface EventRow {
 
 export class SqliteEventStore implements EventStore {
   private readonly insert;
+  private readonly insertAll;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.insert = db.prepare(
-      'INSERT INTO events (type, at, agent, profile, server, tool, payload) VALUES (@type, @at, @agent, @profile, @server, @tool, @payload)',
-    );
+    this.insert = db.prepare('INSERT INTO events (type, at, agent, profile, server, tool, payload) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertAll = db.transaction((events: readonly GatehouseEvent[]) => {
+      for (const event of events) this.append(event);
+    });
   }
 
   append(event: GatehouseEvent): void {
-    this.insert.run({
-      type: event.type,
-      at: event.at,
-      agent: event.agent ?? null,
-      profile: event.profile ?? null,
-      server: event.server ?? null,
-      tool: event.tool ?? null,
-      payload: JSON.stringify(event.payload),
-    });
+    this.insert.run(
+      event.type,
+      event.at,
+      event.agent ?? null,
+      event.profile ?? null,
+      event.server ?? null,
+      event.tool ?? null,
+      JSON.stringify(event.payload),
+    );
+  }
+
+  appendBatch(events: readonly GatehouseEvent[]): void {
+    this.insertAll(events);
   }
 
   read(options: { afterSeq?: number; limit?: number; type?: string } = {}): StoredEvent[] {

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError } from '../../core/errors.js';
-import type { EventStore } from '../../ports/event-store.js';
+import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import type { Catalog } from '../catalog.js';
 import { authorize } from './authorize.js';
@@ -15,7 +15,7 @@ export interface PipelineDeps {
   validator: ArgumentValidator;
   policy: Policy;
   connections: ReadonlyMap<string, ServerConnection>;
-  events: EventStore;
+  audit: EventOutbox;
 }
 
 type StageName = 'authorize' | 'resolve' | 'validate' | 'policy' | 'forward';
@@ -40,13 +40,13 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     stage = 'forward';
     const connection = deps.connections.get(decided.server)!;
     const result = await forward(decided, connection);
-    record(deps, request, resolved, startedAt, started, { outcome: result.isError ? 'tool_error' : 'ok' });
+    await record(deps, request, resolved, startedAt, started, { outcome: result.isError ? 'tool_error' : 'ok' });
     return result;
   } catch (error) {
     const failure = isGatehouseError(error)
       ? error
       : new GatehouseError('GH_DOWNSTREAM_ERROR', (error as Error).message, {}, { cause: error });
-    record(deps, request, resolved, startedAt, started, { outcome: 'error', stage, code: failure.code, message: failure.message });
+    await record(deps, request, resolved, startedAt, started, { outcome: 'error', stage, code: failure.code, message: failure.message });
     throw failure;
   }
 }
@@ -58,8 +58,9 @@ function record(
   startedAt: Date,
   started: number,
   result: { outcome: 'ok' | 'tool_error' | 'error'; stage?: StageName; code?: string; message?: string },
-): void {
-  deps.events.append({
+): Promise<void> {
+  // Awaited before the agent gets its answer: an acknowledged call's event is committed.
+  return deps.audit.append({
     type: result.outcome === 'error' ? 'tool.call.failed' : 'tool.call.succeeded',
     at: startedAt.toISOString(),
     agent: request.caller.agent.name,

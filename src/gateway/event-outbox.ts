@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { GatehouseEvent } from '../core/events.js';
+import type { EventStore } from '../ports/event-store.js';
+
+interface Pending {
+  event: GatehouseEvent;
+  done: () => void;
+}
+
+/**
+ * Group commit for audit events. Events appended while the event loop is busy are written
+ * together in one transaction on the next turn, so concurrent calls share one commit instead of
+ * paying one each. `append` resolves once the event is committed: a call awaits it before
+ * answering, so an acknowledged call's events are durable (WAL, synchronous=NORMAL: they survive
+ * a killed process). A failed write is logged, never thrown at the agent: the call already ran.
+ */
+export class EventOutbox {
+  private queue: Pending[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly log: Logger,
+  ) {}
+
+  append(event: GatehouseEvent): Promise<void> {
+    return new Promise((done) => {
+      this.queue.push({ event, done });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Writes everything queued now (used at shutdown, before the store closes). */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      this.store.appendBatch(batch.map((pending) => pending.event));
+    } catch (error) {
+      this.log.error({ err: error, events: batch.length }, 'audit events could not be written');
+    }
+    for (const pending of batch) pending.done();
+  }
+}

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { openSqlite } from '../src/adapters/sqlite/database.js';
+import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import type { GatehouseEvent } from '../src/core/events.js';
+import { EventOutbox } from '../src/gateway/event-outbox.js';
+
+const event = (i: number): GatehouseEvent => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: `t${i}`, payload: { i } });
+
+test('the outbox commits events appended together in one transaction, and resolves only once they are stored', async () => {
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  const batches: number[] = [];
+  const counting = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), appendBatch: (events: readonly GatehouseEvent[]) => {
+    batches.push(events.length);
+    store.appendBatch(events);
+  } };
+  const outbox = new EventOutbox(counting, pino({ level: 'silent' }));
+  const writes = Array.from({ length: 50 }, (_, i) => outbox.append(event(i)));
+  assert.equal(store.count(), 0, 'nothing is written before the next turn of the event loop');
+  await Promise.all(writes);
+  assert.equal(store.count(), 50);
+  assert.deepEqual(batches, [50]);
+  await outbox.append(event(50));
+  assert.deepEqual(batches, [50, 1]);
+  assert.deepEqual(store.read().map((e) => e.tool).slice(0, 3), ['t0', 't1', 't2'], 'order is kept');
+  assert.throws(() => db.prepare('DELETE FROM events').run(), /append-only/);
+  db.close();
+});
+
+test('a failed write is logged and does not leave callers waiting', async () => {
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  const logged: string[] = [];
+  const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+  const outbox = new EventOutbox(store, log);
+  db.close(); // every write now fails
+  await outbox.append(event(1));
+  assert.equal(logged.length, 1);
+  assert.match(logged[0]!, /audit events could not be written/);
+});
