@@ -211,7 +211,8 @@ function downstreamCaller(server: Server, session: string, extra: Extra, logAllo
 
 /**
  * A resource URI from an agent: `server+uri` as listed, or the server's own URI (as found in a
- * tool result's resource link) when exactly one visible server lists or templates it.
+ * tool result's resource link, or as a plain-names profile lists it), routed to the first of the
+ * profile's servers that lists or templates it under a name the profile allows.
  */
 async function resolveResource(gateway: Gateway, profile: Profile, uri: string): Promise<{ server: string; uri: string }> {
   const split = splitExposedUri(uri);
