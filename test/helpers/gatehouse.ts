@@ -1,18 +1,17 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { stringify } from 'yaml';
 import { keepNotificationsBeforeResponses } from '../../src/downstream/notification-order.js';
+import { startServe as startServeProcess } from '../../bench/lib/gatehouse.js';
+import { CLI, REPO_ROOT as REPO } from '../../bench/lib/paths.js';
 
-/** The repository root (tests run from dist/test/helpers). */
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const CLI = path.join(REPO, 'dist/gatehouse.mjs');
+export { CLI, REPO_ROOT as REPO } from '../../bench/lib/paths.js';
 
 /** Real reference servers from node_modules, as config entries. */
 export const SERVERS = {
@@ -61,29 +60,13 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Starts `gatehouse serve --port 0` as a real process and waits for its listening line. */
+/**
+ * Starts `gatehouse serve --port 0` as a real process and waits for its listening line; the
+ * benchmarks' launcher, so that tests and benchmarks start and stop the gateway the same way.
+ */
 export async function startServe(configPath: string, env: Record<string, string> = {}): Promise<RunningGateway> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath, '--port', '0', '--quiet'], {
-    env: { ...process.env, ...TEST_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`gatehouse serve exited with ${code}: ${stderr}`)));
-    setTimeout(() => reject(new Error(`gatehouse serve did not start: ${stderr}`)), 15_000).unref();
-  });
-  return {
-    url,
-    process: child,
-    stop: () => stopProcess(child),
-  };
+  const serve = await startServeProcess({ config: configPath, env: { ...TEST_ENV, ...env }, timeoutMs: 15_000 });
+  return { url: serve.url, process: serve.child, stop: serve.stop };
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {
