@@ -32,6 +32,7 @@ import type { CallerContext, CallRequest } from '../gateway/pipeline/types.js';
 import type { Profile } from '../gateway/profiles.js';
 import type { AgentIdentity } from '../gateway/tokens.js';
 import type { DownstreamCaller } from '../downstream/caller-registry.js';
+import type { ServerListing } from '../ports/schema-cache.js';
 import { toMcpError, toolCallFailure } from './errors.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -215,11 +216,16 @@ function downstreamCaller(server: Server, session: string, extra: Extra, logAllo
  * profile's servers that lists or templates it under a name the profile allows.
  */
 async function resolveResource(gateway: Gateway, profile: Profile, uri: string): Promise<{ server: string; uri: string }> {
+  const listings = await gateway.catalog.listings(profile);
   const split = splitExposedUri(uri);
-  const candidates = split && profile.servers.includes(split.server) ? [[split.server, split.uri] as const] : [];
-  const plain = (await gateway.catalog.listings(profile)).map(([server]) => [server, uri] as const);
-  for (const [server, target] of [...candidates, ...plain]) {
-    const listing = await gateway.catalog.listing(server);
+  const candidates: Array<readonly [string, ServerListing, string]> = [];
+  if (split && profile.servers.includes(split.server)) {
+    // Not in `listings` when the server cannot start: asking again reports why.
+    const listing = listings.find(([server]) => server === split.server)?.[1] ?? (await gateway.catalog.listing(split.server));
+    candidates.push([split.server, listing, split.uri]);
+  }
+  for (const [server, listing] of listings) candidates.push([server, listing, uri]);
+  for (const [server, listing, target] of candidates) {
     const listed = listing.resources.some((r) => r.uri === target && profile.allows(server, r.name));
     const templated = listing.resourceTemplates.some(
       (t) => profile.allows(server, t.name) && new UriTemplate(t.uriTemplate).match(target) !== null,
