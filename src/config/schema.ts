@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GATES } from '../core/gates.js';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
 
 /**
@@ -6,8 +7,6 @@ import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
  * docs/configuration.md explains every key; units are in the names (…Ms, …Bytes).
  */
 
-export const GATES = ['G0', 'G1', 'G2', 'G3'] as const;
-export type Gate = (typeof GATES)[number];
 
 /** Server names become the `server__` prefix of tool names, so they may not contain `__`. */
 

@@ -1,0 +1,62 @@
+import type { Gate } from '../core/gates.js';
+
+/**
+ * pending → approved | rejected | expired; approved → consumed (the grant was used once).
+ * An approved grant that was never used stays `approved` past `grantExpiresAt` and is then
+ * simply unusable.
+ */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'consumed';
+
+/** What a G2/G3 call asks a human to decide. */
+export interface NewApproval {
+  server: string;
+  tool: string;
+  /** The name the agent used (`server__tool`), so that operators see what the agent saw. */
+  exposedName: string;
+  arguments: Record<string, unknown>;
+  agent: string;
+  profile: string;
+  gate: Gate;
+  /** Why the call needs a human, e.g. "gate G2 (config servers.crm.tools.update_*)". */
+  reason: string;
+  /** RFC 8785 hash of (tool, arguments, agent, profile, policy version): what the grant is bound to. */
+  bindingHash: string;
+  policyVersion: string;
+  requestedAt: string;
+  /** After this the request can no longer be decided (the waiting call has been denied). */
+  expiresAt: string;
+}
+
+export interface ApprovalRequest extends NewApproval {
+  id: string;
+  status: ApprovalStatus;
+  decidedAt?: string;
+  decidedBy?: string;
+  decisionReason?: string;
+  /** An approved grant must be used before this time. */
+  grantExpiresAt?: string;
+  consumedAt?: string;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by: string;
+  reason?: string;
+  at: string;
+  /** Set for approvals: until when the single-use grant may be used. */
+  grantExpiresAt?: string;
+}
+
+/** Approval requests and their single-use grants. Every state change is a compare-and-set. */
+export interface ApprovalStore {
+  create(request: NewApproval): ApprovalRequest;
+  get(id: string): ApprovalRequest | undefined;
+  /** Newest first. */
+  list(filter?: { status?: ApprovalStatus; limit?: number }): ApprovalRequest[];
+  /** pending (and not past expiresAt) → approved | rejected; undefined when it was not pending. */
+  decide(id: string, decision: ApprovalDecision): ApprovalRequest | undefined;
+  /** approved, unexpired, same binding hash → consumed. False when any of that fails (or it was already used). */
+  consume(id: string, bindingHash: string, at: string): boolean;
+  /** pending → expired; false when it was decided meanwhile. */
+  expire(id: string, at: string): boolean;
+}

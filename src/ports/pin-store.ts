@@ -1,0 +1,34 @@
+/**
+ * `pinned`: the definition first seen (or last accepted) is the one the server lists.
+ * `quarantined`: the server now lists a different definition; the tool is hidden and refused
+ * until a human accepts the change.
+ */
+export type PinStatus = 'pinned' | 'quarantined';
+
+export interface ToolPin {
+  server: string;
+  tool: string;
+  /** SHA-256 of the canonical JSON of the accepted raw definition. */
+  hash: string;
+  definition: unknown;
+  pinnedAt: string;
+  status: PinStatus;
+  /** The changed definition that caused the quarantine. */
+  changedHash?: string;
+  changedDefinition?: unknown;
+  changedAt?: string;
+}
+
+/** Tool pins (trust on first use). */
+export interface PinStore {
+  all(): ToolPin[];
+  get(server: string, tool: string): ToolPin | undefined;
+  /** Records a first-seen definition; does nothing when the tool is pinned already. */
+  pin(server: string, tool: string, hash: string, definition: unknown, at: string): void;
+  /** pinned → quarantined with the new definition (or updates the changed definition of a quarantined tool). */
+  quarantine(server: string, tool: string, hash: string, definition: unknown, at: string): void;
+  /** quarantined → pinned to the changed definition; undefined when the tool is not quarantined. */
+  accept(server: string, tool: string, at: string): ToolPin | undefined;
+  /** Grows whenever any pin changes, in any process sharing the store. */
+  version(): number;
+}

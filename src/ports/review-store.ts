@@ -1,0 +1,28 @@
+/** A G1 call that ran and waits for a human to look at it. */
+export interface NewReviewItem {
+  at: string;
+  agent: string;
+  profile: string;
+  server: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  /** `ok` or `tool_error`, as the call ended. */
+  outcome: string;
+  /** The first characters of the result's text, enough to judge it. */
+  summary: string;
+}
+
+export interface ReviewItem extends NewReviewItem {
+  id: string;
+  ackedAt?: string;
+  ackedBy?: string;
+}
+
+export interface ReviewStore {
+  add(item: NewReviewItem): ReviewItem;
+  get(id: string): ReviewItem | undefined;
+  /** Newest first; `pending` only those not acknowledged yet. */
+  list(filter?: { pending?: boolean; limit?: number }): ReviewItem[];
+  /** Marks an item reviewed; undefined when it does not exist or was acknowledged already. */
+  ack(id: string, by: string, at: string): ReviewItem | undefined;
+}
