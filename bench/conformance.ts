@@ -142,7 +142,8 @@ function gatewayConfig(fixture: Record<string, unknown>, proxyPort: number): Rec
   return {
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
     http: { allowedHosts: proxyHosts, allowedOrigins: proxyHosts.map((host) => `http://${host}`) },
-    servers: { fixture: { domain: 'conformance', ...fixture } },
+    // The suite checks the protocol, not governance: its fixture tools run ungated (G0 by config).
+    servers: { fixture: { domain: 'conformance', ...fixture, tools: { '*': { gate: 'G0' } } } },
     profiles: { [PROFILE]: { mode: 'eager', names: 'plain', allow: ['fixture/*'] } },
     agents: { 'conformance-suite': { profiles: [PROFILE], tokenEnv: TOKEN_ENV } },
   };

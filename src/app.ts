@@ -1,20 +1,42 @@
 import type { Logger } from 'pino';
-import { openSqlite, type SqliteDatabase } from './adapters/sqlite/database.js';
+import { openSqlite } from './adapters/sqlite/database.js';
 import { SqliteEventStore } from './adapters/sqlite/event-store.js';
 import { SqliteSchemaCache } from './adapters/sqlite/schema-cache.js';
+import { SqliteApprovalStore } from './adapters/sqlite/approval-store.js';
+import { SqliteIdempotencyLedger } from './adapters/sqlite/idempotency-ledger.js';
+import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
+import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
+import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import type { GatehouseConfig } from './config/load.js';
-import { Gateway } from './gateway/gateway.js';
+import { Gateway, type GatewayStores } from './gateway/gateway.js';
 
-/** Opens the configured store and builds a gateway on it: the one place adapters are chosen. */
+/** Opens the configured store: the one place adapters are chosen. */
+export function openStores(config: GatehouseConfig): { stores: GatewayStores; close: () => void } {
+  const db = openSqlite(config.store.path);
+  return {
+    stores: {
+      events: new SqliteEventStore(db),
+      cache: new SqliteSchemaCache(db),
+      approvals: new SqliteApprovalStore(db),
+      ledger: new SqliteIdempotencyLedger(db),
+      reviews: new SqliteReviewStore(db),
+      pins: new SqlitePinStore(db),
+      keys: new SqliteKeyStore(db),
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Opens the configured store and builds a gateway on it. */
 export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
-  const db: SqliteDatabase = openSqlite(config.store.path);
-  const gateway = new Gateway(config, { events: new SqliteEventStore(db), cache: new SqliteSchemaCache(db) }, log, env);
+  const { stores, close } = openStores(config);
+  const gateway = new Gateway(config, stores, log, env);
   return {
     gateway,
     close: async () => {
       await gateway.close();
       gateway.audit.flush(); // anything recorded while the servers stopped
-      db.close();
+      close();
     },
   };
 }

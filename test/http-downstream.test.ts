@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { httpClient, REPO, startServe, stopProcess, tempConfig, text, TOKENS } from './helpers/gatehouse.js';
+import { httpClient, REPO, startServe, stopProcess, tempConfig, text, TOKENS, UNGATED } from './helpers/gatehouse.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -31,7 +31,7 @@ test('a streamable HTTP downstream server is fronted like a stdio one', async ()
   });
   const temp = tempConfig({
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
-    servers: { remote: { domain: 'builder', url: `http://127.0.0.1:${port}/mcp` } },
+    servers: { remote: { domain: 'builder', url: `http://127.0.0.1:${port}/mcp`, tools: UNGATED } },
     profiles: { p: { mode: 'eager', allow: ['remote/*'] } },
     agents: { alice: { profiles: ['p'], tokenEnv: 'TEST_TOKEN_ALICE' } },
   });

@@ -15,6 +15,7 @@ import {
   tempConfig,
   text,
   TOKENS,
+  UNGATED,
   waitFor,
 } from './helpers/gatehouse.js';
 
@@ -55,7 +56,7 @@ describe('downstream server lifecycle', () => {
       try {
         const client = await httpClient(gateway.url, 'research', TOKENS.alice);
         const names = (await client.listTools()).tools.map((tool) => tool.name).sort();
-        assert.deepEqual(names, ['call_tool', 'describe_tool', 'search_tools']);
+        assert.deepEqual(names, ['approval_status', 'call_tool', 'describe_tool', 'search_tools']);
         const search = await client.callTool({ name: 'search_tools', arguments: { query: 'read a text file', limit: 5 } });
         const hits = (search.structuredContent as { results: Array<{ name: string }> }).results.map((hit) => hit.name);
         assert.equal(hits[0], 'filesystem__read_text_file', hits.join(','));
@@ -119,7 +120,7 @@ describe('downstream server lifecycle', () => {
     const everything = SERVERS.everything.args.join(' ');
     const config = standardConfig();
     // `sh -c "node …; true"` keeps sh as the child and node as a grandchild, as npx does.
-    (config.servers as Record<string, unknown>).wrapped = { command: 'sh', args: ['-c', `${process.execPath} ${everything}; true`], idleTimeoutMs: 500 };
+    (config.servers as Record<string, unknown>).wrapped = { command: 'sh', args: ['-c', `${process.execPath} ${everything}; true`], idleTimeoutMs: 500, tools: UNGATED };
     (config.profiles as Record<string, { allow: string[] }>).builder!.allow.push('wrapped/*');
     const temp = tempConfig(config);
     const gateway = await startServe(temp.configPath);

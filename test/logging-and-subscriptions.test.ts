@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { httpClient, REPO, SERVERS, startServe, tempConfig, text, TOKENS, waitFor } from './helpers/gatehouse.js';
+import { httpClient, REPO, SERVERS, startServe, tempConfig, text, TOKENS, UNGATED, waitFor } from './helpers/gatehouse.js';
 
-const FIXTURE = { domain: 'builder', command: process.execPath, args: [path.join(REPO, 'dist/test/fixtures/conformance-server.js'), '--stdio'] };
+const FIXTURE = { domain: 'builder', command: process.execPath, args: [path.join(REPO, 'dist/test/fixtures/conformance-server.js'), '--stdio'], tools: UNGATED };
 
 function gatewayConfig() {
   return tempConfig({

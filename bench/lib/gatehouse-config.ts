@@ -32,7 +32,8 @@ export function writeEverythingGateway(cleanup: Cleanup, profile = 'bench'): Eve
   const configPath = path.join(dir.path, 'gatehouse.yaml');
   const config = {
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
-    servers: { everything: { domain: 'builder', command: EVERYTHING_STDIO.command, args: [...EVERYTHING_STDIO.args] } },
+    // echo is G0 (read-only): the call runs the whole pipeline, governance stage included, and no human is asked.
+    servers: { everything: { domain: 'builder', command: EVERYTHING_STDIO.command, args: [...EVERYTHING_STDIO.args], tools: { echo: { gate: 'G0' } } } },
     profiles: { [profile]: { mode: 'eager', allow: ['everything/*'] } },
     agents: { bench: { profiles: [profile], tokenEnv: TOKEN_VAR } },
   };

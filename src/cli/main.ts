@@ -7,6 +7,10 @@ import { registerConnect } from './connect.js';
 import { registerConfig } from './config-check.js';
 import { registerImport } from './import.js';
 import { registerIndex } from './index-command.js';
+import { registerApprovals } from './approvals.js';
+import { registerReview } from './review.js';
+import { registerTools } from './tools.js';
+import { registerDemoServer } from './demo-server.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -14,7 +18,9 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex]) register(program, context);
+for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerDemoServer]) {
+  register(program, context);
+}
 
 try {
   await program.parseAsync(process.argv);

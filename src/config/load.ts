@@ -84,14 +84,16 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
         isStdioServer(server) ? { ...server, cwd: path.resolve(rootDir, server.cwd ?? '.') } : server,
       ]),
     ),
-    agents: Object.fromEntries(
-      Object.entries(parsed.agents).map(([name, agent]) => [
-        name,
-        agent.tokenFile ? { ...agent, tokenFile: path.resolve(rootDir, agent.tokenFile) } : agent,
-      ]),
-    ),
+    agents: resolveTokenFiles(parsed.agents, rootDir),
+    operators: resolveTokenFiles(parsed.operators, rootDir),
   };
   return deepFreeze(resolved);
+}
+
+function resolveTokenFiles<T extends { tokenFile?: string | undefined }>(entries: Record<string, T>, rootDir: string): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(entries).map(([name, entry]) => [name, entry.tokenFile ? { ...entry, tokenFile: path.resolve(rootDir, entry.tokenFile) } : entry]),
+  );
 }
 
 /**

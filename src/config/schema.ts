@@ -18,6 +18,8 @@ const toolRule = z.strictObject({
 
 const serverCommon = {
   domain: z.string().min(1).default('default'),
+  /** Gate of this server's tools that no `tools` rule names; annotations may raise it (default G2). */
+  defaultGate: z.enum(GATES).optional(),
   description: z.string().optional(),
   idleTimeoutMs: z.number().int().positive().optional(),
   callTimeoutMs: z.number().int().positive().optional(),
@@ -47,6 +49,21 @@ const httpServer = z.strictObject({
 
 export const serverSchema = z.union([stdioServer, httpServer]);
 
+const APPROVAL_DEFAULTS = { mode: 'wait' as const, timeoutMs: 120_000, grantTtlMs: 600_000 };
+
+/** How a G2/G3 call of this profile waits for its human. */
+const approvalSchema = z.strictObject({
+  /**
+   * `wait`: the call blocks until a decision or `timeoutMs` (then it is denied).
+   * `return`: the call answers at once with an approval id; the agent calls again with it.
+   */
+  mode: z.enum(['wait', 'return']).default('wait'),
+  /** How long a request may stay undecided; past it the request expires and the call is denied. */
+  timeoutMs: z.number().int().positive().default(120_000),
+  /** How long an approved (return-mode) grant stays usable. */
+  grantTtlMs: z.number().int().positive().default(600_000),
+});
+
 const profileSchema = z.strictObject({
   description: z.string().optional(),
   mode: z.enum(['eager', 'lazy']).default('eager'),
@@ -57,22 +74,39 @@ const profileSchema = z.strictObject({
   names: z.enum(['namespaced', 'plain']).default('namespaced'),
   /** Globs over `server/tool`; `*` matches any run of characters except `/`. */
   allow: z.array(z.string().min(1)).min(1),
+  approval: approvalSchema.default(APPROVAL_DEFAULTS),
 });
+
+const tokenSource = {
+  /** Name of an environment variable that holds the bearer token. */
+  tokenEnv: z.string().min(1).optional(),
+  /** Hex SHA-256 of the bearer token, for configs that must not see the token at all. */
+  tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)').optional(),
+  /** A file holding the token; created with a random token (mode 0600) when missing. */
+  tokenFile: z.string().min(1).optional(),
+};
+
+const exactlyOneTokenSource = [
+  (a: { tokenEnv?: string | undefined; tokenSha256?: string | undefined; tokenFile?: string | undefined }) =>
+    [a.tokenEnv, a.tokenSha256, a.tokenFile].filter(Boolean).length === 1,
+  { message: 'give exactly one of tokenEnv, tokenSha256, tokenFile' },
+] as const;
 
 const agentSchema = z
   .strictObject({
     description: z.string().optional(),
     profiles: z.array(z.string().min(1)).min(1),
-    /** Name of an environment variable that holds the bearer token. */
-    tokenEnv: z.string().min(1).optional(),
-    /** Hex SHA-256 of the bearer token, for configs that must not see the token at all. */
-    tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)').optional(),
-    /** A file holding the token; created with a random token (mode 0600) when missing. */
-    tokenFile: z.string().min(1).optional(),
+    ...tokenSource,
   })
-  .refine((a) => [a.tokenEnv, a.tokenSha256, a.tokenFile].filter(Boolean).length === 1, {
-    message: 'give exactly one of tokenEnv, tokenSha256, tokenFile',
-  });
+  .refine(...exactlyOneTokenSource);
+
+/** Humans who decide approvals over HTTP (`/api/approvals`). Their tokens open no profile. */
+const operatorSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    ...tokenSource,
+  })
+  .refine(...exactlyOneTokenSource);
 
 const storeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
@@ -121,6 +155,17 @@ export const configSchema = z
     servers: z.record(serverName, serverSchema),
     profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, - and _'), profileSchema),
     agents: z.record(z.string().min(1), agentSchema).default({}),
+    operators: z.record(z.string().min(1), operatorSchema).default({}),
+    governance: z
+      .strictObject({
+        /** How long a G3 confirm token stays valid after its preflight. */
+        confirmTtlMs: z.number().int().positive().default(10 * 60 * 1000),
+        /** How long the idempotency ledger keeps a key (at least a day is the norm). */
+        idempotencyRetentionMs: z.number().int().positive().default(24 * 60 * 60 * 1000),
+        /** How often a waiting call looks for a decision made by another process. */
+        approvalPollMs: z.number().int().positive().default(200),
+      })
+      .default({ confirmTtlMs: 10 * 60 * 1000, idempotencyRetentionMs: 24 * 60 * 60 * 1000, approvalPollMs: 200 }),
   });
 
 /**
@@ -176,6 +221,8 @@ export type StdioServerConfig = z.output<typeof stdioServer>;
 export type HttpServerConfig = z.output<typeof httpServer>;
 export type ProfileConfig = z.output<typeof profileSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
+export type OperatorConfig = z.output<typeof operatorSchema>;
+export type ApprovalConfig = z.output<typeof approvalSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

@@ -38,6 +38,8 @@ export class Catalog {
     private readonly connections: ReadonlyMap<string, ServerConnection>,
     private readonly cache: SchemaCache,
     private readonly warn: (message: string, data: Record<string, unknown>) => void,
+    /** Tools to leave out of every view (quarantined ones); calls to them are refused by the pipeline. */
+    private readonly hidden: (server: string, tool: Tool) => boolean = () => false,
   ) {}
 
   /** Changes whenever a listing changes, so that derived views (e.g. search indexes) know to rebuild. */
@@ -95,7 +97,7 @@ export class Catalog {
       if (memo && memo.version === this.version) return memo.tools;
     }
     const listings = await this.listings(profile, options);
-    const tools = expose(profile, listings, (listing) => listing.tools);
+    const tools = expose(profile, listings, (listing) => listing.tools).filter((tool) => !this.hidden(tool.server, tool.item));
     if (!options.cachedOnly && listings.length === profile.servers.length) {
       this.views.set(profile.name, { version: this.version, tools, toolsByName: new Map(tools.map((tool) => [tool.exposed, tool])) });
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config/load.js';
@@ -8,8 +9,17 @@ import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
 import { ServerConnection, type ServerConnectionHooks } from '../downstream/server-connection.js';
 import { Catalog } from './catalog.js';
 import { ArgumentValidator } from './pipeline/validate.js';
-import { allowAll, type Policy } from './pipeline/policy.js';
+import { ALWAYS_ASK_A_HUMAN, type TrustPolicy } from './pipeline/govern.js';
 import type { PipelineDeps } from './pipeline/run.js';
+import type { ApprovalStore } from '../ports/approval-store.js';
+import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
+import type { ReviewStore } from '../ports/review-store.js';
+import type { PinStore } from '../ports/pin-store.js';
+import type { KeyStore } from '../ports/key-store.js';
+import { ConfirmTokens } from '../core/confirm-token.js';
+import { ApprovalDesk } from '../governance/approval-desk.js';
+import { GateBook } from '../governance/gate-book.js';
+import { PinBook } from '../governance/pin-book.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -18,7 +28,15 @@ import { EventOutbox } from './event-outbox.js';
 export interface GatewayStores {
   events: EventStore;
   cache: SchemaCache;
+  approvals: ApprovalStore;
+  ledger: IdempotencyLedger;
+  reviews: ReviewStore;
+  pins: PinStore;
+  keys: KeyStore;
 }
+
+/** How often a running gateway looks for pins accepted by another process. */
+const PIN_REFRESH_MS = 1_000;
 
 /** A live upstream session, so that server-wide notifications reach the agents that may see them. */
 export interface SessionHandle {
@@ -39,6 +57,10 @@ export class Gateway {
   readonly pipeline: PipelineDeps;
   readonly subscriptions: Subscriptions;
   readonly audit: EventOutbox;
+  readonly gates: GateBook;
+  readonly desk: ApprovalDesk;
+  readonly pins: PinBook;
+  private pinsCheckedAt = 0;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -47,7 +69,7 @@ export class Gateway {
     readonly stores: GatewayStores,
     readonly log: Logger,
     env: NodeJS.ProcessEnv,
-    policy: Policy = allowAll,
+    trust: TrustPolicy = ALWAYS_ASK_A_HUMAN,
   ) {
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
@@ -68,14 +90,47 @@ export class Gateway {
     );
     this.subscriptions = new Subscriptions(this.connections);
     this.audit = new EventOutbox(stores.events, log);
-    this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message));
+    const record = (event: Omit<GatehouseEvent, 'at'>) => this.record(event);
+    this.gates = new GateBook(config);
+    this.desk = new ApprovalDesk(stores.approvals, record, config.governance.approvalPollMs);
+    this.pins = new PinBook(stores.pins, record);
+    for (const server of stores.cache.servers()) {
+      const listing = stores.cache.get(server);
+      if (listing && server in config.servers) this.pins.check(server, listing);
+    }
+    this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message), (server, tool) =>
+      this.pins.isQuarantined(server, tool.name),
+    );
     this.pipeline = {
       catalog: this.catalog,
+      pins: this.pins,
       validator: new ArgumentValidator(),
-      policy,
+      governance: {
+        gates: this.gates,
+        desk: this.desk,
+        ledger: stores.ledger,
+        reviews: stores.reviews,
+        confirmTokens: new ConfirmTokens(stores.keys.key('confirm-token', () => randomBytes(32))),
+        trust,
+        settings: config.governance,
+        record,
+      },
       connections: this.connections,
       audit: this.audit,
     };
+  }
+
+  /**
+   * Picks up pins accepted (or quarantined) by another process, at most once a second; on a
+   * change the catalog is rebuilt and sessions are told their tool list changed.
+   */
+  refreshPins(): void {
+    const now = Date.now();
+    if (now - this.pinsCheckedAt < PIN_REFRESH_MS) return;
+    this.pinsCheckedAt = now;
+    if (!this.pins.refresh()) return;
+    this.catalog.invalidate();
+    for (const session of this.sessions) session.server.sendToolListChanged().catch(() => undefined);
   }
 
   record(event: Omit<GatehouseEvent, 'at'>): void {
@@ -143,6 +198,8 @@ export class Gateway {
     for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
     const previous = this.stores.cache.get(server);
     this.stores.cache.put(server, listing);
+    const quarantined = this.pins.check(server, listing);
+    for (const tool of quarantined) this.log.warn({ server, tool }, 'tool definition changed since it was pinned: quarantined until `gatehouse tools accept`');
     this.catalog.invalidate();
     if (!previous) return;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);

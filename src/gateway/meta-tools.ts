@@ -2,9 +2,10 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
 import type { Gateway } from './gateway.js';
 import { runCall } from './pipeline/run.js';
+import { agentView } from '../governance/agent-view.js';
 import type { CallRequest } from './pipeline/types.js';
 
-/** The three tools a lazy profile shows instead of its whole catalogue. */
+/** The tools a lazy profile shows instead of its whole catalogue. */
 export const META_TOOLS: Tool[] = [
   {
     name: 'search_tools',
@@ -28,6 +29,18 @@ export const META_TOOLS: Tool[] = [
       type: 'object',
       properties: { name: { type: 'string', minLength: 1, description: 'Tool name, e.g. "filesystem__read_text_file"' } },
       required: ['name'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'approval_status',
+    description:
+      'Status of an approval request that a gated call (G2/G3) returned: pending, approved, rejected, expired or consumed, with the reason of a rejection.',
+    inputSchema: {
+      type: 'object',
+      properties: { approval_id: { type: 'string', minLength: 1, description: 'The id the gated call returned, e.g. "apr_…"' } },
+      required: ['approval_id'],
       additionalProperties: false,
     },
     annotations: { readOnlyHint: true, openWorldHint: false },
@@ -83,7 +96,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
         tool: found.item.name,
         payload: { via: 'describe_tool', session: caller.session },
       });
-      return json({ ...found.item, name: found.exposed });
+      return json(agentView(found.item, found.exposed, gateway.gates.gateOf(found.server, found.item)));
     }
     case 'call_tool': {
       const name = requireString(args, 'name', request.name);
@@ -92,6 +105,28 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
         throw new GatehouseError('GH_INVALID_ARGUMENTS', 'call_tool: "arguments" must be an object', { tool: name });
       }
       return runCall(gateway.pipeline, { ...request, name, arguments: inner as Record<string, unknown>, via: 'call_tool' });
+    }
+    case 'approval_status': {
+      const id = requireString(args, 'approval_id', request.name);
+      const approval = gateway.desk.get(id);
+      if (approval.agent !== caller.agent.name) {
+        throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}" of agent "${caller.agent.name}"`, { approval: id });
+      }
+      return json({
+        approval_id: approval.id,
+        status: approval.status,
+        tool: approval.exposedName,
+        requestedAt: approval.requestedAt,
+        expiresAt: approval.expiresAt,
+        ...(approval.decidedAt ? { decidedAt: approval.decidedAt, decidedBy: approval.decidedBy, reason: approval.decisionReason ?? null } : {}),
+        ...(approval.grantExpiresAt ? { grantExpiresAt: approval.grantExpiresAt } : {}),
+        next:
+          approval.status === 'approved'
+            ? `call ${approval.exposedName} again with the same arguments plus approval_id (or, for a G3 preflight, confirm "SEND" and its confirm_token)`
+            : approval.status === 'pending'
+              ? 'wait for a human to decide, then ask again'
+              : 'this request can no longer be used',
+      });
     }
     default:
       throw new GatehouseError('GH_TOOL_NOT_ALLOWED', `unknown meta-tool "${request.name}"`, { tool: request.name });

@@ -1,5 +1,6 @@
 import { allowsServer, compileAllowlist, type Allowlist } from '../core/allowlist.js';
 import type { GatehouseConfig } from '../config/load.js';
+import type { ApprovalConfig } from '../config/schema.js';
 
 /** A profile ready for use: which servers it can touch and which tools it allows. */
 export interface Profile {
@@ -8,6 +9,8 @@ export interface Profile {
   readonly names: 'namespaced' | 'plain';
   readonly servers: readonly string[];
   readonly allows: Allowlist;
+  /** How G2/G3 calls of this profile wait for a human. */
+  readonly approval: ApprovalConfig;
 }
 
 export function compileProfiles(config: GatehouseConfig): ReadonlyMap<string, Profile> {
@@ -21,6 +24,7 @@ export function compileProfiles(config: GatehouseConfig): ReadonlyMap<string, Pr
         names: profile.names,
         servers: serverNames.filter((server) => allowsServer(profile.allow, server)),
         allows: compileAllowlist(profile.allow),
+        approval: profile.approval,
       },
     ]),
   );

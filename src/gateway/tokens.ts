@@ -1,17 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GatehouseConfig } from '../config/load.js';
+import { sha256Hex } from '../core/binding.js';
 import { GatehouseError } from '../core/errors.js';
 
 /** A known agent: its name and the profiles its token opens. */
 export interface AgentIdentity {
   readonly name: string;
   readonly profiles: readonly string[];
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /**
@@ -21,19 +18,32 @@ export function sha256Hex(text: string): string {
  */
 export class TokenBook {
   private readonly byDigest = new Map<string, AgentIdentity>();
+  private readonly operatorsByDigest = new Map<string, string>();
   readonly warnings: string[] = [];
 
   constructor(config: GatehouseConfig, env: NodeJS.ProcessEnv) {
     for (const [name, agent] of Object.entries(config.agents)) {
-      let digest: string | undefined;
-      if (agent.tokenSha256) digest = agent.tokenSha256;
-      else if (agent.tokenEnv) {
-        const token = env[agent.tokenEnv];
-        if (token) digest = sha256Hex(token);
-        else this.warnings.push(`agent "${name}": environment variable ${agent.tokenEnv} is not set; it cannot connect over HTTP`);
-      } else if (agent.tokenFile) digest = sha256Hex(readOrCreateTokenFile(agent.tokenFile));
+      const digest = tokenDigest(agent, env, () => this.warnings.push(`agent "${name}": environment variable ${agent.tokenEnv} is not set; it cannot connect over HTTP`));
       if (digest) this.byDigest.set(digest, { name, profiles: agent.profiles });
     }
+    for (const [name, operator] of Object.entries(config.operators)) {
+      const digest = tokenDigest(operator, env, () => this.warnings.push(`operator "${name}": environment variable ${operator.tokenEnv} is not set; it cannot decide approvals over HTTP`));
+      if (!digest) continue;
+      // A token that is also an agent's stays an agent's: an agent must never pass as an operator.
+      if (this.byDigest.has(digest)) this.warnings.push(`operator "${name}" has the same token as an agent; it is ignored`);
+      else this.operatorsByDigest.set(digest, name);
+    }
+  }
+
+  /** The operator a bearer token belongs to; an agent's token is refused with GH_NOT_OPERATOR. */
+  authenticateOperator(token: string | undefined): string {
+    if (!token) throw new GatehouseError('GH_AUTH_MISSING', 'missing bearer token (Authorization: Bearer <operator token>)');
+    const digest = sha256Hex(token);
+    const operator = this.operatorsByDigest.get(digest);
+    if (operator) return operator;
+    const agent = this.byDigest.get(digest);
+    if (agent) throw new GatehouseError('GH_NOT_OPERATOR', `the token of agent "${agent.name}" cannot decide approvals; use an operator token`, { agent: agent.name });
+    throw new GatehouseError('GH_AUTH_UNKNOWN_TOKEN', 'unknown bearer token');
   }
 
   /** The agent a bearer token belongs to, or a GH_AUTH_* error. */
@@ -52,6 +62,21 @@ export class TokenBook {
       });
     }
   }
+}
+
+function tokenDigest(
+  source: { tokenSha256?: string | undefined; tokenEnv?: string | undefined; tokenFile?: string | undefined },
+  env: NodeJS.ProcessEnv,
+  missingEnv: () => void,
+): string | undefined {
+  if (source.tokenSha256) return source.tokenSha256;
+  if (source.tokenEnv) {
+    const token = env[source.tokenEnv];
+    if (token) return sha256Hex(token);
+    missingEnv();
+    return undefined;
+  }
+  return source.tokenFile ? sha256Hex(readOrCreateTokenFile(source.tokenFile)) : undefined;
 }
 
 /** Reads a token file, creating it with 32 random bytes (base64url, mode 0600) when it does not exist. */

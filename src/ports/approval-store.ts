@@ -30,6 +30,7 @@ export interface NewApproval {
 export interface ApprovalRequest extends NewApproval {
   id: string;
   status: ApprovalStatus;
+  /** When the request left `pending`: decided, or (for `expired`) when `expire` was called. */
   decidedAt?: string;
   decidedBy?: string;
   decisionReason?: string;
@@ -51,12 +52,19 @@ export interface ApprovalDecision {
 export interface ApprovalStore {
   create(request: NewApproval): ApprovalRequest;
   get(id: string): ApprovalRequest | undefined;
-  /** Newest first. */
+  /** Newest first by `requestedAt`. */
   list(filter?: { status?: ApprovalStatus; limit?: number }): ApprovalRequest[];
-  /** pending (and not past expiresAt) → approved | rejected; undefined when it was not pending. */
+  /**
+   * pending (and `decision.at` before expiresAt) → approved | rejected; undefined when it was not
+   * pending or is past expiresAt (the request then stays pending until `expire`). A rejection
+   * stores no grantExpiresAt.
+   */
   decide(id: string, decision: ApprovalDecision): ApprovalRequest | undefined;
   /** approved, unexpired, same binding hash → consumed. False when any of that fails (or it was already used). */
   consume(id: string, bindingHash: string, at: string): boolean;
-  /** pending → expired; false when it was decided meanwhile. */
+  /**
+   * pending → expired; false when it was decided meanwhile. Not checked against expiresAt: the
+   * waiting call may give up early (cancelled), and nobody should approve what nobody waits for.
+   */
   expire(id: string, at: string): boolean;
 }

@@ -21,7 +21,7 @@ export interface ReviewItem extends NewReviewItem {
 export interface ReviewStore {
   add(item: NewReviewItem): ReviewItem;
   get(id: string): ReviewItem | undefined;
-  /** Newest first; `pending` only those not acknowledged yet. */
+  /** Newest first by `at`; with `pending: true` only those not acknowledged yet (false or absent: all). */
   list(filter?: { pending?: boolean; limit?: number }): ReviewItem[];
   /** Marks an item reviewed; undefined when it does not exist or was acknowledged already. */
   ack(id: string, by: string, at: string): ReviewItem | undefined;

@@ -9,6 +9,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { readJsonBody } from './read-body.js';
+import { handleApprovalsApi } from './approvals-api.js';
 import { hostAllowed, originAllowed } from './origin-check.js';
 
 interface HttpSession {
@@ -56,8 +57,9 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
     if (url.pathname === '/healthz' && req.method === 'GET') {
       return sendJson(res, 200, { status: 'ok', sessions: sessions.size, serversRunning: gateway.runningServers() });
     }
+    if (url.pathname.startsWith('/api/') && (await handleApprovalsApi(gateway, req, res, url, bearerToken(req)))) return;
     const match = /^\/mcp\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname);
-    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>`);
+    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals`);
     const profileName = match[1]!;
 
     let agent: AgentIdentity;

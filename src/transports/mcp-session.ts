@@ -28,6 +28,7 @@ import { splitExposedUri } from '../core/naming.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { callMetaTool, isMetaTool, META_TOOLS } from '../gateway/meta-tools.js';
 import { runCall } from '../gateway/pipeline/run.js';
+import { agentView } from '../governance/agent-view.js';
 import type { CallerContext, CallRequest } from '../gateway/pipeline/types.js';
 import type { Profile } from '../gateway/profiles.js';
 import type { AgentIdentity } from '../gateway/tokens.js';
@@ -75,9 +76,10 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     if (profile.mode === 'lazy') return { tools: META_TOOLS };
+    gateway.refreshPins();
     const tools = await gateway.catalog.tools(profile);
     gateway.record({ type: 'tools.listed', agent: agent.name, profile: profile.name, payload: { via: 'tools/list', session, count: tools.length } });
-    return { tools: tools.map(({ item, exposed }) => ({ ...item, name: exposed })) };
+    return { tools: tools.map(({ server, item, exposed }) => agentView(item, exposed, gateway.gates.gateOf(server, item))) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
@@ -97,6 +99,7 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
       via: 'direct',
     };
     try {
+      gateway.refreshPins();
       if (profile.mode === 'lazy' && isMetaTool(call.name)) return await callMetaTool(gateway, call);
       return await runCall(gateway.pipeline, call);
     } catch (error) {

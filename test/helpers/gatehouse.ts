@@ -13,11 +13,14 @@ import { CLI, REPO_ROOT as REPO } from '../../bench/lib/paths.js';
 
 export { CLI, REPO_ROOT as REPO } from '../../bench/lib/paths.js';
 
+/** Tests that are not about governance run every tool ungated (G0 by config). */
+export const UNGATED = { '*': { gate: 'G0' } };
+
 /** Real reference servers from node_modules, as config entries. */
 export const SERVERS = {
-  everything: { domain: 'builder', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'] },
-  filesystem: { domain: 'data', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'), path.join(REPO, 'sandbox')] },
-  memory: { domain: 'memory', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')] },
+  everything: { domain: 'builder', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'], tools: UNGATED },
+  filesystem: { domain: 'data', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'), path.join(REPO, 'sandbox')], tools: UNGATED },
+  memory: { domain: 'memory', command: process.execPath, args: [path.join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], tools: UNGATED },
 };
 
 export const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789' };

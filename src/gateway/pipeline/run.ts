@@ -1,27 +1,47 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { GatehouseError, isGatehouseError } from '../../core/errors.js';
+import { GatehouseError, isGatehouseError, type ErrorCode } from '../../core/errors.js';
 import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
+import { NO_CONTROL, splitControlArguments } from '../../governance/control-arguments.js';
+import type { PinBook } from '../../governance/pin-book.js';
 import type { Catalog } from '../catalog.js';
 import { authorize } from './authorize.js';
 import { resolve } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
-import { decide, type Policy } from './policy.js';
+import { govern, type GovernanceDeps } from './govern.js';
 import { forward } from './forward.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 
 export interface PipelineDeps {
   catalog: Catalog;
+  pins: PinBook;
   validator: ArgumentValidator;
-  policy: Policy;
+  governance: GovernanceDeps;
   connections: ReadonlyMap<string, ServerConnection>;
   audit: EventOutbox;
 }
 
-type StageName = 'authorize' | 'resolve' | 'validate' | 'policy' | 'forward';
+type StageName = 'authorize' | 'resolve' | 'validate' | 'govern' | 'forward';
+
+/** Outcomes where the gate held the call back on purpose: nothing ran, and nothing failed. */
+const HELD = new Set<ErrorCode>(['GH_DRY_RUN', 'GH_CONFIRM_REQUIRED', 'GH_APPROVAL_PENDING']);
+
+/** Refusals by governance, recorded as policy.denied. */
+const DENIED = new Set<ErrorCode>([
+  'GH_TOOL_QUARANTINED',
+  'GH_APPROVAL_REJECTED',
+  'GH_APPROVAL_TIMEOUT',
+  'GH_APPROVAL_EXPIRED',
+  'GH_APPROVAL_MISMATCH',
+  'GH_APPROVAL_USED',
+  'GH_APPROVAL_UNKNOWN',
+  'GH_CONFIRM_INVALID',
+  'GH_IDEMPOTENCY_MISMATCH',
+  'GH_IDEMPOTENCY_CONFLICT',
+]);
 
 /**
- * The call pipeline: authorize → resolve → validate → policy → forward, then one audit event
+ * The call pipeline: authorize → resolve → validate → govern → forward, then one audit event
  * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
@@ -29,39 +49,65 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   const started = performance.now();
   let stage: StageName = 'authorize';
   let resolved: ResolvedCall | undefined;
+  let gate: string | undefined;
   try {
     authorize(request);
     stage = 'resolve';
     resolved = await resolve(request, deps.catalog);
+    if (deps.pins.isQuarantined(resolved.server, resolved.tool.name)) {
+      throw new GatehouseError('GH_TOOL_QUARANTINED', `tool "${request.name}" changed since it was pinned and is quarantined; an operator must review it (gatehouse tools accept ${resolved.server}/${resolved.tool.name})`, {
+        server: resolved.server,
+        tool: resolved.tool.name,
+      });
+    }
     stage = 'validate';
-    deps.validator.validate(resolved);
-    stage = 'policy';
-    const decided = await decide(resolved, deps.policy);
-    stage = 'forward';
-    const connection = deps.connections.get(decided.server)!;
-    const result = await forward(decided, connection);
-    await record(deps, request, resolved, startedAt, started, { outcome: result.isError ? 'tool_error' : 'ok' });
-    return result;
+    const gateDecision = deps.governance.gates.gateOf(resolved.server, resolved.tool);
+    gate = gateDecision.gate;
+    const split = gate === 'G2' || gate === 'G3' ? splitControlArguments(resolved.arguments, resolved.tool) : { arguments: resolved.arguments, control: NO_CONTROL };
+    const call = { ...resolved, arguments: split.arguments };
+    deps.validator.validate(call);
+    stage = 'govern';
+    const connection = deps.connections.get(call.server)!;
+    const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
+      stage = 'forward';
+      return forward({ ...call, arguments: args }, connection);
+    });
+    const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
+    await record(deps, request, resolved, gate, startedAt, started, { outcome });
+    return governed.result;
   } catch (error) {
     const failure = isGatehouseError(error)
       ? error
       : new GatehouseError('GH_DOWNSTREAM_ERROR', (error as Error).message, {}, { cause: error });
-    await record(deps, request, resolved, startedAt, started, { outcome: 'error', stage, code: failure.code, message: failure.message });
+    const outcome = HELD.has(failure.code) ? 'held' : DENIED.has(failure.code) ? 'denied' : 'error';
+    await record(deps, request, resolved, gate, startedAt, started, { outcome, stage, code: failure.code, message: failure.message });
     throw failure;
   }
 }
+
+type Outcome = 'ok' | 'tool_error' | 'replay' | 'held' | 'denied' | 'error';
+
+const EVENT_OF: Record<Outcome, 'tool.call.succeeded' | 'tool.call.failed' | 'tool.call.held' | 'policy.denied'> = {
+  ok: 'tool.call.succeeded',
+  tool_error: 'tool.call.succeeded',
+  replay: 'tool.call.succeeded',
+  held: 'tool.call.held',
+  denied: 'policy.denied',
+  error: 'tool.call.failed',
+};
 
 function record(
   deps: PipelineDeps,
   request: CallRequest,
   resolved: ResolvedCall | undefined,
+  gate: string | undefined,
   startedAt: Date,
   started: number,
-  result: { outcome: 'ok' | 'tool_error' | 'error'; stage?: StageName; code?: string; message?: string },
+  result: { outcome: Outcome; stage?: StageName; code?: string; message?: string },
 ): Promise<void> {
   // Awaited before the agent gets its answer: an acknowledged call's event is committed.
   return deps.audit.append({
-    type: result.outcome === 'error' ? 'tool.call.failed' : 'tool.call.succeeded',
+    type: EVENT_OF[result.outcome],
     at: startedAt.toISOString(),
     agent: request.caller.agent.name,
     profile: request.caller.profile.name,
@@ -70,6 +116,7 @@ function record(
     payload: {
       via: request.via,
       session: request.caller.session,
+      gate: gate ?? null,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       ...result,
     },

@@ -1,4 +1,4 @@
-import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { DownstreamCaller } from '../../downstream/caller-registry.js';
 import type { AgentIdentity } from '../tokens.js';
 import type { Profile } from '../profiles.js';
@@ -33,14 +33,5 @@ export interface ResolvedCall extends CallRequest {
   tool: Tool;
 }
 
-/** What the policy stage decided. Governance fills this in; for now every call is allowed. */
-export interface PolicyDecision {
-  allowed: boolean;
-  reason: string;
-}
-
-export interface DecidedCall extends ResolvedCall {
-  decision: PolicyDecision;
-}
-
-export type CallOutcome = CallToolResult;
+/** What forward needs: the resolved call with the arguments it is to run with. */
+export type DecidedCall = ResolvedCall;

@@ -1,0 +1,127 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GatehouseError } from '../core/errors.js';
+import type { GatehouseEvent } from '../core/events.js';
+import type { ApprovalRequest, ApprovalStore, NewApproval } from '../ports/approval-store.js';
+
+export type RecordEvent = (event: Omit<GatehouseEvent, 'at'>) => void;
+
+/**
+ * Where approvals are asked for, decided and waited on. The gateway, the CLI and the HTTP API
+ * all decide through here, so the rules (no self-approval, decide once, events) hold for each.
+ * A waiting call sees a decision made in this process at once, and one made by another
+ * process on the same store within one poll interval.
+ */
+export class ApprovalDesk {
+  private readonly wakers = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly store: ApprovalStore,
+    private readonly record: RecordEvent,
+    private readonly pollMs = 200,
+  ) {}
+
+  request(approval: NewApproval): ApprovalRequest {
+    const created = this.store.create(approval);
+    this.record({
+      type: 'approval.requested',
+      agent: created.agent,
+      profile: created.profile,
+      server: created.server,
+      tool: created.tool,
+      payload: { approval: created.id, gate: created.gate, reason: created.reason, bindingHash: created.bindingHash, expiresAt: created.expiresAt },
+    });
+    return created;
+  }
+
+  get(id: string): ApprovalRequest {
+    const found = this.store.get(id);
+    if (!found) throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}"`, { approval: id });
+    return found;
+  }
+
+  list(filter?: Parameters<ApprovalStore['list']>[0]): ApprovalRequest[] {
+    return this.store.list(filter);
+  }
+
+  /** A human's decision. `by` is the operator; the agent that asked can never decide. */
+  decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; grantTtlMs: number; now?: Date }): ApprovalRequest {
+    const request = this.get(id);
+    if (decision.by === request.agent) {
+      throw new GatehouseError('GH_SELF_APPROVAL', `"${decision.by}" requested ${id} and may not decide it`, { approval: id, agent: request.agent });
+    }
+    const now = decision.now ?? new Date();
+    const decided = this.store.decide(id, {
+      approved: decision.approved,
+      by: decision.by,
+      at: now.toISOString(),
+      ...(decision.reason ? { reason: decision.reason } : {}),
+      ...(decision.approved ? { grantExpiresAt: new Date(now.getTime() + decision.grantTtlMs).toISOString() } : {}),
+    });
+    if (!decided) {
+      const current = this.get(id);
+      const state = current.status === 'pending' ? 'expired (undecided past its deadline)' : current.status;
+      throw new GatehouseError('GH_APPROVAL_DECIDED', `approval ${id} cannot be decided: it is ${state}`, { approval: id, status: current.status });
+    }
+    this.record({
+      type: decided.status === 'approved' ? 'approval.granted' : 'approval.rejected',
+      agent: decided.agent,
+      profile: decided.profile,
+      server: decided.server,
+      tool: decided.tool,
+      payload: { approval: id, by: decision.by, reason: decision.reason ?? null },
+    });
+    for (const wake of this.wakers.get(id) ?? []) wake();
+    return decided;
+  }
+
+  /** Uses an approved grant once (compare-and-set in the store); false when it cannot be used. */
+  consume(id: string, bindingHash: string): boolean {
+    return this.store.consume(id, bindingHash, new Date().toISOString());
+  }
+
+  /**
+   * Waits until the request is decided or its deadline passes (then it is expired: timeout
+   * means deny). Returns the request as it ends up; an aborted signal stops the wait.
+   */
+  async waitForDecision(id: string, signal?: AbortSignal): Promise<ApprovalRequest> {
+    for (;;) {
+      const current = this.get(id);
+      if (current.status !== 'pending') return current;
+      const remaining = Date.parse(current.expiresAt) - Date.now();
+      if (remaining <= 0) {
+        if (this.store.expire(id, new Date().toISOString())) {
+          this.record({
+            type: 'approval.expired',
+            agent: current.agent,
+            profile: current.profile,
+            server: current.server,
+            tool: current.tool,
+            payload: { approval: id, expiresAt: current.expiresAt },
+          });
+        }
+        continue;
+      }
+      if (signal?.aborted) throw new GatehouseError('GH_CANCELLED', `the call waiting for approval ${id} was cancelled by the client`, { approval: id });
+      await this.sleepUntilWoken(id, Math.min(this.pollMs, remaining), signal);
+    }
+  }
+
+  private async sleepUntilWoken(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const wake = () => controller.abort();
+    const set = this.wakers.get(id) ?? new Set();
+    set.add(wake);
+    this.wakers.set(id, set);
+    const onAbort = () => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await sleep(ms, undefined, { signal: controller.signal });
+    } catch {
+      // woken by a decision in this process, or by the caller's abort (checked by the loop)
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      set.delete(wake);
+      if (set.size === 0) this.wakers.delete(id);
+    }
+  }
+}

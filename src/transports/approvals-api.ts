@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatehouseError, isGatehouseError, type ErrorCode } from '../core/errors.js';
+import type { ApprovalStatus } from '../ports/approval-store.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { readJsonBody } from './read-body.js';
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  GH_AUTH_MISSING: 401,
+  GH_AUTH_UNKNOWN_TOKEN: 401,
+  GH_NOT_OPERATOR: 403,
+  GH_SELF_APPROVAL: 403,
+  GH_APPROVAL_UNKNOWN: 404,
+  GH_APPROVAL_DECIDED: 409,
+  GH_INVALID_ARGUMENTS: 400,
+};
+
+const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired', 'consumed'];
+
+/**
+ * The operators' approval API: `GET /api/approvals[?status=pending]`, `GET /api/approvals/ID`,
+ * `POST /api/approvals/ID/approve` and `POST /api/approvals/ID/reject` with `{"reason": "…"}`.
+ * Only operator tokens are accepted; an agent's token is refused even for reading. Returns
+ * false when the path is not this API's.
+ */
+export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage, res: ServerResponse, url: URL, bearer: string | undefined): Promise<boolean> {
+  const match = /^\/api\/approvals(?:\/([A-Za-z0-9_]+)(?:\/(approve|reject))?)?\/?$/.exec(url.pathname);
+  if (!match) return false;
+  const [, id, action] = match;
+  try {
+    const operator = gateway.tokens.authenticateOperator(bearer);
+    if (!id && req.method === 'GET') {
+      const status = url.searchParams.get('status');
+      if (status !== null && !STATUSES.includes(status as ApprovalStatus)) {
+        throw new GatehouseError('GH_INVALID_ARGUMENTS', `status must be one of ${STATUSES.join(', ')}`);
+      }
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      send(res, 200, { approvals: gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
+    } else if (id && !action && req.method === 'GET') {
+      send(res, 200, gateway.desk.get(id));
+    } else if (id && action && req.method === 'POST') {
+      const reason = await readReason(req, gateway.config.http.maxBodyBytes, action === 'reject');
+      const request = gateway.desk.get(id);
+      const decided = gateway.desk.decide(id, {
+        approved: action === 'approve',
+        by: operator,
+        reason,
+        grantTtlMs: gateway.config.profiles[request.profile]?.approval.grantTtlMs ?? 600_000,
+      });
+      send(res, 200, decided);
+    } else {
+      send(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}` } });
+    }
+  } catch (error) {
+    if (!isGatehouseError(error)) throw error;
+    if (error.code === 'GH_AUTH_MISSING' || error.code === 'GH_AUTH_UNKNOWN_TOKEN') res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
+    send(res, STATUS_OF[error.code] ?? 500, { error: error.toJSON() });
+  }
+  return true;
+}
+
+async function readReason(req: IncomingMessage, limit: number, required: boolean): Promise<string | undefined> {
+  const body = await readJsonBody(req, limit);
+  const invalid = (message: string) => new GatehouseError('GH_INVALID_ARGUMENTS', message);
+  if (body.kind === 'too-large') throw invalid(`request body exceeds ${limit} bytes`);
+  // An empty body is fine for an approval.
+  const value = body.kind === 'invalid' ? undefined : body.value;
+  if (body.kind === 'invalid' && (req.headers['content-length'] ?? '0') !== '0') throw invalid(`body is not JSON: ${body.message}`);
+  const reason = value !== null && typeof value === 'object' ? (value as { reason?: unknown }).reason : undefined;
+  if (reason !== undefined && typeof reason !== 'string') throw invalid('"reason" must be a string');
+  if (required && !reason) throw invalid('a rejection needs {"reason": "…"}: the agent is told why');
+  return reason;
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
