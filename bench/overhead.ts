@@ -5,6 +5,7 @@
  * first; then the runs go round-robin over the targets, so that drift on a busy machine is spread
  * over all of them rather than landing on one. Run with `npm run bench:overhead`.
  */
+import path from 'node:path';
 import { Cleanup } from './lib/cleanup.js';
 import { ECHO } from './lib/everything.js';
 import { writeEverythingGateway } from './lib/gatehouse-config.js';
@@ -53,11 +54,21 @@ async function main(): Promise<void> {
   const cleanup = new Cleanup();
   try {
     const gateway = writeEverythingGateway(cleanup);
+    // GATEHOUSE_BASELINE_CLI=<other checkout>/dist/gatehouse.mjs adds that build as two more
+    // targets (own config and store), so that a change is measured against its parent in one run.
+    const baselineCli = process.env.GATEHOUSE_BASELINE_CLI;
+    const baseline: Array<[string, Launcher]> = [];
+    if (baselineCli) {
+      const build = { cli: path.resolve(baselineCli), suffix: ' (baseline)' };
+      const baselineGateway = writeEverythingGateway(cleanup);
+      baseline.push(['gatehouse http (baseline)', gatehouseHttp(baselineGateway, build)], ['gatehouse stdio (baseline)', gatehouseStdio(baselineGateway, build)]);
+    }
     const launchers: Array<[string, Launcher]> = [
       ['direct stdio', directStdio],
       ['direct streamable HTTP', directStreamableHttp],
       ['gatehouse http', gatehouseHttp(gateway)],
       ['gatehouse stdio', gatehouseStdio(gateway)],
+      ...baseline,
       ['mcp-proxy', mcpProxy],
       ['supergateway', supergateway],
       ['mcp-hub', mcpHub],

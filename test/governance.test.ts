@@ -1,8 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
@@ -44,11 +46,12 @@ function governanceConfig(dir: string, overrides: Record<string, unknown> = {}):
     profiles: {
       waiting: { allow: ['gov/*'], approval: { mode: 'wait', timeoutMs: 20_000 } },
       impatient: { allow: ['gov/*'], approval: { mode: 'wait', timeoutMs: 1_200 } },
+      asking: { allow: ['gov/*'], approval: { mode: 'wait', timeoutMs: 20_000, elicit: true } },
       returning: { allow: ['gov/*'], approval: { mode: 'return' } },
       lazy: { mode: 'lazy', allow: ['gov/*'], approval: { mode: 'return' } },
     },
     agents: {
-      alice: { profiles: ['waiting', 'impatient', 'returning', 'lazy'], tokenEnv: 'TEST_TOKEN_ALICE' },
+      alice: { profiles: ['waiting', 'impatient', 'returning', 'lazy', 'asking'], tokenEnv: 'TEST_TOKEN_ALICE' },
       bob: { profiles: ['returning'], tokenEnv: 'TEST_TOKEN_BOB' },
     },
     operators: { ops: { tokenEnv: 'TEST_OPERATOR_TOKEN' } },
@@ -99,8 +102,6 @@ describe('governance through a real gateway, client and fixture server', () => {
 
   before(async () => {
     temp = tempConfig({});
-    const { writeFileSync } = await import('node:fs');
-    const { stringify } = await import('yaml');
     writeFileSync(temp.configPath, stringify(governanceConfig(temp.dir)));
     gateway = await startServe(temp.configPath, ENV);
   });
@@ -215,6 +216,30 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'r3').length, 1);
   });
 
+  test('approval.elicit asks the person at the client through elicitation; their answer decides', async () => {
+    const asked: string[] = [];
+    const answering = async (answer: { decision: string; reason?: string }) => {
+      const connected = await httpClient(gateway.url, 'asking', TOKENS.alice, { elicitation: {} });
+      clients.push(connected);
+      connected.setRequestHandler(ElicitRequestSchema, (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: answer };
+      });
+      return connected;
+    };
+    const yes = await answering({ decision: 'approve' });
+    assert.equal(text(await call(yes, 'gov__update_record', { id: 'el1', value: 'yes' })), 'record el1 = yes');
+    assert.match(asked[0]!, /agent "alice" .* gov__update_record, gate G2/);
+    assert.match(asked[0]!, /"id":"el1"/);
+    const no = await answering({ decision: 'reject', reason: 'not on a Friday' });
+    const refused = await call(no, 'gov__update_record', { id: 'el2', value: 'no' });
+    assert.equal(gatehouse(refused).code, 'GH_APPROVAL_REJECTED');
+    assert.match(text(refused), /not on a Friday/);
+    assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'el2').length, 0);
+    const id = String(gatehouse(refused).data.approval);
+    assert.match((JSON.parse(cli(temp.configPath, 'approvals', 'show', id).stdout) as { decidedBy: string }).decidedBy, /elicitation/);
+  });
+
   test('dry_run on a G2 call returns the decision and plan, asks no one and executes nothing', async () => {
     const alice = await client('waiting');
     const before = pendingApprovals(temp.configPath).length;
@@ -273,6 +298,27 @@ describe('governance through a real gateway, client and fixture server', () => {
     const replay = await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token });
     assert.ok(replay._meta?.['gatehouse/replay']);
     assert.equal(executionsOf('send_message').length, 1);
+  });
+
+  test('an expired confirm token is refused end to end, and nothing is sent', async () => {
+    const short = tempConfig({});
+    writeFileSync(short.configPath, stringify(governanceConfig(short.dir, { governance: { confirmTtlMs: 600 } })));
+    const other = await startServe(short.configPath, ENV);
+    try {
+      const alice = await httpClient(other.url, 'returning', TOKENS.alice);
+      const args = { to: 'late@example.com', text: 'too late' };
+      const preflight = gatehouse(await call(alice, 'gov__send_message', args));
+      assert.equal((await api(other, 'POST', `/api/approvals/${String(preflight.data.approvalId)}/approve`, OPERATOR_TOKEN)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const late = gatehouse(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: preflight.data.confirmToken }));
+      assert.equal(late.code, 'GH_CONFIRM_INVALID');
+      assert.match(late.message, /expired/);
+      assert.equal(executions(short.dir).length, 0);
+      await alice.close();
+    } finally {
+      await other.stop();
+      short.cleanup();
+    }
   });
 
   test('idempotency keys: a replay returns the stored result, other arguments are refused, a concurrent duplicate conflicts', async () => {

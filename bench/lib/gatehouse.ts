@@ -46,6 +46,8 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** Registers stop() the moment the process exists, so an interruption while waiting still stops it. */
   cleanup?: Cleanup;
+  /** Another build of the CLI (e.g. a baseline commit's dist/gatehouse.mjs); default this one. */
+  cli?: string;
 }
 
 const LISTENING = /^gatehouse listening on (http:\/\/\S+)/;
@@ -57,7 +59,7 @@ const LISTENING = /^gatehouse listening on (http:\/\/\S+)/;
  */
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   if (options.cleanup?.signal.aborted) throw new Error('not starting gatehouse serve: the benchmark is shutting down');
-  const args = [CLI, 'serve', '--config', options.config, '--host', '127.0.0.1', '--port', '0', '--quiet'];
+  const args = [options.cli ?? CLI, 'serve', '--config', options.config, '--host', '127.0.0.1', '--port', '0', '--quiet'];
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

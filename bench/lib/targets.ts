@@ -64,10 +64,19 @@ export const directStreamableHttp: Launcher = async (cleanup) => {
   };
 };
 
+/** Which CLI a Gatehouse target runs: this checkout's, or a baseline build to compare with in the same run. */
+export interface GatehouseBuild {
+  cli: string;
+  /** Appended to the target's name, e.g. " (baseline)". */
+  suffix: string;
+}
+
+const THIS_BUILD: GatehouseBuild = { cli: CLI, suffix: '' };
+
 /** `gatehouse serve` on the temp config, at `<url>/mcp/<profile>` with the agent's bearer token. */
-export function gatehouseHttp(gateway: EverythingGateway): Launcher {
+export function gatehouseHttp(gateway: EverythingGateway, build: GatehouseBuild = THIS_BUILD): Launcher {
   return async (cleanup) => {
-    const serve = await startServe({ config: gateway.configPath, env: gateway.env, cleanup });
+    const serve = await startServe({ config: gateway.configPath, env: gateway.env, cleanup, cli: build.cli });
     // The downstream servers lead process groups of their own: stopping the gateway's group does
     // not reach them if the gateway dies without stopping them, so sweep them afterwards.
     let stopping: Promise<void> | undefined;
@@ -81,7 +90,7 @@ export function gatehouseHttp(gateway: EverythingGateway): Launcher {
     assertLoopbackOnly(Number(new URL(serve.url).port));
     const url = `${serve.url}/mcp/${gateway.profile}`;
     return {
-      name: 'gatehouse http',
+      name: `gatehouse http${build.suffix}`,
       transport: 'streamable HTTP',
       tool: 'everything__echo',
       command: `gatehouse serve --config <tmp>/gatehouse.yaml --host 127.0.0.1 --port 0 (profile ${gateway.profile})`,
@@ -93,14 +102,14 @@ export function gatehouseHttp(gateway: EverythingGateway): Launcher {
 }
 
 /** `gatehouse connect --profile P` as the stdio server, as a client's MCP config would start it. */
-export function gatehouseStdio(gateway: EverythingGateway): Launcher {
+export function gatehouseStdio(gateway: EverythingGateway, build: GatehouseBuild = THIS_BUILD): Launcher {
   return async (cleanup) => ({
-    name: 'gatehouse stdio',
+    name: `gatehouse stdio${build.suffix}`,
     transport: 'stdio',
     tool: 'everything__echo',
     command: `gatehouse connect --profile ${gateway.profile} --config <tmp>/gatehouse.yaml`,
     connect: () =>
-      connectStdio({ command: process.execPath, args: [CLI, 'connect', '--profile', gateway.profile, '--config', gateway.configPath], env: gateway.env }, cleanup),
+      connectStdio({ command: process.execPath, args: [build.cli, 'connect', '--profile', gateway.profile, '--config', gateway.configPath], env: gateway.env }, cleanup),
     stop: nothing,
   });
 }

@@ -49,7 +49,7 @@ const httpServer = z.strictObject({
 
 export const serverSchema = z.union([stdioServer, httpServer]);
 
-const APPROVAL_DEFAULTS = { mode: 'wait' as const, timeoutMs: 120_000, grantTtlMs: 600_000 };
+const APPROVAL_DEFAULTS = { mode: 'wait' as const, timeoutMs: 120_000, grantTtlMs: 600_000, elicit: false };
 
 /** How a G2/G3 call of this profile waits for its human. */
 const approvalSchema = z.strictObject({
@@ -62,6 +62,12 @@ const approvalSchema = z.strictObject({
   timeoutMs: z.number().int().positive().default(120_000),
   /** How long an approved (return-mode) grant stays usable. */
   grantTtlMs: z.number().int().positive().default(600_000),
+  /**
+   * Wait mode only: also ask the person at the agent's client, through MCP elicitation, when
+   * the client supports it. For clients that show elicitations to a human (the model cannot
+   * answer them); the first decision from any channel counts.
+   */
+  elicit: z.boolean().default(false),
 });
 
 const profileSchema = z.strictObject({

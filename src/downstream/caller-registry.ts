@@ -7,7 +7,7 @@ export interface DownstreamCaller {
   /** Upstream session key; two calls of one session are one caller for routing. */
   session: string;
   capabilities: ClientCapabilities | undefined;
-  sendRequest<S extends z.ZodType<Result>>(request: Request, schema: S, options?: { signal?: AbortSignal }): Promise<z.output<S>>;
+  sendRequest<S extends z.ZodType<Result>>(request: Request, schema: S, options?: { signal?: AbortSignal; timeout?: number }): Promise<z.output<S>>;
   /** Delivers a log message from the server to this caller (filtered by the session's log level). */
   log(params: LoggingMessageNotification['params']): void;
 }

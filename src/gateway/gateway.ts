@@ -38,6 +38,9 @@ export interface GatewayStores {
 /** How often a running gateway looks for pins accepted by another process. */
 const PIN_REFRESH_MS = 1_000;
 
+/** How often expired idempotency keys are deleted (also once at start). */
+const LEDGER_PRUNE_MS = 60 * 60 * 1000;
+
 /** A live upstream session, so that server-wide notifications reach the agents that may see them. */
 export interface SessionHandle {
   readonly id: string;
@@ -61,6 +64,7 @@ export class Gateway {
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
   private pinsCheckedAt = 0;
+  private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -118,6 +122,9 @@ export class Gateway {
       connections: this.connections,
       audit: this.audit,
     };
+    const prune = () => stores.ledger.prune(new Date().toISOString());
+    prune();
+    this.pruneTimer = setInterval(prune, LEDGER_PRUNE_MS).unref();
   }
 
   /**
@@ -168,6 +175,7 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
     this.audit.flush();

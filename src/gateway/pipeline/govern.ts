@@ -11,6 +11,7 @@ import type { ApprovalDesk, RecordEvent } from '../../governance/approval-desk.j
 import { declares, type ControlArguments } from '../../governance/control-arguments.js';
 import type { GateBook } from '../../governance/gate-book.js';
 import { runOnce, type ExecutionStarted } from '../../governance/idempotent-run.js';
+import { elicitApproval } from '../../governance/elicit-approval.js';
 import type { ResolvedCall } from './types.js';
 
 /**
@@ -66,8 +67,10 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
     execution.started = true;
     return execute(call.arguments);
   };
+  let fingerprint: string | undefined;
+  const fingerprintOf = () => (fingerprint ??= argumentFingerprint(call.arguments));
   const keyed = (key: string, body: (execution: ExecutionStarted) => Promise<CallToolResult>) =>
-    runOnce(deps.ledger, { ...ctx.keyScope, key, fingerprint: argumentFingerprint(call.arguments) }, deps.record, body);
+    runOnce(deps.ledger, { ...ctx.keyScope, key, fingerprint: fingerprintOf() }, deps.record, body);
   const unkeyed = async (body: (execution: ExecutionStarted) => Promise<CallToolResult>) => ({ result: await body({ started: false }), replay: false });
   const maybeKeyed = (body: (execution: ExecutionStarted) => Promise<CallToolResult>) => (clientKey ? keyed(clientKey, body) : unkeyed(body));
 
@@ -75,7 +78,7 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
     case 'G0':
       return maybeKeyed(run);
     case 'G1': {
-      const governed = await keyed(clientKey ?? `derived:${argumentFingerprint(call.arguments)}`, run);
+      const governed = await keyed(clientKey ?? `derived:${fingerprintOf()}`, run);
       if (!governed.replay) requestReview(deps, call, governed.result);
       return governed;
     }
@@ -112,7 +115,9 @@ function contextOf(deps: GovernanceDeps, call: GovernedCall): CallContext {
   const agent = call.caller.agent.name;
   const profile = call.caller.profile.name;
   const toolId = `${call.server}/${call.tool.name}`;
-  const planHash = bindingHash({ tool: toolId, arguments: call.arguments, agent, profile, policyVersion: deps.gates.policyVersion });
+  // Only approvals and commits are bound to the call; a G0 call should not pay for hashing it.
+  const gated = call.gate.gate === 'G2' || call.gate.gate === 'G3';
+  const planHash = gated ? bindingHash({ tool: toolId, arguments: call.arguments, agent, profile, policyVersion: deps.gates.policyVersion }) : '';
   return { agent, profile, toolId, planHash, keyScope: { agent, profile, server: call.server, tool: toolId, retentionMs: deps.settings.idempotencyRetentionMs } };
 }
 
@@ -280,15 +285,37 @@ function pending(request: ApprovalRequest, call: GovernedCall): GatehouseError {
   );
 }
 
-/** Waits for the decision, telling a client that asked for progress that the call is alive. */
+/**
+ * Waits for the decision, telling a client that asked for progress that the call is alive.
+ * With `approval.elicit` on and a client that supports elicitation, the person at the client
+ * is asked too; whichever decision comes first counts.
+ */
 async function waitWithProgress(deps: GovernanceDeps, request: ApprovalRequest, call: GovernedCall): Promise<ApprovalRequest> {
   let beats = 0;
   const timer = call.onProgress
     ? setInterval(() => call.onProgress?.({ progress: ++beats, message: `waiting for a human to decide approval ${request.id}` }), PROGRESS_EVERY_MS)
     : undefined;
+  const stopAsking = new AbortController();
+  const caller = call.caller.downstreamCaller;
+  if (call.caller.profile.approval.elicit && caller.capabilities?.elicitation) {
+    void elicitApproval(caller, request, stopAsking.signal).then((decision) => {
+      if (!decision || stopAsking.signal.aborted) return;
+      try {
+        deps.desk.decide(request.id, {
+          approved: decision.approved,
+          by: `${request.agent}'s client user (elicitation)`,
+          reason: decision.reason,
+          grantTtlMs: call.caller.profile.approval.grantTtlMs,
+        });
+      } catch {
+        // decided through another channel first, or expired: the wait below reports it
+      }
+    });
+  }
   try {
     return await deps.desk.waitForDecision(request.id, call.signal);
   } finally {
+    stopAsking.abort();
     if (timer) clearInterval(timer);
   }
 }
