@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson, sha256Hex } from '../core/binding.js';
-import type { PinStore } from '../ports/pin-store.js';
+import type { PinStore, ToolPin } from '../ports/pin-store.js';
 import type { ServerListing } from '../ports/schema-cache.js';
 import type { RecordEvent } from './approval-desk.js';
 
@@ -21,7 +21,8 @@ export function toolHash(tool: Tool): string {
  * store when it changes, so an acceptance in another process takes effect here too.
  */
 export class PinBook {
-  private quarantined = new Set<string>();
+  /** Every pin, as last read from the store (re-read whenever the store's pin version moves). */
+  private pins = new Map<string, ToolPin>();
   private seenVersion = -1;
 
   constructor(
@@ -33,38 +34,50 @@ export class PinBook {
 
   /** Pins new tools and quarantines changed ones; returns the names newly quarantined. */
   check(server: string, listing: ServerListing): string[] {
+    this.refresh();
     const at = new Date().toISOString();
     const newlyQuarantined: string[] = [];
+    let changed = false;
     for (const tool of listing.tools) {
       const hash = toolHash(tool);
-      const pin = this.store.get(server, tool.name);
+      const pin = this.pins.get(keyOf(server, tool.name));
       if (!pin) {
         this.store.pin(server, tool.name, hash, pinnedPart(tool), at);
+        changed = true;
         continue;
       }
       if (pin.hash === hash || (pin.status === 'quarantined' && pin.changedHash === hash)) continue;
       this.store.quarantine(server, tool.name, hash, pinnedPart(tool), at);
+      changed = true;
       newlyQuarantined.push(tool.name);
       this.record({ type: 'tool.quarantined', server, tool: tool.name, payload: { pinnedHash: pin.hash, newHash: hash, changed: changedParts(pin.definition, pinnedPart(tool)) } });
     }
-    if (newlyQuarantined.length > 0) this.refresh();
+    if (changed) this.refresh();
     return newlyQuarantined;
   }
 
   isQuarantined(server: string, tool: string): boolean {
-    return this.quarantined.has(`${server}/${tool}`);
+    return this.pins.get(keyOf(server, tool))?.status === 'quarantined';
   }
 
-  /** Re-reads quarantine state when any process changed a pin; true when something changed. */
+  /** Re-reads the pins when any process changed one; true when the set of quarantined tools changed. */
   refresh(): boolean {
     const version = this.store.version();
     if (version === this.seenVersion) return false;
     this.seenVersion = version;
-    const next = new Set(this.store.all().filter((pin) => pin.status === 'quarantined').map((pin) => `${pin.server}/${pin.tool}`));
-    const changed = next.size !== this.quarantined.size || [...next].some((key) => !this.quarantined.has(key));
-    this.quarantined = next;
-    return changed;
+    const quarantinedBefore = this.quarantinedKeys();
+    this.pins = new Map(this.store.all().map((pin) => [keyOf(pin.server, pin.tool), pin]));
+    const quarantinedNow = this.quarantinedKeys();
+    return quarantinedNow.length !== quarantinedBefore.length || quarantinedNow.some((key, index) => key !== quarantinedBefore[index]);
   }
+
+  private quarantinedKeys(): string[] {
+    return [...this.pins.values()].filter((pin) => pin.status === 'quarantined').map((pin) => keyOf(pin.server, pin.tool)).sort();
+  }
+}
+
+function keyOf(server: string, tool: string): string {
+  return `${server}/${tool}`;
 }
 
 function changedParts(before: unknown, after: Record<string, unknown>): string[] {

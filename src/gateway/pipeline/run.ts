@@ -80,6 +80,8 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
       ? error
       : new GatehouseError('GH_DOWNSTREAM_ERROR', (error as Error).message, {}, { cause: error });
     const outcome = HELD.has(failure.code) ? 'held' : DENIED.has(failure.code) ? 'denied' : 'error';
+    // A preflight may have run the tool's own dry run (stage forward), but the gate held the call.
+    if (outcome === 'held') stage = 'govern';
     await record(deps, request, resolved, gate, startedAt, started, { outcome, stage, code: failure.code, message: failure.message });
     throw failure;
   }
