@@ -2,9 +2,10 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { GateDecision } from '../core/gates.js';
 import { controlProperties } from './control-arguments.js';
 
+// Short on purpose: an eager profile lists these on every gated tool, and tokens add up.
 const GATE_NOTES = {
-  G2: 'Gatehouse G2: runs only after a human approves it. Pass dry_run: true to preview.',
-  G3: 'Gatehouse G3: two-step. The first call returns a plan and a confirm_token and executes nothing; a second call with the same arguments plus confirm: "SEND" and that token executes it once (after a human approval). Pass dry_run: true to preview.',
+  G2: '[Gatehouse G2: runs after a human approves]',
+  G3: '[Gatehouse G3: the first call only returns a plan and confirm_token; call again with confirm "SEND" and that token to execute]',
 } as const;
 
 /**

@@ -14,14 +14,12 @@ export const NO_CONTROL: ControlArguments = { dryRun: false };
 
 /** The control arguments as JSON Schema properties, for the inputSchema an agent sees. */
 export function controlProperties(gate: 'G2' | 'G3'): Record<string, object> {
-  const properties: Record<string, object> = {
-    dry_run: { type: 'boolean', description: 'Gatehouse: return the decision and the plan without executing anything.' },
-  };
+  const properties: Record<string, object> = { dry_run: { type: 'boolean', description: 'preview, execute nothing' } };
   if (gate === 'G2') {
-    properties.approval_id = { type: 'string', description: 'Gatehouse: the id of an approved request for exactly these arguments.' };
+    properties.approval_id = { type: 'string', description: 'id of the approved request' };
   } else {
-    properties.confirm = { type: 'string', enum: ['SEND'], description: 'Gatehouse: second step of the two-step commit; needs confirm_token.' };
-    properties.confirm_token = { type: 'string', description: 'Gatehouse: the token the preflight (first call) returned.' };
+    properties.confirm = { type: 'string', enum: ['SEND'] };
+    properties.confirm_token = { type: 'string' };
   }
   return properties;
 }
