@@ -31,6 +31,8 @@ test('gatehouse index seeds snapshot servers without starting them and leaves ou
     assert.match(indexed.stdout, /slack\s+snapshot\s+1\b/);
     assert.match(indexed.stdout, /everything\s+live\s+15\b/);
     assert.match(indexed.stdout, /left out tool "broken_tool": inputSchema/);
+    const tools = JSON.parse(runCli(['tools', '--json', '--config', temp.configPath]).stdout) as { tools: Array<{ tool: string; pin: string }> };
+    assert.equal(tools.tools.find((row) => row.tool === 'slack/slack_post_message')?.pin, 'pinned', 'a snapshot-seeded tool is pinned too');
 
     const again = runCli(['index', '--config', temp.configPath, '--missing']);
     assert.equal(again.status, 0);

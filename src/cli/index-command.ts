@@ -45,7 +45,7 @@ export function registerIndex(program: Command, context: CliContext): void {
           try {
             if (snapshot && existsSync(snapshot)) {
               const { tools, rejected } = checkToolDefinitions(readSnapshot(snapshot));
-              gateway.stores.cache.put(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
+              gateway.storeListing(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
             } else {
               await gateway.connections.get(name)!.connect();
               await gateway.connections.get(name)!.stop('shutdown');

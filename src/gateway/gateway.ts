@@ -97,11 +97,8 @@ export class Gateway {
     const record = (event: Omit<GatehouseEvent, 'at'>) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, config.governance.approvalPollMs);
+    // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins.
     this.pins = new PinBook(stores.pins, record);
-    for (const server of stores.cache.servers()) {
-      const listing = stores.cache.get(server);
-      if (listing && server in config.servers) this.pins.check(server, listing);
-    }
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message), (server, tool) =>
       this.pins.isQuarantined(server, tool.name),
     );
@@ -202,13 +199,18 @@ export class Gateway {
     };
   }
 
-  private listingArrived(server: string, listing: ServerListing): void {
-    for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
-    const previous = this.stores.cache.get(server);
+  /** Stores a server's listing in the schema cache, pinning its tools (and quarantining changed ones). */
+  storeListing(server: string, listing: ServerListing): void {
     this.stores.cache.put(server, listing);
     const quarantined = this.pins.check(server, listing);
     for (const tool of quarantined) this.log.warn({ server, tool }, 'tool definition changed since it was pinned: quarantined until `gatehouse tools accept`');
     this.catalog.invalidate();
+  }
+
+  private listingArrived(server: string, listing: ServerListing): void {
+    for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
+    const previous = this.stores.cache.get(server);
+    this.storeListing(server, listing);
     if (!previous) return;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     for (const session of this.sessions) {
