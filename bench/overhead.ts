@@ -2,8 +2,8 @@
  * Overhead benchmark: sequential calls of server-everything's `echo` ({message: "x"}) from one
  * SDK client, directly (stdio, streamable HTTP), through Gatehouse (HTTP, stdio) and through peer
  * proxies from npm (mcp-proxy, supergateway, mcp-hub). Every target is started and warmed up
- * first; then the runs go round-robin over the targets, so that drift on a busy machine is spread
- * over all of them rather than landing on one. Run with `npm run bench:overhead`.
+ * first; then the runs go round-robin over the targets, each run starting at another one, so that
+ * drift on a busy machine is spread over all of them rather than landing on one. Run with `npm run bench:overhead`.
  */
 import path from 'node:path';
 import { Cleanup } from './lib/cleanup.js';
@@ -96,7 +96,10 @@ async function main(): Promise<void> {
     }
 
     for (let run = 1; run <= RUNS; run += 1) {
-      for (const entry of [...live]) {
+      // Each run starts at another target, so that no target always follows the same one (the
+      // client's garbage from a heavy target lands on whichever comes next).
+      const start = (run - 1) % live.length;
+      for (const entry of [...live.slice(start), ...live.slice(0, start)]) {
         try {
           const pid = entry.target.pid ?? entry.connection.pid;
           const targetCpu = pid === undefined ? undefined : treeCpuMs(pid);

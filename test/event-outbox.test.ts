@@ -12,7 +12,7 @@ test('the outbox commits events appended together in one transaction, and resolv
   const db = openSqlite(':memory:');
   const store = new SqliteEventStore(db);
   const batches: number[] = [];
-  const counting = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), appendBatch: (events: readonly GatehouseEvent[]) => {
+  const counting = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), chain: store.chain.bind(store), appendBatch: (events: readonly GatehouseEvent[]) => {
     batches.push(events.length);
     store.appendBatch(events);
   } };

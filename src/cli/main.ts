@@ -11,6 +11,7 @@ import { registerApprovals } from './approvals.js';
 import { registerReview } from './review.js';
 import { registerTools } from './tools.js';
 import { registerDemoServer } from './demo-server.js';
+import { registerAudit } from './audit.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -18,7 +19,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerDemoServer]) {
+for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerDemoServer]) {
   register(program, context);
 }
 

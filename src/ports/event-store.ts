@@ -1,3 +1,4 @@
+import type { ChainedFields } from '../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 
 /** Append-only event log. There is deliberately no update or delete verb. */
@@ -8,4 +9,6 @@ export interface EventStore {
   /** Events in order of appending, after `afterSeq` (exclusive). */
   read(options?: { afterSeq?: number; limit?: number; type?: string }): StoredEvent[];
   count(type?: string): number;
+  /** Every event as stored, with its chain links, in order: what `gatehouse audit verify` checks. */
+  chain(): Iterable<ChainedFields & { prevHash: string | null; hash: string | null }>;
 }

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+
+/** The stored form of an event, exactly as the chain hashes it. */
+export interface ChainedFields {
+  seq: number;
+  type: string;
+  at: string;
+  agent: string | null;
+  profile: string | null;
+  server: string | null;
+  tool: string | null;
+  /** The payload as stored (JSON text): the bytes are hashed, so no canonical form is needed. */
+  payload: string;
+}
+
+/** The `prev_hash` of the first chained event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * hash = SHA-256(prev_hash, then every stored field, each length-prefixed so that no two
+ * different events can produce the same byte string). The sequence number is part of it, so a
+ * deleted, inserted or reordered event breaks the chain as surely as an edited one.
+ */
+export function eventHash(prevHash: string, event: ChainedFields): string {
+  const hash = createHash('sha256').update(prevHash);
+  for (const field of [String(event.seq), event.type, event.at, event.agent, event.profile, event.server, event.tool, event.payload]) {
+    const text = field ?? '\u0000null';
+    hash.update(`${Buffer.byteLength(text)}:`).update(text);
+  }
+  return hash.digest('hex');
+}
+
+export type ChainProblem =
+  | { kind: 'modified'; seq: number }
+  | { kind: 'broken-link'; seq: number; expectedPrev: string; foundPrev: string }
+  | { kind: 'gap'; seq: number; expectedSeq: number }
+  | { kind: 'unhashed'; seq: number };
+
+export interface ChainReport {
+  /** Events checked (from the first chained one). */
+  checked: number;
+  /** Events before the chain started (written by a version without it). */
+  unchained: number;
+  lastSeq: number | undefined;
+  lastHash: string | undefined;
+  problem: ChainProblem | undefined;
+}
+
+/**
+ * Walks events in `seq` order and reports the first one that does not fit: an edited event
+ * (its hash is not the hash of its fields), a link that does not point at its predecessor
+ * (inserted, deleted or reordered events), a gap in the sequence, or a hashless event inside
+ * the chain.
+ */
+export class ChainVerifier {
+  private checked = 0;
+  private unchained = 0;
+  private previous: { seq: number; hash: string } | undefined;
+  private problem: ChainProblem | undefined;
+
+  /** Feeds the next event; false once a problem was found (the rest need not be read). */
+  next(event: ChainedFields & { prevHash: string | null; hash: string | null }): boolean {
+    if (this.problem) return false;
+    if (event.hash === null || event.prevHash === null) {
+      if (this.previous) this.problem = { kind: 'unhashed', seq: event.seq };
+      else this.unchained += 1;
+      return !this.problem;
+    }
+    if (this.previous && event.seq !== this.previous.seq + 1) {
+      this.problem = { kind: 'gap', seq: event.seq, expectedSeq: this.previous.seq + 1 };
+      return false;
+    }
+    const expectedPrev = this.previous?.hash ?? GENESIS_HASH;
+    if (event.prevHash !== expectedPrev) {
+      this.problem = { kind: 'broken-link', seq: event.seq, expectedPrev, foundPrev: event.prevHash };
+      return false;
+    }
+    if (eventHash(event.prevHash, event) !== event.hash) {
+      this.problem = { kind: 'modified', seq: event.seq };
+      return false;
+    }
+    this.previous = { seq: event.seq, hash: event.hash };
+    this.checked += 1;
+    return true;
+  }
+
+  report(): ChainReport {
+    return { checked: this.checked, unchained: this.unchained, lastSeq: this.previous?.seq, lastHash: this.previous?.hash, problem: this.problem };
+  }
+}
