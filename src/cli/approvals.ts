@@ -1,24 +1,14 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
-import type { ApprovalRequest, ApprovalStatus } from '../ports/approval-store.js';
+import { APPROVAL_STATUSES as STATUSES, type ApprovalRequest, type ApprovalStatus } from '../ports/approval-store.js';
 import type { CliContext } from './context.js';
-import { defaultOperator, openOperatorStores } from './governance-context.js';
+import { defaultOperator, withOperatorStores, type OperatorStores } from './governance-context.js';
 import { formatTable } from './table.js';
-
-const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired', 'consumed'];
 
 /** `gatehouse approvals list|show|approve|reject`: a human decides G2/G3 calls from any shell on the store. */
 export function registerApprovals(program: Command, context: CliContext): void {
   const approvals = program.command('approvals').description('List and decide approval requests of G2/G3 calls');
-  const withStores = async <T>(configFile: string | undefined, body: (stores: ReturnType<typeof openOperatorStores>, config: ReturnType<CliContext['loadConfig']>) => T) => {
-    const config = context.loadConfig(configFile);
-    const stores = openOperatorStores(config);
-    try {
-      return await body(stores, config);
-    } finally {
-      stores.close();
-    }
-  };
+  const withStores = <T>(configFile: string | undefined, body: (operator: OperatorStores) => T) => withOperatorStores(context, configFile, body);
 
   approvals
     .command('list')
@@ -57,14 +47,8 @@ export function registerApprovals(program: Command, context: CliContext): void {
     if (verb === 'reject') command.requiredOption('--reason <text>', 'why; the agent is told');
     else command.option('--reason <text>', 'a note kept with the decision');
     command.action((id: string, options: { config?: string; by?: string; reason?: string }) =>
-      withStores(options.config, ({ desk }, config) => {
-        const request = desk.get(id);
-        const decided = desk.decide(id, {
-          approved: verb === 'approve',
-          by: options.by ?? defaultOperator(),
-          reason: options.reason,
-          grantTtlMs: config.profiles[request.profile]?.approval.grantTtlMs ?? 600_000,
-        });
+      withStores(options.config, ({ desk }) => {
+        const decided = desk.decide(id, { approved: verb === 'approve', by: options.by ?? defaultOperator(), reason: options.reason });
         process.stdout.write(`${decided.id} ${decided.status} by ${decided.decidedBy}${decided.grantExpiresAt ? ` (grant valid until ${decided.grantExpiresAt})` : ''}\n`);
       }),
     );

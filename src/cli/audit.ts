@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ChainVerifier, type ChainProblem } from '../core/event-chain.js';
 import type { CliContext } from './context.js';
-import { openOperatorStores } from './governance-context.js';
+import { withOperatorStores } from './governance-context.js';
 
 /** `gatehouse audit verify`: walks the event chain and names the first event that does not fit. */
 export function registerAudit(program: Command, context: CliContext): void {
@@ -12,21 +12,18 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .option('--json', 'print the report as JSON')
     .action((options: { config?: string; json?: boolean }) => {
-      const { stores, close } = openOperatorStores(context.loadConfig(options.config));
-      try {
-        const verifier = new ChainVerifier();
-        for (const event of stores.events.chain()) if (!verifier.next(event)) break;
-        const report = verifier.report();
-        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.problem) process.stdout.write(`audit chain BROKEN at event ${report.problem.seq}: ${describe(report.problem)} (${report.checked} events verified before it)\n`);
-        else {
-          const unchained = report.unchained > 0 ? `; ${report.unchained} older events predate the chain` : '';
-          process.stdout.write(`audit chain OK: ${report.checked} events, last ${report.lastSeq ?? '-'} ${report.lastHash?.slice(0, 16) ?? ''}${unchained}\n`);
-        }
-        if (report.problem) process.exitCode = 1;
-      } finally {
-        close();
+      return withOperatorStores(context, options.config, ({ stores }) => {
+      const verifier = new ChainVerifier();
+      for (const event of stores.events.chain()) if (!verifier.next(event)) break;
+      const report = verifier.report();
+      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else if (report.problem) process.stdout.write(`audit chain BROKEN at event ${report.problem.seq}: ${describe(report.problem)} (${report.checked} events verified before it)\n`);
+      else {
+        const unchained = report.unchained > 0 ? `; ${report.unchained} older events predate the chain` : '';
+        process.stdout.write(`audit chain OK: ${report.checked} events, last ${report.lastSeq ?? '-'} ${report.lastHash?.slice(0, 16) ?? ''}${unchained}\n`);
       }
+      if (report.problem) process.exitCode = 1;
+      });
     });
 }
 

@@ -1,22 +1,30 @@
 import { userInfo } from 'node:os';
 import { openStores } from '../app.js';
 import type { GatehouseConfig } from '../config/load.js';
-import type { GatehouseEvent } from '../core/events.js';
+import type { RecordEvent } from '../core/events.js';
 import type { GatewayStores } from '../gateway/gateway.js';
-import { ApprovalDesk } from '../governance/approval-desk.js';
+import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
+import type { CliContext } from './context.js';
 
 /** What the operator commands work on: the stores of the config, and events written straight to them. */
 export interface OperatorStores {
   stores: GatewayStores;
   desk: ApprovalDesk;
-  record: (event: Omit<GatehouseEvent, 'at'>) => void;
-  close: () => void;
+  record: RecordEvent;
+  config: GatehouseConfig;
 }
 
-export function openOperatorStores(config: GatehouseConfig): OperatorStores {
+/** Loads the config, opens its stores for `body`, and closes them whatever happens. */
+export async function withOperatorStores<T>(context: CliContext, configFile: string | undefined, body: (operator: OperatorStores) => T | Promise<T>): Promise<T> {
+  const config = context.loadConfig(configFile);
   const { stores, close } = openStores(config);
-  const record = (event: Omit<GatehouseEvent, 'at'>) => stores.events.append({ ...event, at: new Date().toISOString() });
-  return { stores, desk: new ApprovalDesk(stores.approvals, record, config.governance.approvalPollMs), record, close };
+  const record: RecordEvent = (event) => stores.events.append({ ...event, at: new Date().toISOString() });
+  const desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
+  try {
+    return await body({ stores, desk, record, config });
+  } finally {
+    close();
+  }
 }
 
 /** Who is deciding, when --by is not given: the operating-system user running the command. */

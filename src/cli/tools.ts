@@ -3,7 +3,7 @@ import { GatehouseError } from '../core/errors.js';
 import { GateBook } from '../governance/gate-book.js';
 import { compileProfiles } from '../gateway/profiles.js';
 import type { CliContext } from './context.js';
-import { defaultOperator, openOperatorStores } from './governance-context.js';
+import { defaultOperator, withOperatorStores } from './governance-context.js';
 import { formatTable } from './table.js';
 
 /** `gatehouse tools [--profile P]` and `gatehouse tools accept SERVER/TOOL`. */
@@ -16,15 +16,13 @@ export function registerTools(program: Command, context: CliContext): void {
     .option('--profile <name>', 'only the tools this profile allows')
     .option('--json', 'print JSON')
     .action((options: { config?: string; profile?: string; json?: boolean }) => {
-      const config = context.loadConfig(options.config);
-      const profiles = compileProfiles(config);
-      const profile = options.profile === undefined ? undefined : profiles.get(options.profile);
-      if (options.profile !== undefined && !profile) {
-        throw new GatehouseError('GH_PROFILE_UNKNOWN', `unknown profile "${options.profile}" (profiles: ${[...profiles.keys()].join(', ')})`);
-      }
-      const gates = new GateBook(config);
-      const { stores, close } = openOperatorStores(config);
-      try {
+      return withOperatorStores(context, options.config, ({ stores, config }) => {
+        const profiles = compileProfiles(config);
+        const profile = options.profile === undefined ? undefined : profiles.get(options.profile);
+        if (options.profile !== undefined && !profile) {
+          throw new GatehouseError('GH_PROFILE_UNKNOWN', `unknown profile "${options.profile}" (profiles: ${[...profiles.keys()].join(', ')})`);
+        }
+        const gates = new GateBook(config);
         const rows: Array<{ tool: string; gate: string; source: string; pin: string }> = [];
         const unindexed: string[] = [];
         for (const server of profile ? profile.servers : Object.keys(config.servers)) {
@@ -42,9 +40,7 @@ export function registerTools(program: Command, context: CliContext): void {
         if (options.json) return void process.stdout.write(`${JSON.stringify({ tools: rows, unindexed }, null, 2)}\n`);
         process.stdout.write(formatTable(['TOOL', 'GATE', 'PIN', 'GATE SOURCE'], rows.map((r) => [r.tool, r.gate, r.pin, r.source])));
         if (unindexed.length > 0) process.stdout.write(`not indexed (run \`gatehouse index\`): ${unindexed.join(', ')}\n`);
-      } finally {
-        close();
-      }
+      });
     });
   tools
     .command('accept <tool>')
@@ -56,18 +52,15 @@ export function registerTools(program: Command, context: CliContext): void {
       if (slash <= 0 || slash === name.length - 1) throw new GatehouseError('GH_INVALID_ARGUMENTS', `"${name}" is not of the form SERVER/TOOL`);
       const server = name.slice(0, slash);
       const tool = name.slice(slash + 1);
-      const { stores, record, close } = openOperatorStores(context.loadConfig(options.config));
-      try {
-        const accepted = stores.pins.accept(server, tool, new Date().toISOString());
-        if (!accepted) {
-          const pin = stores.pins.get(server, tool);
-          throw new GatehouseError('GH_TOOL_UNKNOWN', pin ? `${name} is not quarantined (its definition matches its pin)` : `no pinned tool ${name}`, { server, tool });
-        }
-        const by = options.by ?? defaultOperator();
-        record({ type: 'tool.accepted', server, tool, payload: { by, hash: accepted.hash } });
-        process.stdout.write(`${name} accepted by ${by}; pinned to ${accepted.hash.slice(0, 16)}\n`);
-      } finally {
-        close();
+      return withOperatorStores(context, options.config, ({ stores, record }) => {
+      const accepted = stores.pins.accept(server, tool, new Date().toISOString());
+      if (!accepted) {
+        const pin = stores.pins.get(server, tool);
+        throw new GatehouseError('GH_TOOL_UNKNOWN', pin ? `${name} is not quarantined (its definition matches its pin)` : `no pinned tool ${name}`, { server, tool });
       }
+      const by = options.by ?? defaultOperator();
+      record({ type: 'tool.accepted', server, tool, payload: { by, hash: accepted.hash } });
+      process.stdout.write(`${name} accepted by ${by}; pinned to ${accepted.hash.slice(0, 16)}\n`);
+      });
     });
 }

@@ -49,7 +49,7 @@ const httpServer = z.strictObject({
 
 export const serverSchema = z.union([stdioServer, httpServer]);
 
-const APPROVAL_DEFAULTS = { mode: 'wait' as const, timeoutMs: 120_000, grantTtlMs: 600_000, elicit: false };
+export const APPROVAL_DEFAULTS = { mode: 'wait' as const, timeoutMs: 120_000, grantTtlMs: 600_000, elicit: false };
 
 /** How a G2/G3 call of this profile waits for its human. */
 const approvalSchema = z.strictObject({

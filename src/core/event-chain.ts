@@ -13,6 +13,12 @@ export interface ChainedFields {
   payload: string;
 }
 
+/** A stored event with its chain links (null for events written before the chain existed). */
+export interface ChainedEvent extends ChainedFields {
+  prevHash: string | null;
+  hash: string | null;
+}
+
 /** The `prev_hash` of the first chained event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -59,7 +65,7 @@ export class ChainVerifier {
   private problem: ChainProblem | undefined;
 
   /** Feeds the next event; false once a problem was found (the rest need not be read). */
-  next(event: ChainedFields & { prevHash: string | null; hash: string | null }): boolean {
+  next(event: ChainedEvent): boolean {
     if (this.problem) return false;
     if (event.hash === null || event.prevHash === null) {
       if (this.previous) this.problem = { kind: 'unhashed', seq: event.seq };

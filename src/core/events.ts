@@ -40,6 +40,9 @@ export interface GatehouseEvent {
   payload: Record<string, unknown>;
 }
 
+/** Records an event now (the recorder stamps `at`): what stages and services are given to audit with. */
+export type RecordEvent = (event: Omit<GatehouseEvent, 'at'>) => void;
+
 export interface StoredEvent extends GatehouseEvent {
   seq: number;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config/load.js';
-import type { GatehouseEvent } from '../core/events.js';
+import type { GatehouseEvent, RecordEvent } from '../core/events.js';
 import { ToolSearchIndex } from '../core/tool-search.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
@@ -17,7 +17,7 @@ import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
 import { ConfirmTokens } from '../core/confirm-token.js';
-import { ApprovalDesk } from '../governance/approval-desk.js';
+import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
 import { compileProfiles, type Profile } from './profiles.js';
@@ -94,9 +94,9 @@ export class Gateway {
     );
     this.subscriptions = new Subscriptions(this.connections);
     this.audit = new EventOutbox(stores.events, log);
-    const record = (event: Omit<GatehouseEvent, 'at'>) => this.record(event);
+    const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
-    this.desk = new ApprovalDesk(stores.approvals, record, config.governance.approvalPollMs);
+    this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
     // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins.
     this.pins = new PinBook(stores.pins, record);
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message), (server, tool) =>

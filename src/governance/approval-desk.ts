@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatehouseError } from '../core/errors.js';
-import type { GatehouseEvent } from '../core/events.js';
+import type { GatehouseConfig } from '../config/load.js';
+import { APPROVAL_DEFAULTS } from '../config/schema.js';
+import type { RecordEvent } from '../core/events.js';
 import type { ApprovalRequest, ApprovalStore, NewApproval } from '../ports/approval-store.js';
 
-export type RecordEvent = (event: Omit<GatehouseEvent, 'at'>) => void;
+/** A profile's grant lifetime from the config (the schema's default for a profile since removed). */
+export function grantTtlFromConfig(config: Pick<GatehouseConfig, 'profiles'>): (profile: string) => number {
+  return (profile) => config.profiles[profile]?.approval.grantTtlMs ?? APPROVAL_DEFAULTS.grantTtlMs;
+}
 
 /**
  * Where approvals are asked for, decided and waited on. The gateway, the CLI and the HTTP API
@@ -17,6 +22,8 @@ export class ApprovalDesk {
   constructor(
     private readonly store: ApprovalStore,
     private readonly record: RecordEvent,
+    /** How long an approved grant of a profile stays usable. */
+    private readonly grantTtlMs: (profile: string) => number,
     private readonly pollMs = 200,
   ) {}
 
@@ -44,7 +51,7 @@ export class ApprovalDesk {
   }
 
   /** A human's decision. `by` is the operator; the agent that asked can never decide. */
-  decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; grantTtlMs: number; now?: Date }): ApprovalRequest {
+  decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; now?: Date }): ApprovalRequest {
     const request = this.get(id);
     if (decision.by === request.agent) {
       throw new GatehouseError('GH_SELF_APPROVAL', `"${decision.by}" requested ${id} and may not decide it`, { approval: id, agent: request.agent });
@@ -55,7 +62,7 @@ export class ApprovalDesk {
       by: decision.by,
       at: now.toISOString(),
       ...(decision.reason ? { reason: decision.reason } : {}),
-      ...(decision.approved ? { grantExpiresAt: new Date(now.getTime() + decision.grantTtlMs).toISOString() } : {}),
+      ...(decision.approved ? { grantExpiresAt: new Date(now.getTime() + this.grantTtlMs(request.profile)).toISOString() } : {}),
     });
     if (!decided) {
       const current = this.get(id);

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
-import type { RecordEvent } from './approval-desk.js';
+import type { RecordEvent } from '../core/events.js';
 
 export interface KeyedCall {
   agent: string;

@@ -2,7 +2,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson, sha256Hex } from '../core/binding.js';
 import type { PinStore, ToolPin } from '../ports/pin-store.js';
 import type { ServerListing } from '../ports/schema-cache.js';
-import type { RecordEvent } from './approval-desk.js';
+import type { RecordEvent } from '../core/events.js';
 
 /** What is pinned of a tool: everything an agent (or its model) reads before calling it. */
 export function pinnedPart(tool: Tool): Record<string, unknown> {

@@ -5,7 +5,8 @@ import type { Gate } from '../core/gates.js';
  * An approved grant that was never used stays `approved` past `grantExpiresAt` and is then
  * simply unusable.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'consumed';
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'consumed'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /** What a G2/G3 call asks a human to decide. */
 export interface NewApproval {

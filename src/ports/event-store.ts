@@ -1,4 +1,4 @@
-import type { ChainedFields } from '../core/event-chain.js';
+import type { ChainedEvent } from '../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 
 /** Append-only event log. There is deliberately no update or delete verb. */
@@ -10,5 +10,5 @@ export interface EventStore {
   read(options?: { afterSeq?: number; limit?: number; type?: string }): StoredEvent[];
   count(type?: string): number;
   /** Every event as stored, with its chain links, in order: what `gatehouse audit verify` checks. */
-  chain(): Iterable<ChainedFields & { prevHash: string | null; hash: string | null }>;
+  chain(): Iterable<ChainedEvent>;
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError, isGatehouseError, type ErrorCode } from '../core/errors.js';
-import type { ApprovalStatus } from '../ports/approval-store.js';
+import { APPROVAL_STATUSES as STATUSES, type ApprovalStatus } from '../ports/approval-store.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { readJsonBody } from './read-body.js';
+import { sendJson } from './send-json.js';
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   GH_AUTH_MISSING: 401,
@@ -13,8 +14,6 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   GH_APPROVAL_DECIDED: 409,
   GH_INVALID_ARGUMENTS: 400,
 };
-
-const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired', 'consumed'];
 
 /**
  * The operators' approval API: `GET /api/approvals[?status=pending]`, `GET /api/approvals/ID`,
@@ -34,26 +33,20 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
         throw new GatehouseError('GH_INVALID_ARGUMENTS', `status must be one of ${STATUSES.join(', ')}`);
       }
       const limit = Number(url.searchParams.get('limit') ?? 100);
-      send(res, 200, { approvals: gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
+      sendJson(res, 200, { approvals: gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
     } else if (id && !action && req.method === 'GET') {
-      send(res, 200, gateway.desk.get(id));
+      sendJson(res, 200, gateway.desk.get(id));
     } else if (id && action && req.method === 'POST') {
       const reason = await readReason(req, gateway.config.http.maxBodyBytes, action === 'reject');
-      const request = gateway.desk.get(id);
-      const decided = gateway.desk.decide(id, {
-        approved: action === 'approve',
-        by: operator,
-        reason,
-        grantTtlMs: gateway.config.profiles[request.profile]?.approval.grantTtlMs ?? 600_000,
-      });
-      send(res, 200, decided);
+      const decided = gateway.desk.decide(id, { approved: action === 'approve', by: operator, reason });
+      sendJson(res, 200, decided);
     } else {
-      send(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}` } });
+      sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}` } });
     }
   } catch (error) {
     if (!isGatehouseError(error)) throw error;
     if (error.code === 'GH_AUTH_MISSING' || error.code === 'GH_AUTH_UNKNOWN_TOKEN') res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
-    send(res, STATUS_OF[error.code] ?? 500, { error: error.toJSON() });
+    sendJson(res, STATUS_OF[error.code] ?? 500, { error: error.toJSON() });
   }
   return true;
 }
@@ -69,10 +62,4 @@ async function readReason(req: IncomingMessage, limit: number, required: boolean
   if (reason !== undefined && typeof reason !== 'string') throw invalid('"reason" must be a string');
   if (required && !reason) throw invalid('a rejection needs {"reason": "…"}: the agent is told why');
   return reason;
-}
-
-function send(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

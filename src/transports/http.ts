@@ -10,6 +10,7 @@ import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
+import { sendJson } from './send-json.js';
 import { hostAllowed, originAllowed } from './origin-check.js';
 
 interface HttpSession {
@@ -164,11 +165,6 @@ function isInitializeMessage(body: unknown): boolean {
   return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 function sendError(res: ServerResponse, status: number, code: number, message: string): void {
   sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });

@@ -1,18 +1,9 @@
-import { eventHash, GENESIS_HASH, type ChainedFields } from '../../core/event-chain.js';
+import { eventHash, GENESIS_HASH, type ChainedEvent, type ChainedFields } from '../../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../../core/events.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SqliteDatabase } from './database.js';
 
-interface EventRow {
-  seq: number;
-  type: string;
-  at: string;
-  agent: string | null;
-  profile: string | null;
-  server: string | null;
-  tool: string | null;
-  payload: string;
-}
+type EventRow = ChainedFields;
 
 /**
  * Events in SQLite, hash-chained: a batch is written in an IMMEDIATE transaction that first
@@ -61,9 +52,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Every event with its chain fields, in order, for `gatehouse audit verify`. */
-  *chain(): Generator<ChainedFields & { prevHash: string | null; hash: string | null }> {
+  *chain(): Generator<ChainedEvent> {
     const rows = this.db.prepare('SELECT seq, type, at, agent, profile, server, tool, payload, prev_hash AS prevHash, hash FROM events ORDER BY seq').iterate();
-    for (const row of rows) yield row as ChainedFields & { prevHash: string | null; hash: string | null };
+    for (const row of rows) yield row as ChainedEvent;
   }
 
   read(options: { afterSeq?: number; limit?: number; type?: string } = {}): StoredEvent[] {

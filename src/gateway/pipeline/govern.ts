@@ -7,7 +7,8 @@ import type { Gate, GateDecision } from '../../core/gates.js';
 import type { ApprovalRequest } from '../../ports/approval-store.js';
 import type { IdempotencyLedger } from '../../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../../ports/review-store.js';
-import type { ApprovalDesk, RecordEvent } from '../../governance/approval-desk.js';
+import type { RecordEvent } from '../../core/events.js';
+import type { ApprovalDesk } from '../../governance/approval-desk.js';
 import { declares, type ControlArguments } from '../../governance/control-arguments.js';
 import type { GateBook } from '../../governance/gate-book.js';
 import { runOnce, type ExecutionStarted } from '../../governance/idempotent-run.js';
@@ -305,7 +306,6 @@ async function waitWithProgress(deps: GovernanceDeps, request: ApprovalRequest, 
           approved: decision.approved,
           by: `${request.agent}'s client user (elicitation)`,
           reason: decision.reason,
-          grantTtlMs: call.caller.profile.approval.grantTtlMs,
         });
       } catch {
         // decided through another channel first, or expired: the wait below reports it
