@@ -21,6 +21,8 @@ export interface Target {
   pid?: number;
   /** Opens one client session; for a stdio target this starts the process. */
   connect(): Promise<McpConnection>;
+  /** Where an HTTP target answers, and the headers a client must send, for clients other than the SDK's. */
+  http?: { url: string; headers: Record<string, string> };
   /** Stops what the launcher started (nothing for stdio targets); also registered with cleanup. */
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export function gatehouseHttp(gateway: EverythingGateway, build: GatehouseBuild 
       command: `gatehouse serve --config <tmp>/gatehouse.yaml --host 127.0.0.1 --port 0 (profile ${gateway.profile})`,
       pid: serve.child.pid,
       connect: () => connectStreamableHttp(url, cleanup, { Authorization: `Bearer ${gateway.token}` }),
+      http: { url, headers: { Authorization: `Bearer ${gateway.token}` } },
       stop,
     };
   };

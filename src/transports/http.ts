@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
@@ -10,14 +9,15 @@ import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
-import { sendJson } from './send-json.js';
+import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
+import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
 import { hostAllowed, originAllowed } from './origin-check.js';
 
 interface HttpSession {
   id: string;
   agent: AgentIdentity;
   profile: string;
-  transport: StreamableHTTPServerTransport;
+  transport: StreamableHttpSessionTransport;
   server: Server;
   lastSeen: number;
   removeFromGateway: () => void;
@@ -80,6 +80,8 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
 
     let body: unknown;
     if (req.method === 'POST') {
+      const headersProblem = postHeadersProblem(req);
+      if (headersProblem) return sendError(res, headersProblem.status, -32000, headersProblem.message);
       const read = await readJsonBody(req, http.maxBodyBytes);
       if (read.kind === 'too-large') return sendError(res, 413, -32000, `request body exceeds ${http.maxBodyBytes} bytes`);
       if (read.kind === 'invalid') return sendError(res, 400, -32700, `parse error: ${read.message}`);
@@ -99,12 +101,9 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
       return sendError(res, 400, -32000, 'no mcp-session-id header: the first request of a session must be initialize');
     }
     const id = randomUUID();
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      onsessioninitialized: () => {
-        sessions.set(id, session);
-        gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session: id, transport: 'http' } });
-      },
+    const transport = new StreamableHttpSessionTransport(id, () => {
+      sessions.set(id, session);
+      gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session: id, transport: 'http' } });
     });
     const mcp = createMcpSession(gateway, agent, profile, id);
     const session: HttpSession = {
@@ -163,9 +162,4 @@ function bearerToken(req: IncomingMessage): string | undefined {
 
 function isInitializeMessage(body: unknown): boolean {
   return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
-}
-
-
-function sendError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
 }
