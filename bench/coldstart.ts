@@ -2,8 +2,10 @@
  * Cold-start benchmark: from spawning `gatehouse serve` to the first eager tools/list answer on
  * the twenty-server fixture, with a pre-indexed store. The list must come from the schema
  * cache: after it, /healthz has to report no downstream server running.
+ * GATEHOUSE_BASELINE_CLI=<checkout>/dist/gatehouse.mjs measures that build too, alternating runs.
  * Run with `npm run bench:coldstart`.
  */
+import path from 'node:path';
 import { Cleanup } from './lib/cleanup.js';
 import { connectProfile, fetchHealth } from './lib/client.js';
 import { indexTwentyServers, type IndexedFixture } from './lib/fixture.js';
@@ -11,6 +13,7 @@ import { startServe } from './lib/gatehouse.js';
 import { writeResults } from './lib/results.js';
 import { median, round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import { CLI } from './lib/paths.js';
 
 const RUNS = 5;
 const PROFILE = 'all-eager';
@@ -30,32 +33,41 @@ interface Run {
 async function main(): Promise<void> {
   const cleanup = new Cleanup();
   try {
+    const builds = [{ label: 'this build', cli: CLI }];
+    if (process.env.GATEHOUSE_BASELINE_CLI) builds.push({ label: 'baseline', cli: path.resolve(process.env.GATEHOUSE_BASELINE_CLI) });
     // Indexed once: every run then starts from the same warm store, as a restarted gateway would.
+    // The index run also leaves the V8 code cache of this build's bundle (scripts/launcher.mjs),
+    // as any first run on a machine does.
     const fixture = await indexTwentyServers(cleanup);
-    const runs: Run[] = [];
-    for (let run = 1; run <= RUNS; run += 1) runs.push(await coldStart(run, fixture, cleanup));
-    const summary = {
-      listeningMs: round(median(runs.map((r) => r.listeningMs))),
-      firstListMs: round(median(runs.map((r) => r.firstListMs))),
-      rawFirstListMs: round(median(runs.map((r) => r.rawFirstListMs))),
-    };
-    console.log(`cold start to the first tools/list on ${PROFILE} (${RUNS} runs; servers running after each list: 0)\n`);
-    console.log(
-      formatTable(
-        ['run', 'listening ms', 'first tools/list ms (SDK client)', 'first tools/list ms (raw client)', 'tools'],
-        [
-          ...runs.map((r) => [String(r.run), ms(r.listeningMs), ms(r.firstListMs), ms(r.rawFirstListMs), r.tools]),
-          ['median', ms(summary.listeningMs), ms(summary.firstListMs), ms(summary.rawFirstListMs), ''],
-        ],
-      ),
-    );
+    const runs = new Map<string, Run[]>(builds.map((build) => [build.label, []]));
+    for (let run = 1; run <= RUNS; run += 1) {
+      const order = run % 2 === 1 ? builds : [...builds].reverse();
+      for (const build of order) runs.get(build.label)!.push(await coldStart(run, fixture, cleanup, build.cli));
+    }
+    const summaries = builds.map((build) => {
+      const own = runs.get(build.label)!;
+      return {
+        build: build.label,
+        cli: build.cli,
+        listeningMs: round(median(own.map((r) => r.listeningMs))),
+        firstListMs: round(median(own.map((r) => r.firstListMs))),
+        rawFirstListMs: round(median(own.map((r) => r.rawFirstListMs))),
+      };
+    });
+    console.log(`cold start to the first tools/list on ${PROFILE} (${RUNS} runs per build; servers running after each list: 0)\n`);
+    const rows = builds.flatMap((build, index) => [
+      ...runs.get(build.label)!.map((r) => [build.label, String(r.run), ms(r.listeningMs), ms(r.firstListMs), ms(r.rawFirstListMs), r.tools]),
+      [build.label, 'median', ms(summaries[index]!.listeningMs), ms(summaries[index]!.firstListMs), ms(summaries[index]!.rawFirstListMs), ''],
+    ]);
+    console.log(formatTable(['build', 'run', 'listening ms', 'first tools/list ms (SDK client)', 'first tools/list ms (raw client)', 'tools'], rows));
     const file = writeResults('coldstart', {
       fixture: 'bench/fixtures/twenty-servers.yaml',
       profile: PROFILE,
       measured:
         'spawn of `gatehouse serve --port 0 --quiet` to the first tools/list answer over streamable HTTP, including MCP initialize; once with the SDK client (which also validates the 500 KB result) and once, on a fresh gateway, with a raw JSON-RPC client (to the last byte of the answer)',
-      runs,
-      medianMs: summary,
+      runs: Object.fromEntries(runs),
+      medianMs: summaries[0],
+      ...(summaries.length > 1 ? { baselineMedianMs: summaries[1] } : {}),
     });
     console.log(`\nwritten to ${file}`);
   } finally {
@@ -63,13 +75,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function coldStart(run: number, fixture: IndexedFixture, cleanup: Cleanup): Promise<Run> {
-  const sdk = await timeFirstList(fixture, cleanup, async (url) => {
+async function coldStart(run: number, fixture: IndexedFixture, cleanup: Cleanup, cli: string): Promise<Run> {
+  const sdk = await timeFirstList(fixture, cleanup, cli, async (url) => {
     const connection = await connectProfile(url, PROFILE, fixture.token);
     const { tools } = await connection.client.listTools();
     return { tools: tools.length, close: () => connection.close() };
   });
-  const raw = await timeFirstList(fixture, cleanup, (url) => rawListTools(`${url}/mcp/${PROFILE}`, fixture.token));
+  const raw = await timeFirstList(fixture, cleanup, cli, (url) => rawListTools(`${url}/mcp/${PROFILE}`, fixture.token));
   return { run, listeningMs: sdk.listeningMs, firstListMs: sdk.firstListMs, rawFirstListMs: raw.firstListMs, tools: sdk.tools, serversRunning: [] };
 }
 
@@ -77,9 +89,10 @@ async function coldStart(run: number, fixture: IndexedFixture, cleanup: Cleanup)
 async function timeFirstList(
   fixture: IndexedFixture,
   cleanup: Cleanup,
+  cli: string,
   list: (url: string) => Promise<{ tools: number; close: () => Promise<void> }>,
 ): Promise<{ listeningMs: number; firstListMs: number; tools: number }> {
-  const serve = await startServe({ config: fixture.config, env: fixture.env, cleanup });
+  const serve = await startServe({ config: fixture.config, env: fixture.env, cleanup, cli });
   try {
     const listed = await list(serve.url);
     const firstListMs = round(performance.now() - serve.spawnedAt);

@@ -23,9 +23,7 @@ for (const register of [registerServe, registerConnect, registerConfig, register
   register(program, context);
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
+program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(isGatehouseError(error) ? `error ${error.code}: ${error.message}\n` : `error: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exitCode = 1;
-}
+});

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO } from './helpers/gatehouse.js';
+
+/**
+ * dist/gatehouse.mjs starts the bundle through a V8 code cache. A copy of launcher and bundle in
+ * a folder of its own (inside the repository, so that the bundle still finds node_modules) keeps
+ * this test away from the cache every other test uses.
+ */
+test('the launcher writes a code cache on the first run, uses it after, and replaces a corrupt one', () => {
+  const dir = mkdtempSync(path.join(REPO, 'dist', 'launcher-test-'));
+  try {
+    copyFileSync(path.join(REPO, 'dist', 'gatehouse.mjs'), path.join(dir, 'gatehouse.mjs'));
+    copyFileSync(path.join(REPO, 'dist', 'gatehouse.cjs'), path.join(dir, 'gatehouse.cjs'));
+    const run = () => spawnSync(process.execPath, [path.join(dir, 'gatehouse.mjs'), '--version'], { encoding: 'utf8' });
+    const caches = () => readdirSync(dir).filter((file) => file.endsWith('.v8cache'));
+
+    const first = run();
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout.trim(), '0.1.0');
+    assert.deepEqual(caches(), [`gatehouse.cjs.${process.version}-${process.arch}.v8cache`]);
+    const cacheFile = path.join(dir, caches()[0]!);
+    const written = statSync(cacheFile);
+    assert.ok(written.size > 100_000, `${written.size} bytes of compiled code`);
+
+    // A usable cache is read, not rewritten.
+    const second = run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(statSync(cacheFile).mtimeMs, written.mtimeMs);
+
+    // V8 rejects a cache that does not match; the CLI still runs and writes a good one.
+    writeFileSync(cacheFile, Buffer.alloc(4096, 7));
+    const third = run();
+    assert.equal(third.status, 0, third.stderr);
+    assert.equal(third.stdout.trim(), '0.1.0');
+    assert.ok(statSync(cacheFile).size > 100_000, 'the corrupt cache was replaced');
+    assert.ok(existsSync(cacheFile));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
