@@ -15,7 +15,7 @@ import { writeResults } from './lib/results.js';
 import { treeCpuMs } from './lib/proc.js';
 import { median, round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import { directStdio, directStreamableHttp, gatehouseHttp, gatehouseStdio, type Launcher, type Target } from './lib/targets.js';
+import { bytePipeStdio, directStdio, directStreamableHttp, gatehouseHttp, gatehouseStdio, type Launcher, type Target } from './lib/targets.js';
 
 /** JIT tiers keep improving well past 200 calls: with 200, run 1 was the slowest run of every target. */
 const WARMUP_CALLS = 1000;
@@ -48,6 +48,8 @@ interface Row {
   maxMsPerCall?: number;
   ratioToDirectStdio?: number;
   ratioToGatehouseHttp?: number;
+  /** Median ms/call minus direct stdio's: what this hop adds to a call. */
+  addedMsVsDirectStdio?: number;
 }
 
 async function main(): Promise<void> {
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     }
     const launchers: Array<[string, Launcher]> = [
       ['direct stdio', directStdio],
+      ['byte-pipe hop (floor)', bytePipeStdio],
       ['direct streamable HTTP', directStreamableHttp],
       ['gatehouse http', gatehouseHttp(gateway)],
       ['gatehouse stdio', gatehouseStdio(gateway)],
@@ -166,7 +169,10 @@ function summarize(rows: Row[]): void {
   const gatehouseHttpMs = base('gatehouse http');
   for (const row of rows) {
     if (row.medianMsPerCall === undefined) continue;
-    if (directStdioMs) row.ratioToDirectStdio = round(row.medianMsPerCall / directStdioMs, 2);
+    if (directStdioMs) {
+      row.ratioToDirectStdio = round(row.medianMsPerCall / directStdioMs, 2);
+      row.addedMsVsDirectStdio = round(row.medianMsPerCall - directStdioMs, 3);
+    }
     if (gatehouseHttpMs) row.ratioToGatehouseHttp = round(row.medianMsPerCall / gatehouseHttpMs, 2);
   }
 }
@@ -176,13 +182,14 @@ function print(rows: Row[]): void {
   const measured = rows.filter((row) => row.medianMsPerCall !== undefined);
   console.log(
     formatTable(
-      ['target', 'transport', 'ms/call', 'min', 'max', '× direct stdio', '× gatehouse http', 'client CPU', 'target CPU'],
+      ['target', 'transport', 'ms/call', 'min', 'max', '+ms vs direct stdio', '× direct stdio', '× gatehouse http', 'client CPU', 'target CPU'],
       measured.map((row) => [
         row.name,
         row.transport,
         row.medianMsPerCall!.toFixed(3),
         row.minMsPerCall!.toFixed(3),
         row.maxMsPerCall!.toFixed(3),
+        row.addedMsVsDirectStdio?.toFixed(3) ?? '-',
         row.ratioToDirectStdio?.toFixed(2) ?? '-',
         row.ratioToGatehouseHttp?.toFixed(2) ?? '-',
         row.medianClientCpuMsPerCall!.toFixed(3),
@@ -192,6 +199,7 @@ function print(rows: Row[]): void {
   );
   console.log('\nms/call: wall time; min/max over runs. client/target CPU: median ms of CPU per call in this process and in the');
   console.log("target's process tree (proxy or gateway plus the server-everything behind it), from /proc at 10 ms resolution.");
+  console.log('byte-pipe hop: a process that only copies bytes to and from server-everything, the least any stdio proxy adds here.');
   for (const row of rows.filter((r) => r.error)) console.log(`\nnot measured: ${row.name}: ${row.error}`);
 }
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './cleanup.js';
 import { EVERYTHING_ENTRY, EVERYTHING_STDIO } from './everything.js';
 import type { EverythingGateway } from './gatehouse-config.js';
@@ -41,6 +42,19 @@ export const directStdio: Launcher = async (cleanup) => ({
   connect: () => connectStdio(EVERYTHING_STDIO, cleanup),
   stop: nothing,
 });
+
+/** server-everything behind a process that only copies bytes: what one extra stdio hop costs at least. */
+export const bytePipeStdio: Launcher = async (cleanup) => {
+  const proxy = fileURLToPath(new URL('./byte-pipe-proxy.js', import.meta.url));
+  return {
+    name: 'byte-pipe hop (floor)',
+    transport: 'stdio',
+    tool: 'echo',
+    command: `node bench/lib/byte-pipe-proxy.js (copies bytes to and from node ${EVERYTHING_STDIO.args.join(' ')})`,
+    connect: () => connectStdio({ command: process.execPath, args: [proxy] }, cleanup),
+    stop: nothing,
+  };
+};
 
 /** server-everything's own streamable HTTP transport (it binds every interface: kept on loopback by the preload). */
 export const directStreamableHttp: Launcher = async (cleanup) => {
