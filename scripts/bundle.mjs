@@ -16,7 +16,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   // Native addon and worker-thread loader: they must be loaded from node_modules at run time.
-  external: ['better-sqlite3', 'pino'],
+  external: ['better-sqlite3', 'pino', '@duckdb/node-api'],
   // The sources are ES modules; the one use of import.meta.url (finding the package root) gets the bundle's URL.
   define: { 'import.meta.url': '__gatehouseBundleUrl' },
   banner: { js: "const __gatehouseBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
