@@ -1,7 +1,15 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { GatehouseError } from '../core/errors.js';
+import { loadDefinition, type LoadedDefinition } from '../pipeline/definition/load.js';
+import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
+import type { PipelineEngine } from '../pipeline/engines/engine.js';
+import { openEngine } from '../pipeline/engines/open.js';
 import { generate } from '../pipeline/generate/generate.js';
+import { listQuarantine, pipelineStatus, releaseQuarantined } from '../pipeline/run/inspect.js';
+import { runPipeline, type RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
+import { formatRunSummary } from './pipeline-report.js';
 import { formatTable } from './table.js';
 
 const integer = (value: string): number => {
@@ -10,8 +18,63 @@ const integer = (value: string): number => {
   return parsed;
 };
 
+interface EngineOptions {
+  definition: string;
+  db?: string;
+  engine: 'duckdb' | 'postgres';
+  pgUrl?: string;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+/** The options every command that opens the pipeline's database takes. */
+function engineOptions(command: Command): Command {
+  return command
+    .option('--definition <file>', 'pipeline definition (YAML)', 'pipeline.yaml')
+    .option('--engine <name>', 'duckdb (embedded, default) or postgres', 'duckdb')
+    .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
+    .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
+    .option('--threads <n>', 'DuckDB worker threads (default: all cores)', integer)
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 6GB (it spills to disk beyond)');
+}
+
+async function withPipeline<T>(context: CliContext, options: EngineOptions, use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>): Promise<T> {
+  const loaded = loadDefinition(path.resolve(options.definition));
+  if (options.engine !== 'duckdb' && options.engine !== 'postgres') throw new GatehouseError('GH_PIPELINE_ENGINE', `unknown engine ${options.engine} (duckdb or postgres)`);
+  const engine = await openEngine({
+    engine: options.engine,
+    database: path.resolve(options.db ?? `.gatehouse/pipeline/${loaded.definition.name}.duckdb`),
+    url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '',
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+  });
+  try {
+    return await use(engine, loaded);
+  } finally {
+    await engine.close();
+  }
+}
+
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+
+function printReport(report: RunReport, json: boolean | undefined): void {
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatRunSummary(report));
+}
+
+/** Prints the report a refused run carries before the error itself is reported. */
+async function reporting(json: boolean | undefined, run: () => Promise<RunReport>): Promise<RunReport> {
+  try {
+    const report = await run();
+    printReport(report, json);
+    return report;
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'GH_PIPELINE_CONTRACT' && error.data.report) printReport(error.data.report as RunReport, json);
+    throw error;
+  }
+}
+
 /** `gatehouse pipeline …`: the data pipeline (generate, run, status, replay, quarantine). */
-export function registerPipeline(program: Command, _context: CliContext): void {
+export function registerPipeline(program: Command, context: CliContext): void {
   const pipeline = program.command('pipeline').description('The layered data pipeline: Raw → Stage → Std → Enrich → Semantic → Final, promoted through gates A–E');
   pipeline
     .command('generate')
@@ -29,7 +92,7 @@ export function registerPipeline(program: Command, _context: CliContext): void {
         outDir: path.resolve(options.out),
         faultScale: options.faultScale,
         ...(options.years ? { years: options.years } : {}),
-        onFile: (file) => process.stderr.write(`  wrote ${file.file}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB (${((Date.now() - started) / 1000).toFixed(1)} s)\n`),
+        onFile: (file) => progress(`  wrote ${file.file}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB (${((Date.now() - started) / 1000).toFixed(1)} s)`),
       });
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(
@@ -38,5 +101,90 @@ export function registerPipeline(program: Command, _context: CliContext): void {
       );
       const rows = Object.entries(manifest.faults).map(([kind, record]) => [kind, String(record.count), Object.entries(record.byFile).map(([file, count]) => `${file}:${count}`).join(' ')]);
       process.stdout.write(formatTable(['fault', 'injected', 'by file'], rows));
+    });
+
+  engineOptions(
+    pipeline
+      .command('run')
+      .description('Load new files into Raw (a file already loaded, by hash, is skipped), then run every layer and gate and publish to Final')
+      .requiredOption('--data <dir>', 'folder holding the source files'),
+  )
+    .option('--dry-run', 'run every gate and print what would be promoted; write nothing to Final')
+    .option('--json', 'print the run report as JSON')
+    .action(async (options: EngineOptions & { data: string; dryRun?: boolean; json?: boolean }) => {
+      await withPipeline(context, options, (engine, loaded) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir: path.resolve(options.data), dryRun: options.dryRun ?? false, progress })));
+    });
+
+  engineOptions(
+    pipeline
+      .command('replay')
+      .description('Rebuild every layer after --from from the tables it holds, re-run the gates, and compare the Final tables\' content hashes with those before')
+      .requiredOption('--from <layer>', `layer to start from: ${LAYERS.filter((layer) => layer !== 'final').join(', ')}`),
+  )
+    .option('--dry-run', 'write nothing to Final')
+    .option('--json', 'print the run report as JSON')
+    .action(async (options: EngineOptions & { from: string; dryRun?: boolean; json?: boolean }) => {
+      if (!LAYERS.includes(options.from as Layer) || options.from === 'final') throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `--from must be one of raw, stage, std, enrich, semantic (got ${options.from})`);
+      await withPipeline(context, options, async (engine, loaded) => {
+        const report = await reporting(options.json, () => runPipeline(engine, loaded, { from: options.from as Exclude<Layer, 'final'>, dryRun: options.dryRun ?? false, progress }));
+        const changed = Object.keys(report.finalBefore).filter((table) => report.finalBefore[table] !== report.finalAfter[table]);
+        if (!options.json && report.status === 'published') process.stdout.write(changed.length === 0 ? '\nreplay: Final tables byte-identical (content hashes equal)\n' : `\nreplay: Final changed: ${changed.join(', ')}\n`);
+      });
+    });
+
+  engineOptions(pipeline.command('status').description('The last runs, rows per layer, gate counts, held partitions and failing checks'))
+    .option('--run <id>', 'show this run (default: the last)', integer)
+    .option('--json', 'print as JSON')
+    .action(async (options: EngineOptions & { run?: number; json?: boolean }) => {
+      await withPipeline(context, options, async (engine) => {
+        const status = await pipelineStatus(engine, options.run);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(formatTable(['run', 'mode', 'from', 'status', 'started', 'finished'], status.runs.map((run) => [String(run.run_id), String(run.mode) + (run.dry_run ? ' (dry)' : ''), String(run.from_layer), String(run.status), String(run.started_at), String(run.finished_at ?? '-')])));
+        if (!status.run) return;
+        process.stdout.write(`\nrun ${status.run}: rows per layer\n`);
+        process.stdout.write(formatTable(['layer', 'table', 'rows'], status.layers.map((row) => [String(row.layer), String(row.table_name), Number(row.rows).toLocaleString('en-US')])));
+        process.stdout.write('\ngates\n');
+        process.stdout.write(formatTable(['gate', 'table', 'in', 'promoted', 'quarantined'], status.gates.map((row) => [String(row.gate), String(row.table_name), String(row.rows_in), String(row.promoted), String(row.quarantined)])));
+        process.stdout.write('\nchecks that did not pass everywhere\n');
+        process.stdout.write(formatTable(['gate', 'check', 'status', 'partitions', 'rows flagged'], status.failing.map((row) => [String(row.gate), String(row.check_id), String(row.status), String(row.partitions), String(row.rows_flagged)])));
+        process.stdout.write(`\n${status.checkCount} checks, ${status.ledgerRows} ledger rows; ${status.held.length} partition(s) held; ${status.quarantined} row(s) in quarantine\n`);
+      });
+    });
+
+  const quarantine = pipeline.command('quarantine').description('List quarantined rows (with rule, file hash, line and raw text) or release them');
+  engineOptions(quarantine.command('list').description('List quarantined rows'))
+    .option('--rule <id>', 'only this rule')
+    .option('--gate <letter>', 'only this gate')
+    .option('--district <key>', 'only this district key (cc + ddddd)')
+    .option('--limit <n>', 'at most this many rows', integer, 50)
+    .option('--json', 'print as JSON')
+    .action(async (options: EngineOptions & { rule?: string; gate?: string; district?: string; limit: number; json?: boolean }) => {
+      await withPipeline(context, options, async (engine) => {
+        const listing = await listQuarantine(engine, { rule: options.rule, gate: options.gate, district: options.district, limit: options.limit });
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(formatTable(['rule', 'rows'], listing.byRule.map((row) => [String(row.rule), String(row.rows)])));
+        process.stdout.write('\n');
+        process.stdout.write(formatTable(['id', 'gate', 'rule', 'file', 'line', 'partition', 'raw text'], listing.rows.map((row) => [String(row.quarantine_id), String(row.gate), String(row.rule), String(row.file).slice(0, 12), String(row.line), `${row.district_key}:${row.year}`, String(row.raw_text ?? '').slice(0, 80)])));
+        process.stdout.write(`\n${listing.total} row(s) quarantined${listing.rows.length < listing.total ? `, ${listing.rows.length} shown` : ''}\n`);
+      });
+    });
+  engineOptions(quarantine.command('release').description('Release quarantined rows (by id, or by rule and district) or a held partition; takes effect at the next run or replay'))
+    .option('--id <n...>', 'quarantine ids', (value: string, previous: number[] = []) => [...previous, integer(value)])
+    .option('--rule <id>', 'every row quarantined by this rule (with --district: only there)')
+    .option('--district <key>', 'a district key (cc + ddddd); with --year and --rule a held partition')
+    .option('--year <n>', 'the year of the partition', integer)
+    .requiredOption('--reason <text>', 'why (kept with the release)')
+    .option('--by <name>', 'who releases', process.env.USER ?? 'operator')
+    .action(async (options: EngineOptions & { id?: number[]; rule?: string; district?: string; year?: number; reason: string; by: string }) => {
+      await withPipeline(context, options, async (engine) => {
+        const released = await releaseQuarantined(engine, { ids: options.id, rule: options.rule, district: options.district, year: options.year, reason: options.reason, by: options.by });
+        process.stdout.write(`released ${released.rows} quarantined row(s) and ${released.partitions} held partition(s); they pass at the next run or replay (gatehouse pipeline replay --from ${released.fromLayer})\n`);
+      });
     });
 }

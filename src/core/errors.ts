@@ -43,6 +43,13 @@ export const ERROR_CODES = {
   GH_IDEMPOTENCY_MISMATCH: 'the idempotency key was used before with other arguments (like HTTP 422)',
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
+  GH_PIPELINE_DEFINITION_INVALID: 'the pipeline definition file is not valid YAML or does not match the schema',
+  GH_PIPELINE_SOURCE_INVALID: 'a source file cannot be loaded: no file matches, its header lacks a required column, or it is not readable',
+  GH_PIPELINE_ENGINE: 'the SQL engine (DuckDB or PostgreSQL) refused a statement of the pipeline',
+  GH_PIPELINE_INVARIANT: 'rows in did not equal rows promoted plus rows quarantined at a gate (a bug: nothing was published)',
+  GH_PIPELINE_CONTRACT: 'gate E refused to publish: a Final table breaks its serving contract or removes/retypes a published column without a new contract version',
+  GH_PIPELINE_NOT_LOADED: 'there is nothing to replay: the layer asked for has not been built yet',
+  GH_QUARANTINE_UNKNOWN: 'no quarantined row or held partition matches the release',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

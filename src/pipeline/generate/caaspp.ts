@@ -146,11 +146,11 @@ export function writeEntities(context: GeneratorContext, year: number): WrittenF
     for (const school of district.schools) {
       const eligible: RowFaultKind[] = [];
       if (district.countyCode < 10) eligible.push('leading_zeros_dropped');
-      if (hasNonAscii(school.name)) eligible.push('cp1252');
+      if (hasNonAscii(school.name) || hasNonAscii(district.name)) eligible.push('cp1252');
       const fault = faults.draw(eligible);
       const typeId = school.charter ? (school.seed % 2 === 0 ? TYPE_IDS.directFundedCharter : TYPE_IDS.locallyFundedCharter) : TYPE_IDS.school;
       const countyField = fault === 'leading_zeros_dropped' ? String(district.countyCode) : pad(district.countyCode, 2);
-      const line = row([countyField, pad(district.districtCode, 5), pad(school.schoolCode, 7), typeId, '', String(year), countyName, nameBytes(district.name, false), nameBytes(school.name, fault === 'cp1252'), school.zip]);
+      const line = row([countyField, pad(district.districtCode, 5), pad(school.schoolCode, 7), typeId, '', String(year), countyName, nameBytes(district.name, fault === 'cp1252'), nameBytes(school.name, fault === 'cp1252'), school.zip]);
       if (fault) faults.record(fault, name, line);
     }
   }

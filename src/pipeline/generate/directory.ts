@@ -25,14 +25,10 @@ export function writeDirectory(context: GeneratorContext, renameHeader: boolean)
   }
   writer.write(header.join('\t'));
   let rows = 0;
-  const index = new Map<string, number>(DIRECTORY_HEADER.map((column, i) => [column, i]));
-  const emit = (values: Record<string, string>, fault: RowFaultKind | undefined, cp1252Field?: string) => {
-    const fields = DIRECTORY_HEADER.map((column) => (column in values ? values[column]! : NO_DATA));
+  // A CP1252 line is CP1252 throughout, as a Windows export writes it; every other line is UTF-8.
+  const emit = (values: Record<string, string>, fault: RowFaultKind | undefined) => {
+    const fields = DIRECTORY_HEADER.map((column) => (column in values ? nameBytes(values[column]!, fault === 'cp1252') : NO_DATA));
     if (fault === 'leading_zeros_dropped') fields[0] = fields[0]!.replace(/^0/, '');
-    for (const column of ['District', 'School', 'Street', 'MailStreet', 'City', 'MailCity']) {
-      const i = index.get(column)!;
-      if (fields[i] !== NO_DATA) fields[i] = nameBytes(values[column]!, fault === 'cp1252' && column === cp1252Field);
-    }
     rows++;
     return writer.write(fields.join('\t'));
   };
@@ -50,8 +46,7 @@ export function writeDirectory(context: GeneratorContext, renameHeader: boolean)
       const kind = SCHOOL_KINDS[school.kind];
       const eligible: RowFaultKind[] = ['duplicate_key'];
       if (district.countyCode < 10) eligible.push('leading_zeros_dropped');
-      const cp1252Field = hasNonAscii(school.name) ? 'School' : hasNonAscii(school.street) ? 'Street' : undefined;
-      if (cp1252Field) eligible.push('cp1252');
+      if (hasNonAscii(school.name) || hasNonAscii(school.street) || hasNonAscii(district.name)) eligible.push('cp1252');
       const fault = faults.draw(eligible);
       const values: Record<string, string> = {
         CDSCode: cdsCode(district.countyCode, district.districtCode, school.schoolCode), NCESDist: ncesDist, NCESSchool: pad(school.schoolCode % 100_000, 5),
@@ -67,7 +62,7 @@ export function writeDirectory(context: GeneratorContext, renameHeader: boolean)
         values.CharterNum = pad(school.schoolCode % 10_000, 4);
         values.FundingType = school.seed % 2 === 0 ? 'Directly funded' : 'Locally funded';
       }
-      const line = emit(values, fault, cp1252Field);
+      const line = emit(values, fault);
       if (fault === 'leading_zeros_dropped' || fault === 'cp1252') faults.record(fault, DIRECTORY_FILE, line);
       if (fault === 'duplicate_key') faults.record(fault, DIRECTORY_FILE, emit(values, undefined));
     }

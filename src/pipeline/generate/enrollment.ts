@@ -77,14 +77,14 @@ export function writeEnrollment(context: GeneratorContext, year: number, renameH
         const eligible: RowFaultKind[] = ['unknown_cds', 'duplicate_key'];
         if (district.countyCode < 10) eligible.push('leading_zeros_dropped');
         if (!perturbed) eligible.push('pseudo_null');
-        if (hasNonAscii(school.name)) eligible.push('cp1252');
+        if (hasNonAscii(school.name) || hasNonAscii(district.name)) eligible.push('cp1252');
         const fault = faults.draw(eligible);
         const printed = cells(values);
         if (fault === 'pseudo_null') printed[GRADE_INDEX.get(random.pick(profile.grades))!] = random.pick(PSEUDO_NULLS);
         const countyField = fault === 'leading_zeros_dropped' ? String(district.countyCode) : pad(district.countyCode, 2);
         const schoolName = nameBytes(school.name, fault === 'cp1252');
         const charter = school.charter ? 'Y' : 'N';
-        const line = row('S', countyField, pad(district.districtCode, 5), pad(school.schoolCode, 7), [countyName, districtName, schoolName], charter, category, printed);
+        const line = row('S', countyField, pad(district.districtCode, 5), pad(school.schoolCode, 7), [countyName, nameBytes(district.name, fault === 'cp1252'), schoolName], charter, category, printed);
         if (fault === 'pseudo_null' || fault === 'leading_zeros_dropped' || fault === 'cp1252') faults.record(fault, name, line);
         if (fault === 'duplicate_key') {
           faults.record(fault, name, row('S', countyField, pad(district.districtCode, 5), pad(school.schoolCode, 7), [countyName, districtName, schoolName], charter, category, printed));

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { GatehouseError } from '../../core/errors.js';
+import { definitionSchema, type PipelineDefinition } from './schema.js';
+
+export interface LoadedDefinition {
+  definition: PipelineDefinition;
+  path: string;
+  /** sha256 of the file: a run records which definition produced it. */
+  hash: string;
+}
+
+/** Reads, validates and freezes a pipeline definition file. */
+export function loadDefinition(file: string): LoadedDefinition {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new GatehouseError('GH_PIPELINE_DEFINITION_INVALID', `cannot read the pipeline definition ${file}: ${(error as Error).message}`, { file });
+  }
+  return parseDefinition(text, file);
+}
+
+export function parseDefinition(text: string, file = '<inline>'): LoadedDefinition {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new GatehouseError('GH_PIPELINE_DEFINITION_INVALID', `${file} is not valid YAML: ${(error as Error).message}`, { file });
+  }
+  const parsed = definitionSchema.safeParse(document);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new GatehouseError('GH_PIPELINE_DEFINITION_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
+  }
+  return { definition: deepFreeze(parsed.data), path: file, hash: createHash('sha256').update(text).digest('hex') };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,174 @@
+/**
+ * The DuckDB engine (default): one embedded database file; CSV files are read by DuckDB itself,
+ * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
+ */
+import { createHash } from 'node:crypto';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { GatehouseError } from '../../core/errors.js';
+import type { LogicalType } from '../definition/schema.js';
+import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
+
+/** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
+const HELPERS = [
+  // Empty, suppressed (*) and the em dash are strict nulls; the pseudo-nulls are not (they are quarantined).
+  `CREATE OR REPLACE MACRO gh_null_token(v) AS v IS NULL OR trim(v) IN ('', '*', '—')`,
+  `CREATE OR REPLACE MACRO gh_pseudo_null(v) AS trim(v) IN ('NA', 'N/A', '-', '.', 'n/a', 'NULL')`,
+  `CREATE OR REPLACE MACRO gh_suppressed(v) AS coalesce(trim(v) = '*', false)`,
+  `CREATE OR REPLACE MACRO gh_int(v) AS TRY_CAST(trim(v) AS BIGINT)`,
+  `CREATE OR REPLACE MACRO gh_num(v) AS TRY_CAST(trim(v) AS DOUBLE)`,
+  `CREATE OR REPLACE MACRO gh_bad_int(v) AS TRY_CAST(trim(v) AS BIGINT) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
+  `CREATE OR REPLACE MACRO gh_bad_num(v) AS TRY_CAST(trim(v) AS DOUBLE) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
+  `CREATE OR REPLACE MACRO gh_digits(v, n) AS length(v) = n AND TRY_CAST(v AS BIGINT) IS NOT NULL AND NOT contains(v, '-') AND NOT contains(v, '+')`,
+];
+
+/** A string no file holds: DuckDB's reader would otherwise turn empty fields into NULL, and Raw keeps '' as ''. */
+const NEVER_NULL = '\u0002\u0003';
+
+export interface DuckDbOptions {
+  /** The database file (':memory:' for a throwaway one). */
+  path: string;
+  threads?: number;
+  memoryLimit?: string;
+  tempDirectory?: string;
+}
+
+export class DuckDbEngine implements PipelineEngine {
+  readonly dialect = 'duckdb' as const;
+  readonly description: string;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    path: string,
+  ) {
+    this.description = `duckdb ${path}`;
+  }
+
+  static async open(options: DuckDbOptions): Promise<DuckDbEngine> {
+    const config: Record<string, string> = { preserve_insertion_order: 'true' };
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(options.path, config);
+    const engine = new DuckDbEngine(instance, await instance.connect(), options.path);
+    for (const sql of HELPERS) await engine.exec(sql);
+    return engine;
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      await this.connection.run(sql);
+    } catch (error) {
+      throw engineError(error, sql);
+    }
+  }
+
+  async query(sql: string): Promise<Row[]> {
+    try {
+      const reader = await this.connection.runAndReadAll(sql);
+      return reader.getRowObjectsJS().map(toRow);
+    } catch (error) {
+      throw engineError(error, sql);
+    }
+  }
+
+  async createTableAs(name: string, sql: string): Promise<void> {
+    await this.exec(`CREATE OR REPLACE TABLE ${name} AS ${sql}`);
+  }
+
+  async createView(name: string, sql: string): Promise<void> {
+    await this.exec(`CREATE OR REPLACE VIEW ${name} AS ${sql}`);
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    const [schema, name] = table.split('.') as [string, string];
+    const rows = await this.query(`SELECT 1 AS found FROM information_schema.tables WHERE table_schema = ${literal(schema)} AND table_name = ${literal(name)}`);
+    return rows.length > 0;
+  }
+
+  async columns(table: string): Promise<Array<{ name: string; type: LogicalType | 'other'; engineType: string }>> {
+    const [schema, name] = table.split('.') as [string, string];
+    const rows = await this.query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${literal(schema)} AND table_name = ${literal(name)} ORDER BY ordinal_position`,
+    );
+    return rows.map((row) => ({ name: String(row.column_name), engineType: String(row.data_type), type: logicalType(String(row.data_type)) }));
+  }
+
+  async tableHash(table: string): Promise<string> {
+    const columns = await this.columns(table);
+    // hash() of the whole row as a struct; summing (mod 2^64 in a HUGEINT) and xor-ing makes it independent of row order.
+    const [row] = await this.query(`SELECT count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR AS s, coalesce(bit_xor(hash(t)), 0)::VARCHAR AS x FROM ${table} t`);
+    return createHash('sha256')
+      .update(JSON.stringify({ columns: columns.map((column) => [column.name, column.engineType]), rows: row }))
+      .digest('hex');
+  }
+
+  async loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }> {
+    const fileColumnNames = load.fileColumns.map((name, index) => name ?? `_unmapped_${index}`);
+    const columnSpec = `{${fileColumnNames.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
+    const present = new Set(load.fileColumns.filter((name): name is string => name !== null));
+    const select = load.canonicalColumns.map((name) => (present.has(name) ? quoteIdentifier(name) : `NULL::VARCHAR AS ${quoteIdentifier(name)}`));
+    const rejectsTable = `gh_rejects_${load.fileId}`;
+    const rejectsScan = `gh_reject_scans_${load.fileId}`;
+    const coercions = `gh_coerced_${load.fileId}`;
+    await this.exec(`CREATE OR REPLACE TEMP TABLE ${coercions} (line BIGINT, rule VARCHAR)`);
+    if (load.coercedLines.length > 0) {
+      for (let i = 0; i < load.coercedLines.length; i += 1000) {
+        const values = load.coercedLines.slice(i, i + 1000).map(({ line, rule }) => `(${line}, ${literal(rule)})`);
+        await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
+      }
+    }
+    const read = `read_csv(${literal(load.path)}, delim = ${literal(load.delimiter)}, header = true, columns = ${columnSpec}, auto_detect = false, quote = '', escape = '',
+      nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;
+    const partitioned = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, ordinality + 1 AS _line FROM ${read} WITH ORDINALITY`;
+    const coercionJoin = load.coercedLines.length > 0;
+    await this.exec(
+      `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
+         ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
+       FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+    );
+    const rejects = await this.query(`SELECT line, min(csv_line) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`);
+    if (rejects.length > 0) {
+      // WITH ORDINALITY counts the rows the reader kept, so every kept row after a rejected line moved up one: put them back on their real line.
+      await this.exec(`CREATE OR REPLACE TEMP TABLE gh_shift AS SELECT line - row_number() OVER (ORDER BY line) + 1 AS from_line FROM ${rejectsTable} GROUP BY line`);
+      await this.exec(`UPDATE ${load.table} SET _line = _line + (SELECT count(*) FROM gh_shift WHERE from_line <= ${load.table}._line) WHERE _file_id = ${load.fileId}`);
+      const nulls = load.canonicalColumns.map(() => 'NULL').join(', ');
+      for (const reject of rejects) {
+        await this.exec(`INSERT INTO ${load.table} VALUES (${nulls}, ${load.fileId}, ${Number(reject.line)}, NULL, NULL, NULL, ${literal(`${reject.error}: ${reject.text}`)})`);
+      }
+    }
+    const [count] = await this.query(`SELECT count(*) AS n FROM ${load.table} WHERE _file_id = ${load.fileId}`);
+    await this.exec(`DROP TABLE IF EXISTS ${coercions}; DROP TABLE IF EXISTS ${rejectsTable}; DROP TABLE IF EXISTS ${rejectsScan}`);
+    return { rows: Number(count!.n), rejected: rejects.length };
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function toRow(object: Record<string, unknown>): Row {
+  const row: Row = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (typeof value === 'bigint') row[key] = Number(value);
+    else if (value === null || value === undefined) row[key] = null;
+    else if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') row[key] = value;
+    else row[key] = String(value);
+  }
+  return row;
+}
+
+export function logicalType(engineType: string): LogicalType | 'other' {
+  const type = engineType.toUpperCase();
+  if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|INT8|INT4|INT2)/.test(type)) return 'integer';
+  if (/^(DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC)/.test(type)) return 'number';
+  if (/^(VARCHAR|TEXT|CHARACTER VARYING|CHARACTER|STRING)/.test(type)) return 'text';
+  if (/^BOOL/.test(type)) return 'boolean';
+  return 'other';
+}
+
+function engineError(error: unknown, sql: string): GatehouseError {
+  const message = (error as Error)?.message ?? String(error);
+  return new GatehouseError('GH_PIPELINE_ENGINE', `the SQL engine refused a statement: ${message.split('\n')[0]}`, { engine: 'duckdb', sql: sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql, detail: message }, { cause: error });
+}

@@ -1,0 +1,51 @@
+/**
+ * The port between the pipeline and a SQL engine: a few verbs. The pipeline's SQL (layers, checks)
+ * is written in the subset DuckDB and PostgreSQL share, plus the gh_* helper functions each engine
+ * defines (see sql-helpers in each adapter); everything engine-specific sits behind this interface.
+ */
+import type { LogicalType } from '../definition/schema.js';
+
+export type Dialect = 'duckdb' | 'postgres';
+export type Row = Record<string, string | number | boolean | null>;
+
+/** One decoded (UTF-8) file to append to raw.<source>. */
+export interface RawLoad {
+  /** raw.<source> */
+  table: string;
+  /** The UTF-8 file to read (the original, or the decoded copy). */
+  path: string;
+  delimiter: string;
+  /** For each column of the file, in file order: its canonical name, or null when no canonical column maps to it. */
+  fileColumns: Array<string | null>;
+  /** Every canonical column of the source (those missing from the file are loaded as NULL). */
+  canonicalColumns: string[];
+  fileId: number;
+  /** Lines (1-based, header = 1) and the coercion rule Node applied to them (CP1252 decoding). */
+  coercedLines: Array<{ line: number; rule: string }>;
+  /** SQL over the canonical columns: district key and year of a row. */
+  partition: { district: string; year: string };
+}
+
+export interface PipelineEngine {
+  readonly dialect: Dialect;
+  readonly description: string;
+  exec(sql: string): Promise<void>;
+  query(sql: string): Promise<Row[]>;
+  /** Appends one file to its raw table; returns the data rows read and how many of them the reader rejected (kept with their text). */
+  loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }>;
+  /** CREATE TABLE name AS sql, replacing an older one. */
+  createTableAs(name: string, sql: string): Promise<void>;
+  /** CREATE VIEW name AS sql, replacing an older one (even one with other columns). */
+  createView(name: string, sql: string): Promise<void>;
+  /** A hash of a table's column names and types and of its rows, independent of the rows' order. */
+  tableHash(table: string): Promise<string>;
+  /** The columns of a table, with their logical types. */
+  columns(table: string): Promise<Array<{ name: string; type: LogicalType | 'other'; engineType: string }>>;
+  tableExists(table: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Quotes a SQL string literal. */
+export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+/** Quotes an identifier (column names from the definition are plain, but headers may not be). */
+export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -1,0 +1,104 @@
+/** Reading the pipeline's state (status, quarantine) and releasing quarantined rows. */
+import { GatehouseError } from '../../core/errors.js';
+import { GATE_INPUT, type Gate, type Layer } from '../definition/schema.js';
+import { literal, type PipelineEngine, type Row } from '../engines/engine.js';
+import { now } from './context.js';
+import { ensureOpsTables } from './ops-tables.js';
+
+export interface PipelineStatus {
+  runs: Row[];
+  run: number | null;
+  layers: Row[];
+  gates: Row[];
+  failing: Row[];
+  held: Row[];
+  quarantined: number;
+  checkCount: number;
+  ledgerRows: number;
+}
+
+export async function pipelineStatus(engine: PipelineEngine, runId?: number): Promise<PipelineStatus> {
+  await ensureOpsTables(engine);
+  const runs = await engine.query('SELECT run_id, mode, from_layer, dry_run, status, started_at, finished_at, error FROM ops.runs ORDER BY run_id DESC LIMIT 10');
+  const run = runId ?? (runs[0] ? Number(runs[0].run_id) : null);
+  if (run === null) return { runs, run, layers: [], gates: [], failing: [], held: [], quarantined: 0, checkCount: 0, ledgerRows: 0 };
+  const raw = await engine.query(`SELECT 'raw' AS layer, source AS table_name, sum(rows) AS rows FROM ops.raw_files GROUP BY source ORDER BY source`);
+  const layers = [...raw, ...(await engine.query(`SELECT layer, table_name, rows FROM ops.layer_counts WHERE run_id = ${run}`))];
+  const gates = await engine.query(`SELECT gate, table_name, rows_in, promoted, quarantined FROM ops.gate_counts WHERE run_id = ${run} ORDER BY gate`);
+  const failing = await engine.query(
+    `SELECT gate, check_id, status, count(*) AS partitions, coalesce(sum(rows_flagged), 0) AS rows_flagged FROM ops.check_results
+     WHERE run_id = ${run} AND status <> 'pass' GROUP BY gate, check_id, status ORDER BY gate, check_id`,
+  );
+  const held = await engine.query(`SELECT gate, district_key, year, rule FROM ops.partitions WHERE run_id = ${run} AND status = 'held' ORDER BY district_key, year`);
+  const [totals] = await engine.query(
+    `SELECT (SELECT count(*) FROM ops.quarantine) AS quarantined, (SELECT count(DISTINCT check_id) FROM ops.check_results WHERE run_id = ${run}) AS checks,
+       (SELECT count(*) FROM ops.check_results WHERE run_id = ${run}) AS ledger`,
+  );
+  return { runs, run, layers, gates, failing, held, quarantined: Number(totals!.quarantined), checkCount: Number(totals!.checks), ledgerRows: Number(totals!.ledger) };
+}
+
+export interface QuarantineFilter {
+  rule?: string | undefined;
+  gate?: string | undefined;
+  district?: string | undefined;
+  limit?: number | undefined;
+}
+
+export async function listQuarantine(engine: PipelineEngine, filter: QuarantineFilter): Promise<{ total: number; byRule: Row[]; rows: Row[] }> {
+  await ensureOpsTables(engine);
+  const where = ['1 = 1'];
+  if (filter.rule) where.push(`q.rule = ${literal(filter.rule)}`);
+  if (filter.gate) where.push(`q.gate = ${literal(filter.gate)}`);
+  if (filter.district) where.push(`q.district_key = ${literal(filter.district)}`);
+  const condition = where.join(' AND ');
+  const [total] = await engine.query(`SELECT count(*) AS n FROM ops.quarantine q WHERE ${condition}`);
+  const byRule = await engine.query(`SELECT q.rule, count(*) AS rows FROM ops.quarantine q WHERE ${condition} GROUP BY q.rule ORDER BY q.rule`);
+  const rows = await engine.query(
+    `SELECT q.quarantine_id, q.gate, q.layer, q.table_name, q.rule, f.sha256 AS file, f.path, q.line, q.district_key, q.year, q.raw_text
+     FROM ops.quarantine q JOIN ops.raw_files f ON f.file_id = q.file_id WHERE ${condition} ORDER BY q.quarantine_id LIMIT ${filter.limit ?? 50}`,
+  );
+  return { total: Number(total!.n), byRule, rows };
+}
+
+export interface ReleaseRequest {
+  ids?: number[] | undefined;
+  rule?: string | undefined;
+  district?: string | undefined;
+  year?: number | undefined;
+  reason: string;
+  by: string;
+}
+
+/**
+ * Records releases: a quarantined row released passes its rule at the next run or replay; a held
+ * partition released is no longer held by that check. Returns the layer to replay from.
+ */
+export async function releaseQuarantined(engine: PipelineEngine, request: ReleaseRequest): Promise<{ rows: number; partitions: number; fromLayer: Layer }> {
+  await ensureOpsTables(engine);
+  const where: string[] = [];
+  if (request.ids?.length) where.push(`q.quarantine_id IN (${request.ids.map(Number).join(', ')})`);
+  if (request.rule) where.push(`q.rule = ${literal(request.rule)}`);
+  if (request.district) where.push(`q.district_key = ${literal(request.district)}`);
+  if (request.year !== undefined) where.push(`q.year = ${Number(request.year)}`);
+  if (where.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'say what to release: --id, or --rule (with --district/--year)');
+  const condition = where.join(' AND ');
+  // Rows held only because their partition was held are released as that partition.
+  const partitionRule = `EXISTS (SELECT 1 FROM ops.partitions p WHERE p.status = 'held' AND p.rule = q.rule AND p.district_key = q.district_key AND p.year = q.year)`;
+  const [next] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
+  const base = Number(next!.id);
+  const [rows] = await engine.query(`SELECT count(*) AS n FROM ops.quarantine q WHERE ${condition} AND NOT ${partitionRule}`);
+  await engine.exec(
+    `INSERT INTO ops.releases SELECT ${base} + row_number() OVER (ORDER BY q.quarantine_id), q.rule, q.file_id, q.line, q.district_key, q.year, ${literal(request.reason)}, ${literal(request.by)}, ${literal(now())}
+     FROM ops.quarantine q WHERE ${condition} AND NOT ${partitionRule}`,
+  );
+  const [after] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
+  const partitions = await engine.query(`SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${partitionRule} ORDER BY q.district_key, q.year`);
+  let id = Number(after!.id);
+  for (const partition of partitions) {
+    await engine.exec(`INSERT INTO ops.releases VALUES (${++id}, ${literal(String(partition.rule))}, NULL, NULL, ${literal(String(partition.district_key))}, ${Number(partition.year)}, ${literal(request.reason)}, ${literal(request.by)}, ${literal(now())})`);
+  }
+  if (Number(rows!.n) === 0 && partitions.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
+  const gates = await engine.query(`SELECT DISTINCT q.gate FROM ops.quarantine q WHERE ${condition} ORDER BY q.gate`);
+  const first = String(gates[0]!.gate) as Gate;
+  return { rows: Number(rows!.n), partitions: partitions.length, fromLayer: GATE_INPUT[first] };
+}

@@ -1,0 +1,95 @@
+/**
+ * Gate E and the publish step: each semantic table is judged against its serving contract and the
+ * contract last published; only if every table passes is Final written. A partition held back at an
+ * earlier gate keeps the rows it had in Final (the last good publication); every other partition
+ * is replaced by this run's rows. The swap of all Final tables is one transaction.
+ */
+import { judgeContract, type Contract } from '../core/contracts.js';
+import { literal } from '../engines/engine.js';
+import { count, type GateCount, type RunContext } from './context.js';
+
+export interface ContractResult {
+  table: string;
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PublishResult {
+  counts: GateCount[];
+  contract: ContractResult[];
+  refused: boolean;
+  /** Rows kept in Final for held partitions, per table. */
+  kept: Record<string, number>;
+}
+
+export async function publish(context: RunContext): Promise<PublishResult> {
+  const { engine, definition, runId } = context;
+  const checks = new Map(definition.gates.E.filter((check) => check.kind === 'builtin').map((check) => [check.kind === 'builtin' ? check.rule : '', check.id]));
+  const results: ContractResult[] = [];
+  const counts: GateCount[] = [];
+  for (const [table, contract] of Object.entries(definition.contracts)) {
+    const semantic = `semantic.${table}`;
+    const actual = (await engine.columns(semantic)).map((column) => ({ name: column.name, type: column.type }));
+    const [stored] = await engine.query(`SELECT version, columns, key_columns FROM ops.contracts WHERE table_name = ${literal(table)}`);
+    const published: Contract | null = stored ? { version: Number(stored.version), columns: JSON.parse(String(stored.columns)), key: JSON.parse(String(stored.key_columns)) } : null;
+    const findings: Array<{ rule: string; ok: boolean; detail: string; warnOnly?: boolean }> = judgeContract(actual, contract, published);
+    const [duplicates] = await engine.query(`SELECT count(*) AS n FROM (SELECT 1 AS one FROM ${semantic} GROUP BY ${contract.key.join(', ')} HAVING count(*) > 1) d`);
+    findings.push({ rule: 'contract_key_unique', ok: Number(duplicates!.n) === 0, detail: Number(duplicates!.n) === 0 ? `key (${contract.key.join(', ')}) unique` : `${duplicates!.n} duplicated key(s)` });
+    const [rows] = await engine.query(`SELECT count(*) AS n FROM ${semantic}`);
+    findings.push({ rule: 'not_empty', ok: Number(rows!.n) > 0, detail: `${rows!.n} rows`, warnOnly: true });
+    for (const finding of findings) {
+      const id = checks.get(finding.rule);
+      if (!id) continue;
+      results.push({ table, check: id, ok: finding.ok || finding.warnOnly === true, detail: finding.detail });
+      const status = finding.ok ? 'pass' : finding.warnOnly ? 'warn' : 'refused';
+      await engine.exec(`INSERT INTO ops.check_results VALUES (${runId}, 'E', ${literal(id)}, 'builtin', ${literal(finding.warnOnly ? 'warn' : 'refuse')}, ${literal(table)}, '*', NULL, ${literal(status)}, ${Number(rows!.n)}, ${finding.ok ? 0 : 1}, NULL, ${literal(finding.detail)})`);
+    }
+    counts.push({ gate: 'E', table, rowsIn: Number(rows!.n), promoted: Number(rows!.n), quarantined: 0 });
+  }
+  const refused = results.some((result) => !result.ok);
+  const kept: Record<string, number> = {};
+  if (refused) {
+    for (const result of results.filter((entry) => !entry.ok)) context.progress(`  gate E ${result.table}: ${result.check} FAILED: ${result.detail}`);
+    return { counts: counts.map((entry) => ({ ...entry, promoted: 0 })), contract: results, refused, kept };
+  }
+  for (const entry of counts) await engine.exec(`INSERT INTO ops.gate_counts VALUES (${runId}, 'E', ${literal(entry.table)}, ${entry.rowsIn}, ${entry.promoted}, 0)`);
+  if (context.dryRun) {
+    context.progress('  gate E: dry run, nothing written to Final');
+    return { counts, contract: results, refused, kept };
+  }
+  await engine.exec('BEGIN TRANSACTION');
+  try {
+    for (const [table, contract] of Object.entries(definition.contracts)) {
+      const semanticColumns = (await engine.columns(`semantic.${table}`)).map((column) => `${column.name}:${column.engineType}`).join(',');
+      const finalExists = await engine.tableExists(`final.${table}`);
+      const sameShape = finalExists && (await engine.columns(`final.${table}`)).map((column) => `${column.name}:${column.engineType}`).join(',') === semanticColumns;
+      const keep = sameShape
+        ? ` UNION ALL SELECT f.* FROM final.${table} f WHERE EXISTS (SELECT 1 FROM ops.partitions p WHERE p.run_id = ${runId} AND p.status = 'held' AND p.district_key = f._district_key AND p.year = f._year)`
+        : '';
+      await engine.exec(`DROP TABLE IF EXISTS final.${table}__next`);
+      await engine.exec(`CREATE TABLE final.${table}__next AS SELECT * FROM semantic.${table}${keep}`);
+      await engine.exec(`DROP TABLE IF EXISTS final.${table}`);
+      await engine.exec(`ALTER TABLE final.${table}__next RENAME TO ${table}`);
+      const [keptRows] = await engine.query(`SELECT (SELECT count(*) FROM final.${table}) - (SELECT count(*) FROM semantic.${table}) AS n`);
+      kept[table] = Number(keptRows!.n);
+      await engine.exec(`DELETE FROM ops.contracts WHERE table_name = ${literal(table)}`);
+      await engine.exec(`INSERT INTO ops.contracts VALUES (${literal(table)}, ${contract.version}, ${literal(JSON.stringify(contract.columns))}, ${literal(JSON.stringify(contract.key))}, ${runId})`);
+      context.progress(`  final.${table}: ${count(counts.find((entry) => entry.table === table)!.promoted)} rows published${kept[table] ? `, ${count(kept[table])} kept for held partitions` : ''}`);
+    }
+    await engine.exec('COMMIT');
+  } catch (error) {
+    await engine.exec('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return { counts, contract: results, refused, kept };
+}
+
+/** Content hashes of the Final tables (what replay compares). */
+export async function finalHashes(context: Pick<RunContext, 'engine' | 'definition'>): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for (const table of Object.keys(context.definition.contracts)) {
+    if (await context.engine.tableExists(`final.${table}`)) hashes[table] = await context.engine.tableHash(`final.${table}`);
+  }
+  return hashes;
+}
