@@ -28,7 +28,7 @@ function matcher(pattern: string): RegExp {
 }
 
 export async function ingest(context: RunContext, dataDir: string): Promise<IngestedFile[]> {
-  const { engine, definition } = context;
+  const { definition } = context;
   const names = readdirSync(dataDir).sort();
   const results: IngestedFile[] = [];
   const temp = mkdtempSync(path.join(tmpdir(), 'gatehouse-raw-'));

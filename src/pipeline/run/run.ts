@@ -64,7 +64,10 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
     const layers: LayerCount[] = [];
     const gates: GateCount[] = [];
     for (const gate of ['A', 'B', 'C', 'D'] as const) {
-      if (gate < startGate) continue;
+      if (gate < startGate) {
+        await carryHolds(context, gate);
+        continue;
+      }
       const gateStarted = Date.now();
       progress(`gate ${gate} on ${GATE_INPUT[gate]}`);
       gates.push(...(await evaluateGate(context, gate)));
@@ -93,6 +96,14 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
     await engine.exec(`UPDATE ops.runs SET finished_at = ${literal(now())}, status = CASE WHEN status = 'running' THEN 'failed' ELSE status END, error = ${literal(message)} WHERE run_id = ${runId}`).catch(() => undefined);
     throw error;
   }
+}
+
+/** A replay that starts after a gate keeps the partitions that gate held in the run that last evaluated it. */
+async function carryHolds(context: RunContext, gate: Gate): Promise<void> {
+  await context.engine.exec(
+    `INSERT INTO ops.partitions SELECT ${context.runId}, gate, district_key, year, status, rule FROM ops.partitions
+     WHERE gate = ${literal(gate)} AND run_id = (SELECT max(run_id) FROM ops.gate_counts WHERE gate = ${literal(gate)} AND run_id < ${context.runId})`,
+  );
 }
 
 async function requireLayer(context: RunContext, gate: Gate): Promise<void> {

@@ -1,0 +1,252 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { isGatehouseError } from '../src/core/errors.js';
+import { parseDefinition } from '../src/pipeline/definition/load.js';
+import { sourceSchema } from '../src/pipeline/definition/schema.js';
+import type { PipelineEngine } from '../src/pipeline/engines/engine.js';
+import { openEngine } from '../src/pipeline/engines/open.js';
+import { generate } from '../src/pipeline/generate/generate.js';
+import { mapHeader } from '../src/pipeline/raw/header.js';
+import { runPipeline } from '../src/pipeline/run/run.js';
+import { CLI, runCli } from './helpers/gatehouse.js';
+import { assertEveryRowDisposed, assertFaultsFound, definition, DEFINITION_PATH, smallDataSet } from './helpers/pipeline.js';
+
+const quiet = { progress: () => undefined };
+const temp = () => mkdtempSync(path.join(tmpdir(), 'gatehouse-pipeline-'));
+const sha = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((name) => [name, createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex')]));
+
+describe('pipeline generator', () => {
+  test('the same seed writes the same bytes; another seed other bytes; the manifest counts every row', () => {
+    const a = temp();
+    const b = temp();
+    const c = temp();
+    try {
+      const manifest = generate({ rows: 5_000, seed: 3, outDir: a, faultScale: 10 });
+      generate({ rows: 5_000, seed: 3, outDir: b, faultScale: 10 });
+      generate({ rows: 5_000, seed: 4, outDir: c, faultScale: 10 });
+      assert.deepEqual(sha(a), sha(b));
+      assert.notDeepEqual(sha(a), sha(c));
+      for (const file of manifest.files) {
+        const lineCount = readFileSync(path.join(a, file.file)).toString('latin1').split('\n').length - 2; // header and the last newline
+        assert.equal(lineCount, file.rows, file.file);
+      }
+      assert.ok(readFileSync(path.join(a, 'pubschls.txt'), 'latin1').includes('No Data'));
+      assert.match(readFileSync(path.join(a, 'sb_ca2025_all_csv_v1.txt'), 'latin1').split('\n')[0]!, /^County Code\^District Code\^School Code\^Filler\^Test Year\^Student Group ID/);
+      // A CP1252 fault line holds a byte that is not UTF-8 (0x97 em dash, 0xE9 é, 0xF1 ñ…).
+      const [file, line] = manifest.faults.cp1252!.lines[0]!.split(':') as [string, string];
+      const bytes = readFileSync(path.join(a, file)).toString('latin1').split('\n')[Number(line) - 1]!;
+      assert.match(bytes, /[\x80-\xff]/);
+      assert.ok(!Buffer.from(bytes, 'latin1').equals(Buffer.from(iconv.decode(Buffer.from(bytes, 'latin1'), 'win1252'), 'utf8')));
+    } finally {
+      for (const dir of [a, b, c]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pipeline on DuckDB', () => {
+  let data: ReturnType<typeof smallDataSet>;
+  let work: string;
+  let engine: PipelineEngine;
+  before(async () => {
+    data = smallDataSet();
+    work = temp();
+    engine = await openEngine({ engine: 'duckdb', database: path.join(work, 'pipeline.duckdb') });
+  });
+  after(async () => {
+    await engine.close();
+    rmSync(data.dir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a run finds exactly the injected faults, disposes of every row, and holds back the failing districts', async () => {
+    const report = await runPipeline(engine, definition(), { dataDir: data.dir, ...quiet });
+    assert.equal(report.status, 'published');
+    const found = await assertFaultsFound(engine, data.manifest);
+    for (const entry of found) assert.ok(entry.injected > 0, `${entry.kind} was injected at least once`);
+    await assertEveryRowDisposed(engine, data.manifest);
+    for (const gate of report.gates) assert.equal(gate.rowsIn, gate.promoted + gate.quarantined, `${gate.gate} ${gate.table}`);
+    const checks = await engine.query('SELECT DISTINCT check_id FROM ops.check_results');
+    assert.ok(checks.length >= 25, `${checks.length} named checks`);
+    // Every row and partition check has a result per partition (district × year), passes included.
+    const [perPartition] = await engine.query(
+      `SELECT count(*) AS n FROM ops.check_results WHERE check_id = 'D.hierarchy_school_district' AND run_id = ${report.runId}`,
+    );
+    const [partitions] = await engine.query('SELECT count(*) AS n FROM (SELECT DISTINCT _district_key, _year FROM enrich.enrollment UNION SELECT DISTINCT _district_key, _year FROM enrich.caaspp UNION SELECT DISTINCT _district_key, _year FROM enrich.directory UNION SELECT DISTINCT _district_key, _year FROM enrich.caaspp_entities) p');
+    assert.equal(Number(perPartition!.n), Number(partitions!.n));
+    // Held districts publish nothing; the other districts of the same year do.
+    const held = data.manifest.faults.hierarchy_mismatch!.partitions!;
+    for (const partition of held) {
+      const [district, year] = partition.split(':') as [string, string];
+      const [rows] = await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key = '${district}' AND _year = ${year}`);
+      assert.equal(Number(rows!.n), 0, `${partition} is held back`);
+      const [others] = await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key <> '${district}' AND _year = ${year} AND aggregate_level = 'S'`);
+      assert.ok(Number(others!.n) > 0);
+    }
+    // Quarantined rows keep their raw text: the line as the file has it (decoded to UTF-8).
+    const samples = await engine.query(`SELECT f.path, q.line, q.raw_text FROM ops.quarantine q JOIN ops.raw_files f ON f.file_id = q.file_id WHERE q.rule IN ('B.strict_nulls', 'C.cds_resolves') ORDER BY q.quarantine_id LIMIT 20`);
+    assert.ok(samples.length > 0);
+    for (const sample of samples) {
+      const fileLines = readFileSync(String(sample.path), 'utf8').split('\n');
+      assert.equal(sample.raw_text, fileLines[Number(sample.line) - 1]);
+    }
+    // CP1252 decoded: the em dash and accents are the directory's spelling again.
+    const [names] = await engine.query(`SELECT count(*) FILTER (WHERE NOT name_matches) AS mismatched, count(*) FILTER (WHERE entity_name LIKE '%—%') AS dashes FROM enrich.enrollment`);
+    assert.equal(Number(names!.mismatched), 0);
+  });
+
+  test('running the same files again skips them, and a replay from any layer gives byte-identical Final tables', async () => {
+    const before = await runPipeline(engine, definition(), { dataDir: data.dir, ...quiet });
+    assert.ok(before.files.every((file) => file.status === 'skipped'));
+    assert.deepEqual(before.finalAfter, before.finalBefore);
+    for (const from of ['raw', 'stage', 'std', 'enrich', 'semantic'] as const) {
+      const replay = await runPipeline(engine, definition(), { from, ...quiet });
+      assert.equal(replay.status, 'published');
+      assert.deepEqual(replay.finalAfter, before.finalAfter, `replay from ${from}`);
+    }
+    await assertFaultsFound(engine, data.manifest);
+  });
+
+  test('a dry run writes nothing to Final', async () => {
+    const fresh = await openEngine({ engine: 'duckdb', database: path.join(work, 'dry.duckdb') });
+    try {
+      const report = await runPipeline(fresh, definition(), { dataDir: data.dir, dryRun: true, ...quiet });
+      assert.equal(report.status, 'dry-run');
+      assert.ok(report.gates.some((gate) => gate.gate === 'E' && gate.promoted > 0), 'it says what would be promoted');
+      for (const table of ['enrollment', 'assessment', 'schools', 'assessment_entities']) assert.equal(await fresh.tableExists(`final.${table}`), false);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('a held partition keeps its last published rows; a released one publishes', async () => {
+    const [partition] = data.manifest.faults.hierarchy_mismatch!.partitions!;
+    const [district, year] = partition!.split(':') as [string, string];
+    await engine.exec(`INSERT INTO ops.releases VALUES (999, 'D.hierarchy_school_district', NULL, NULL, '${district}', ${year}, 'test', 'test', 'now')`);
+    await runPipeline(engine, definition(), { from: 'enrich', ...quiet });
+    const published = await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key = '${district}' AND _year = ${year}`);
+    assert.ok(Number(published[0]!.n) > 0, 'released: published');
+    await engine.exec('DELETE FROM ops.releases WHERE release_id = 999');
+    const report = await runPipeline(engine, definition(), { from: 'enrich', ...quiet });
+    assert.ok(report.held.some((held) => held.district_key === district && held.year === Number(year)), 'held again');
+    const kept = await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key = '${district}' AND _year = ${year}`);
+    assert.equal(Number(kept[0]!.n), Number(published[0]!.n), 'held: the last published rows stay in Final');
+    const [semantic] = await engine.query(`SELECT count(*) AS n FROM semantic.enrollment WHERE _district_key = '${district}' AND _year = ${year}`);
+    assert.equal(Number(semantic!.n), 0, 'held: none of this run\'s rows were promoted');
+  });
+
+  test('gate E refuses to remove or retype a published column unless the contract version changes', async () => {
+    const text = readFileSync(DEFINITION_PATH, 'utf8');
+    const removed = text
+      .replace('county_name_ref AS county_name, district, school, city', 'county_name_ref AS county_name, district, school')
+      .replace('school: text, city: text, zip: text', 'school: text, zip: text');
+    assert.notEqual(removed, text);
+    const before = (await engine.query('SELECT count(*) AS n FROM final.schools'))[0]!.n;
+    await assert.rejects(runPipeline(engine, parseDefinition(removed), { from: 'enrich', ...quiet }), (error: unknown) => {
+      assert.ok(isGatehouseError(error, 'GH_PIPELINE_CONTRACT'));
+      assert.match(error.message, /removes city without a new contract version/);
+      return true;
+    });
+    assert.equal((await engine.columns('final.schools')).some((column) => column.name === 'city'), true, 'Final unchanged');
+    assert.equal((await engine.query('SELECT count(*) AS n FROM final.schools'))[0]!.n, before);
+    const retyped = text.replace('latitude, longitude,\n        _district_key', 'CAST(latitude AS VARCHAR) AS latitude, longitude,\n        _district_key').replace('latitude: number', 'latitude: text');
+    await assert.rejects(runPipeline(engine, parseDefinition(retyped), { from: 'enrich', ...quiet }), /retypes latitude \(number → text\)/);
+    const bumped = removed.replace(/(schools:\n    version: )1/, '$12');
+    const report = await runPipeline(engine, parseDefinition(bumped), { from: 'enrich', ...quiet });
+    assert.equal(report.status, 'published');
+    assert.equal((await engine.columns('final.schools')).some((column) => column.name === 'city'), false);
+    // Back to the full contract: adding a column back under version 2 is compatible.
+    const restored = text.replace(/(schools:\n    version: )1/, '$12');
+    assert.equal((await runPipeline(engine, parseDefinition(restored), { from: 'enrich', ...quiet })).status, 'published');
+  });
+});
+
+describe('pipeline layout eras', () => {
+  test('columns are mapped by header name in any order, across eras and renames', () => {
+    const source = sourceSchema.parse(parseDefinition(readFileSync(DEFINITION_PATH, 'utf8')).definition.sources.caaspp);
+    const legacy = ['Type ID', 'Test Id', 'Grade', 'Subgroup ID', 'County Code', 'CAASPP Reported Enrollment', 'District Code', 'School Code', 'Filler', 'Test Year', 'Test Type', 'Total Tested At Entity Level', 'Total Tested with Scores', 'Students Tested', 'Mean Scale Score', 'Percentage Standard Exceeded', 'Percentage Standard Met', 'Percentage Standard Met and Above', 'Percentage Standard Nearly Met', 'Percentage Standard Not Met', ...[1, 2, 3, 4].flatMap((area) => ['Above', 'Near', 'Below'].map((level) => `Area ${area} Percentage ${level} Standard`)), 'Extra Column'];
+    const mapping = mapHeader(legacy, source);
+    assert.equal(mapping.era, 'legacy');
+    assert.deepEqual(mapping.missing, []);
+    assert.equal(mapping.fileColumns[3], 'student_group_id');
+    assert.equal(mapping.fileColumns[5], 'students_enrolled');
+    assert.equal(mapping.fileColumns[0], 'type_id');
+    assert.deepEqual(mapping.unknown, ['Extra Column']);
+    const broken = mapHeader(legacy.filter((name) => name !== 'County Code'), source);
+    assert.deepEqual(broken.missing, ['county_code']);
+  });
+
+  test('a legacy-era file with its columns in another order loads to the same Final rows', async () => {
+    const data = smallDataSet(8_000, 11, 0);
+    const shuffled = temp();
+    const work = temp();
+    try {
+      cpSync(data.dir, shuffled, { recursive: true });
+      const file = path.join(shuffled, 'sb_ca2024_all_csv_v1.txt');
+      const rows = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => line.split('^'));
+      const header = rows[0]!.map((name) => (name === 'Student Group ID' ? 'Subgroup ID' : name === 'Students Enrolled' ? 'CAASPP Reported Enrollment' : name));
+      const order = header.map((_, index) => index).reverse();
+      const legacy = [['Type ID', ...order.map((index) => header[index]!)], ...rows.slice(1).map((row) => ['07', ...order.map((index) => row[index]!)])];
+      writeFileSync(file, legacy.map((row) => row.join('^')).join('\n') + '\n');
+      const digest = async (dir: string, name: string) => {
+        const engine = await openEngine({ engine: 'duckdb', database: path.join(work, name) });
+        try {
+          await runPipeline(engine, definition(), { dataDir: dir, ...quiet });
+          const [row] = await engine.query('SELECT count(*) AS n, sum(students_tested) AS tested, sum(CAST(round(mean_scale_score * 10) AS BIGINT)) AS score, sum(student_group_id * grade) AS groups FROM final.assessment WHERE school_year = 2024');
+          return row;
+        } finally {
+          await engine.close();
+        }
+      };
+      const original = await digest(data.dir, 'a.duckdb');
+      assert.ok(Number(original!.n) > 0);
+      assert.deepEqual(await digest(shuffled, 'b.duckdb'), original);
+    } finally {
+      for (const dir of [data.dir, shuffled, work]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pipeline CLI', () => {
+  test('every command has --help; generate, run --dry-run, run, status, quarantine list, replay', () => {
+    for (const command of [['generate'], ['run'], ['status'], ['replay'], ['quarantine', 'list'], ['quarantine', 'release']]) {
+      const result = runCli(['pipeline', ...command, '--help']);
+      assert.equal(result.status, 0, command.join(' '));
+      assert.match(result.stdout, /Usage: gatehouse pipeline/);
+    }
+    const work = temp();
+    try {
+      const data = path.join(work, 'data');
+      const common = ['--definition', DEFINITION_PATH, '--db', path.join(work, 'p.duckdb')];
+      const generated = runCli(['pipeline', 'generate', '--rows', '6000', '--seed', '5', '--out', data, '--fault-scale', '10']);
+      assert.equal(generated.status, 0, generated.stderr);
+      assert.match(generated.stdout, /pseudo_null\s+\d+/);
+      const dry = runCli(['pipeline', 'run', '--data', data, '--dry-run', ...common]);
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(dry.stdout, /DRY-RUN/);
+      assert.match(dry.stdout, /rows per gate \(in = promoted \+ quarantined\)/);
+      const run = runCli(['pipeline', 'run', '--data', data, ...common]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /PUBLISHED/);
+      assert.match(run.stdout, /B\s+B\.strict_nulls/);
+      const status = runCli(['pipeline', 'status', ...common]);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /checks that did not pass everywhere/);
+      const listing = runCli(['pipeline', 'quarantine', 'list', '--rule', 'B.strict_nulls', '--json', ...common]);
+      assert.equal(listing.status, 0, listing.stderr);
+      const parsed = JSON.parse(listing.stdout) as { total: number; rows: Array<{ raw_text: string }> };
+      assert.ok(parsed.total > 0);
+      assert.match(parsed.rows[0]!.raw_text, /\b(NA|N\/A|-|\.|n\/a|NULL)\b/);
+      const replay = runCli(['pipeline', 'replay', '--from', 'stage', ...common]);
+      assert.equal(replay.status, 0, replay.stderr);
+      assert.match(replay.stdout, /replay: Final tables byte-identical/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    assert.ok(CLI);
+  });
+});
