@@ -155,12 +155,12 @@ describe('pipeline on DuckDB', () => {
     assert.equal((await engine.query('SELECT count(*) AS n FROM final.schools'))[0]!.n, before);
     const retyped = text.replace('latitude, longitude,\n        _district_key', 'CAST(latitude AS VARCHAR) AS latitude, longitude,\n        _district_key').replace('latitude: number', 'latitude: text');
     await assert.rejects(runPipeline(engine, parseDefinition(retyped), { from: 'enrich', ...quiet }), /retypes latitude \(number → text\)/);
-    const bumped = removed.replace(/(schools:\n    version: )1/, '$12');
+    const bumped = removed.replace(/(schools:\n {4}version: )1/, '$12');
     const report = await runPipeline(engine, parseDefinition(bumped), { from: 'enrich', ...quiet });
     assert.equal(report.status, 'published');
     assert.equal((await engine.columns('final.schools')).some((column) => column.name === 'city'), false);
     // Back to the full contract: adding a column back under version 2 is compatible.
-    const restored = text.replace(/(schools:\n    version: )1/, '$12');
+    const restored = text.replace(/(schools:\n {4}version: )1/, '$12');
     assert.equal((await runPipeline(engine, parseDefinition(restored), { from: 'enrich', ...quiet })).status, 'published');
   });
 });
