@@ -20,7 +20,7 @@ describe('configuration', () => {
   test('the bundled example is valid', () => {
     const result = runCli(['config', 'check', path.join(REPO, 'examples/gatehouse.yaml')]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /valid \(4 servers, 2 profiles, 1 agents\)/);
+    assert.match(result.stdout, /valid \(5 servers, 2 profiles, 1 agents\)/);
   });
 
   test('every problem is reported with the path of its key', () => {

@@ -45,6 +45,7 @@ test('the example config shows every gate, and its demo mail server sends only a
     assert.equal(gateOf('filesystem/write_file'), 'G2', 'G1 default raised by destructiveHint');
     assert.equal(gateOf('memory/create_entities'), 'G1');
     assert.equal(gateOf('everything/echo'), 'G0');
+    assert.deepEqual(['pipeline/pipeline_status', 'pipeline/list_quarantine', 'pipeline/run_pipeline', 'pipeline/release_quarantined'].map(gateOf), ['G0', 'G0', 'G2', 'G2']);
 
     const gateway = await startServe(temp.configPath, { TEST_OPERATOR_TOKEN: 'op-token-0123456789' });
     try {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { runMailServer } from '../demo/mail-server.js';
+import { loadDefinition } from '../pipeline/definition/load.js';
 import type { CliContext } from './context.js';
 
 /** Where `demo-server mail` keeps its outbox without --outbox or GATEHOUSE_MAIL_OUTBOX (relative to the cwd). */
@@ -20,5 +21,25 @@ export function registerDemoServer(program: Command, context: CliContext): void 
     .action(async (options: { outbox?: string }) => {
       const outboxDir = path.resolve(options.outbox ?? context.env.GATEHOUSE_MAIL_OUTBOX ?? DEFAULT_MAIL_OUTBOX);
       await runMailServer({ outboxDir });
+    });
+  demo
+    .command('pipeline')
+    .description('The data pipeline as MCP tools: pipeline_status and list_quarantine (read-only), run_pipeline and release_quarantined (they change Final)')
+    .requiredOption('--definition <file>', 'pipeline definition (YAML)')
+    .requiredOption('--data <dir>', 'folder a run reads new files from')
+    .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
+    .option('--engine <name>', 'duckdb or postgres', 'duckdb')
+    .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
+    .action(async (options: { definition: string; data: string; db?: string; engine: string; pgUrl?: string }) => {
+      // Imported here so that `demo-server mail` never loads the pipeline's engines.
+      const { runPipelineServer } = await import('../pipeline/server/mcp-server.js');
+      const definitionPath = path.resolve(options.definition);
+      const name = loadDefinition(definitionPath).definition.name;
+      const engine = options.engine === 'postgres' ? 'postgres' : 'duckdb';
+      await runPipelineServer({
+        definitionPath,
+        dataDir: path.resolve(options.data),
+        engine: { engine, database: path.resolve(options.db ?? `.gatehouse/pipeline/${name}.duckdb`), url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '' },
+      });
     });
 }

@@ -1,0 +1,159 @@
+/**
+ * The bundled pipeline MCP server (`gatehouse demo-server pipeline`): the pipeline behind the
+ * gateway. Reading its state (status, quarantine) is read-only (G0 in the example config); running
+ * it and releasing quarantined rows change what is published (G2: a human approves each call).
+ * The engine is opened for each call and closed after it, so the CLI can use the same database
+ * between calls; calls that write run one at a time.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { isGatehouseError } from '../../core/errors.js';
+import { loadDefinition } from '../definition/load.js';
+import type { PipelineEngine } from '../engines/engine.js';
+import { openEngine, type EngineChoice } from '../engines/open.js';
+import { listQuarantine, pipelineStatus, releaseQuarantined } from '../run/inspect.js';
+import { runPipeline, type RunReport } from '../run/run.js';
+
+export interface PipelineServerOptions {
+  definitionPath: string;
+  engine: EngineChoice;
+  /** The folder runs read new files from (an agent cannot point the pipeline elsewhere). */
+  dataDir: string;
+}
+
+const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
+const failure = (error: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: isGatehouseError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error) }] });
+
+/** The run report without the per-check detail an agent rarely needs. */
+function brief(report: RunReport): Record<string, unknown> {
+  return {
+    run: report.runId, mode: report.mode, from: report.from, status: report.status, seconds: report.seconds,
+    files: report.files, gates: report.gates, held: report.held,
+    failing_checks: report.checks.filter((check) => check.status !== 'pass'),
+    final_changed: Object.keys(report.finalAfter).filter((table) => report.finalBefore[table] !== report.finalAfter[table]),
+  };
+}
+
+export function createPipelineServer(options: PipelineServerOptions): McpServer {
+  const server = new McpServer({ name: 'gatehouse-pipeline', version: '1.0.0' });
+  let writing: Promise<unknown> = Promise.resolve();
+  const withEngine = async <T>(use: (engine: PipelineEngine) => Promise<T>): Promise<T> => {
+    const engine = await openEngine(options.engine);
+    try {
+      return await use(engine);
+    } finally {
+      await engine.close();
+    }
+  };
+  /** One writing call at a time (DuckDB has one writer; two runs would also race on the ledger). */
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = writing.then(work, work);
+    writing = next.catch(() => undefined);
+    return next;
+  };
+
+  server.registerTool(
+    'pipeline_status',
+    {
+      description: 'The last runs of the data pipeline, rows per layer, rows in/promoted/quarantined per gate, held partitions and the checks that did not pass.',
+      inputSchema: { run: z.number().int().positive().optional().describe('A run id (default: the last run)') },
+      annotations: { title: 'Pipeline status', readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ run }) => {
+      try {
+        return json(await withEngine((engine) => pipelineStatus(engine, run)));
+      } catch (error) {
+        return failure(error);
+      }
+    },
+  );
+
+  server.registerTool(
+    'list_quarantine',
+    {
+      description: 'Rows the pipeline holds back, with the rule that caught each, the file hash, the line and the raw text.',
+      inputSchema: {
+        rule: z.string().optional().describe('Only this rule, e.g. B.strict_nulls'),
+        gate: z.enum(['A', 'B', 'C', 'D']).optional().describe('Only this gate'),
+        district: z.string().regex(/^\d{7}$/).optional().describe('Only this district key (county 2 + district 5 digits)'),
+        limit: z.number().int().min(1).max(1000).optional().describe('At most this many rows (default 50)'),
+      },
+      annotations: { title: 'List quarantined rows', readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ rule, gate, district, limit }) => {
+      try {
+        return json(await withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 })));
+      } catch (error) {
+        return failure(error);
+      }
+    },
+  );
+
+  server.registerTool(
+    'run_pipeline',
+    {
+      description: 'Run the pipeline on the new files of its data folder (or replay from a layer) and publish what passes gates A–E. dry_run: run every gate and report what would be promoted, writing nothing to Final.',
+      inputSchema: {
+        from: z.enum(['raw', 'stage', 'std', 'enrich', 'semantic']).optional().describe('Replay from this layer instead of loading new files'),
+        dry_run: z.boolean().optional().describe('Write nothing to Final'),
+      },
+      annotations: { title: 'Run the pipeline', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    ({ from, dry_run }) =>
+      serialized(async () => {
+        try {
+          const loaded = loadDefinition(options.definitionPath);
+          const report = await withEngine((engine) => runPipeline(engine, loaded, { ...(from ? { from } : { dataDir: options.dataDir }), dryRun: dry_run ?? false }));
+          return json(brief(report));
+        } catch (error) {
+          return failure(error);
+        }
+      }),
+  );
+
+  server.registerTool(
+    'release_quarantined',
+    {
+      description: 'Release quarantined rows (by id, or by rule and district) or a held partition, with a reason; then replay so that they are published (unless replay is false).',
+      inputSchema: {
+        ids: z.array(z.number().int().positive()).optional().describe('Quarantine ids (from list_quarantine)'),
+        rule: z.string().optional().describe('Every row held by this rule (narrowed by district/year)'),
+        district: z.string().regex(/^\d{7}$/).optional(),
+        year: z.number().int().optional(),
+        reason: z.string().min(3).describe('Why these rows may be published (kept with the release)'),
+        replay: z.boolean().optional().describe('Replay at once (default true)'),
+        dry_run: z.boolean().optional().describe('Only say what would be released; nothing is written'),
+      },
+      annotations: { title: 'Release quarantined rows', readOnlyHint: false, destructiveHint: true, openWorldHint: false },
+    },
+    ({ ids, rule, district, year, reason, replay, dry_run }) =>
+      serialized(async () => {
+        try {
+          if (dry_run) {
+            const listing = await withEngine((engine) => listQuarantine(engine, { rule, district, limit: 20 }));
+            const chosen = ids ? listing.rows.filter((row) => ids.includes(Number(row.quarantine_id))) : listing.rows;
+            return json({ dry_run: true, would_release: ids ? chosen.length : listing.total, sample: chosen.slice(0, 20) });
+          }
+          const released = await withEngine((engine) => releaseQuarantined(engine, { ids, rule, district, year, reason, by: 'mcp' }));
+          if (replay === false) return json({ released });
+          const loaded = loadDefinition(options.definitionPath);
+          const report = await withEngine((engine) => runPipeline(engine, loaded, { from: released.fromLayer as Exclude<typeof released.fromLayer, 'final'> }));
+          return json({ released, replay: brief(report) });
+        } catch (error) {
+          return failure(error);
+        }
+      }),
+  );
+  return server;
+}
+
+/** Serves the pipeline server on stdin/stdout until stdin ends. */
+export async function runPipelineServer(options: PipelineServerOptions): Promise<void> {
+  const server = createPipelineServer(options);
+  const ended = new Promise<void>((resolve) => process.stdin.once('end', resolve));
+  await server.connect(new StdioServerTransport());
+  await ended;
+  await server.close();
+}

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CLI } from './helpers/gatehouse.js';
+import { DEFINITION_PATH, smallDataSet } from './helpers/pipeline.js';
+
+const call = async (client: Client, name: string, args: Record<string, unknown> = {}) => {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  assert.ok(!result.isError, `${name}: ${JSON.stringify(result.content)}`);
+  return result.structuredContent as Record<string, unknown>;
+};
+
+test('the pipeline MCP server: read-only status and quarantine, run (dry and real), release of a held partition', async () => {
+  const data = smallDataSet(6_000, 7, 10);
+  const work = mkdtempSync(path.join(tmpdir(), 'gatehouse-pipeline-mcp-'));
+  const client = new Client({ name: 'gatehouse-test', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'demo-server', 'pipeline', '--definition', DEFINITION_PATH, '--data', data.dir, '--db', path.join(work, 'p.duckdb')],
+    env: { PATH: process.env.PATH ?? '', GATEHOUSE_LOG_LEVEL: 'warn' },
+    stderr: 'pipe',
+  });
+  try {
+    await client.connect(transport);
+    const tools = new Map((await client.listTools()).tools.map((tool) => [tool.name, tool]));
+    assert.deepEqual([...tools.keys()].sort(), ['list_quarantine', 'pipeline_status', 'release_quarantined', 'run_pipeline']);
+    assert.equal(tools.get('pipeline_status')!.annotations?.readOnlyHint, true);
+    assert.equal(tools.get('list_quarantine')!.annotations?.readOnlyHint, true);
+    assert.equal(tools.get('run_pipeline')!.annotations?.destructiveHint, true);
+    assert.equal(tools.get('release_quarantined')!.annotations?.destructiveHint, true);
+
+    const dry = await call(client, 'run_pipeline', { dry_run: true });
+    assert.equal(dry.status, 'dry-run');
+    const run = await call(client, 'run_pipeline', { from: 'raw' });
+    assert.equal(run.status, 'published');
+    const held = run.held as Array<{ district_key: string; year: number; rule: string }>;
+    assert.deepEqual(held.map((entry) => `${entry.district_key}:${entry.year}`).sort(), [...data.manifest.faults.hierarchy_mismatch!.partitions!].sort());
+
+    const status = await call(client, 'pipeline_status');
+    assert.equal((status.runs as unknown[]).length, 2);
+    const quarantine = await call(client, 'list_quarantine', { rule: 'B.strict_nulls', limit: 5 });
+    assert.equal(quarantine.total, data.manifest.faults.pseudo_null!.count);
+    assert.equal((quarantine.rows as unknown[]).length, 5);
+
+    assert.ok(held.length > 0, "the data set has a district to hold back");
+    {
+      const [first] = held;
+      const preview = await call(client, 'release_quarantined', { rule: first!.rule, district: first!.district_key, year: first!.year, reason: 'checked by hand', dry_run: true });
+      assert.equal(preview.dry_run, true);
+      const released = await call(client, 'release_quarantined', { rule: first!.rule, district: first!.district_key, year: first!.year, reason: 'checked by hand' });
+      assert.equal((released.released as { partitions: number }).partitions, 1);
+      const replay = released.replay as { status: string; held: unknown[] };
+      assert.equal(replay.status, 'published');
+      assert.equal(replay.held.length, held.length - 1);
+    }
+    const failed = (await client.callTool({ name: 'release_quarantined', arguments: { rule: 'B.no_such_rule', reason: 'nothing' } })) as CallToolResult;
+    assert.equal(failed.isError, true);
+    assert.match(JSON.stringify(failed.content), /GH_QUARANTINE_UNKNOWN/);
+  } finally {
+    await client.close();
+    rmSync(work, { recursive: true, force: true });
+    rmSync(data.dir, { recursive: true, force: true });
+  }
+});
