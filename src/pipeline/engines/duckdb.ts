@@ -11,14 +11,16 @@ import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row }
 /** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
 const HELPERS = [
   // Empty, suppressed (*) and the em dash are strict nulls; the pseudo-nulls are not (they are quarantined).
-  `CREATE OR REPLACE MACRO gh_null_token(v) AS v IS NULL OR trim(v) IN ('', '*', '—')`,
-  `CREATE OR REPLACE MACRO gh_pseudo_null(v) AS trim(v) IN ('NA', 'N/A', '-', '.', 'n/a', 'NULL')`,
-  `CREATE OR REPLACE MACRO gh_suppressed(v) AS coalesce(trim(v) = '*', false)`,
-  `CREATE OR REPLACE MACRO gh_int(v) AS TRY_CAST(trim(v) AS BIGINT)`,
-  `CREATE OR REPLACE MACRO gh_num(v) AS TRY_CAST(trim(v) AS DOUBLE)`,
-  `CREATE OR REPLACE MACRO gh_bad_int(v) AS TRY_CAST(trim(v) AS BIGINT) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
-  `CREATE OR REPLACE MACRO gh_bad_num(v) AS TRY_CAST(trim(v) AS DOUBLE) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
-  `CREATE OR REPLACE MACRO gh_digits(v, n) AS length(v) = n AND TRY_CAST(v AS BIGINT) IS NOT NULL AND NOT contains(v, '-') AND NOT contains(v, '+')`,
+  // The cheap test comes first in each: DuckDB evaluates the right of AND/OR only for the rows the left leaves open,
+  // and TRY_CAST accepts surrounding spaces, so trim() runs only on the few cells that are not numbers.
+  `CREATE OR REPLACE MACRO gh_null_token(v) AS v IS NULL OR v IN ('', '*', '—') OR trim(v) IN ('', '*', '—')`,
+  `CREATE OR REPLACE MACRO gh_pseudo_null(v) AS TRY_CAST(v AS DOUBLE) IS NULL AND trim(v) IN ('NA', 'N/A', '-', '.', 'n/a', 'NULL')`,
+  `CREATE OR REPLACE MACRO gh_suppressed(v) AS coalesce(v = '*' OR trim(v) = '*', false)`,
+  `CREATE OR REPLACE MACRO gh_int(v) AS TRY_CAST(v AS BIGINT)`,
+  `CREATE OR REPLACE MACRO gh_num(v) AS TRY_CAST(v AS DOUBLE)`,
+  `CREATE OR REPLACE MACRO gh_bad_int(v) AS TRY_CAST(v AS BIGINT) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
+  `CREATE OR REPLACE MACRO gh_bad_num(v) AS TRY_CAST(v AS DOUBLE) IS NULL AND NOT gh_null_token(v) AND NOT gh_pseudo_null(v)`,
+  `CREATE OR REPLACE MACRO gh_digits(v, n) AS length(v) = n AND TRY_CAST(v AS BIGINT) IS NOT NULL AND NOT contains(v, '-') AND NOT contains(v, '+') AND NOT contains(v, ' ')`,
 ];
 
 /** A string no file holds: DuckDB's reader would otherwise turn empty fields into NULL, and Raw keeps '' as ''. */

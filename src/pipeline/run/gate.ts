@@ -53,9 +53,14 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
       );
     }
     for (const rule of rules) if (rule.duplicates) await engine.exec(`DROP TABLE IF EXISTS ${rule.duplicates.table}`);
+    // A left join on the (small) quarantine, not NOT EXISTS: DuckDB plans the latter as a delim join, several times slower on big tables.
+    const [flagged] = await engine.query(`SELECT count(*) AS n FROM ops.quarantine WHERE gate = ${literal(gate)} AND table_name = ${literal(table)}`);
     await engine.createView(
       `${layer}_passed.${table}`,
-      `SELECT t.* FROM ${qualified} t WHERE NOT EXISTS (SELECT 1 FROM ops.quarantine q WHERE q.gate = ${literal(gate)} AND q.table_name = ${literal(table)} AND q.file_id = t._file_id AND q.line = t._line)`,
+      Number(flagged!.n) === 0
+        ? `SELECT t.* FROM ${qualified} t`
+        : `SELECT t.* FROM ${qualified} t LEFT JOIN (SELECT file_id, line FROM ops.quarantine WHERE gate = ${literal(gate)} AND table_name = ${literal(table)}) q
+           ON q.file_id = t._file_id AND q.line = t._line WHERE q.line IS NULL`,
     );
     const [totals] = await engine.query(
       `SELECT (SELECT coalesce(sum(n), 0) FROM gh_counts) AS rows_in,

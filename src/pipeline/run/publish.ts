@@ -65,7 +65,7 @@ export async function publish(context: RunContext): Promise<PublishResult> {
       const finalExists = await engine.tableExists(`final.${table}`);
       const sameShape = finalExists && (await engine.columns(`final.${table}`)).map((column) => `${column.name}:${column.engineType}`).join(',') === semanticColumns;
       const keep = sameShape
-        ? ` UNION ALL SELECT f.* FROM final.${table} f WHERE EXISTS (SELECT 1 FROM ops.partitions p WHERE p.run_id = ${runId} AND p.status = 'held' AND p.district_key = f._district_key AND p.year = f._year)`
+        ? ` UNION ALL SELECT f.* FROM final.${table} f JOIN (SELECT DISTINCT district_key, year FROM ops.partitions WHERE run_id = ${runId} AND status = 'held') p ON p.district_key = f._district_key AND p.year = f._year`
         : '';
       await engine.exec(`DROP TABLE IF EXISTS final.${table}__next`);
       await engine.exec(`CREATE TABLE final.${table}__next AS SELECT * FROM semantic.${table}${keep}`);
