@@ -51,10 +51,11 @@ async function main(): Promise<Record<string, unknown>> {
     const engine = await openEngine({ engine: 'duckdb', database, ...(threads ? { threads } : {}), ...(memoryLimit ? { memoryLimit } : {}) });
     const steps: Array<{ step: string; seconds: number }> = [];
     let last = Date.now();
+    const phaseStarted = Date.now();
     const progress = (message: string) => {
-      process.stderr.write(`${message}\n`);
       const now = Date.now();
-      if (/^\s{2}(raw |stage\.|std\.|enrich\.|semantic\.|final\.|gate [A-E] )/.test(message)) {
+      process.stderr.write(`${((now - phaseStarted) / 1000).toFixed(1).padStart(6)}s ${message}\n`);
+      if (/^\s{2}(raw |stage\.|std\.|enrich\.|semantic\.|final\.|gate [A-E])/.test(message) || /^gate [A-E] on/.test(message)) {
         steps.push({ step: message.trim().replace(/ done in .*$/, ' (views, raw text)').replace(/ \(.*$| in .*$|:.*$/, ''), seconds: (now - last) / 1000 });
       }
       last = now;
