@@ -63,11 +63,13 @@ async function main(): Promise<Record<string, unknown>> {
     try {
       const report = await runPipeline(engine, loaded, { dataDir: data, progress });
       await engine.exec('CHECKPOINT');
+      const runSeconds = (Date.now() - phaseStarted) / 1000;
       const replayStarted = Date.now();
       const replay = option('replay') === 'true' ? await runPipeline(engine, loaded, { from: 'raw' }) : null;
       const rows = report.files.reduce((sum, file) => sum + file.rows, 0);
       return {
         rows,
+        runSeconds,
         status: report.status,
         held: report.held.length,
         quarantined: report.gates.filter((gate) => gate.gate !== 'E').reduce((sum, gate) => sum + gate.quarantined, 0),
