@@ -35,7 +35,7 @@ function engineOptions(command: Command): Command {
     .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
     .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
     .option('--threads <n>', 'DuckDB worker threads (default: all cores)', integer)
-    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 6GB (it spills to disk beyond)');
+    .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)');
 }
 
 async function withPipeline<T>(context: CliContext, options: EngineOptions, use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>): Promise<T> {

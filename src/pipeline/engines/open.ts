@@ -12,6 +12,12 @@ export interface EngineChoice {
   memoryLimit?: string;
 }
 
+/**
+ * DuckDB's own default is 80% of the machine's memory; the pipeline's target is a peak RSS under
+ * 8 GiB at 60M rows, so it caps DuckDB below that and lets it spill to disk (<db>.tmp) instead.
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '6GB';
+
 /** Opens the chosen engine; the PostgreSQL driver is loaded only when asked for. */
 export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> {
   if (choice.engine === 'postgres') {
@@ -24,7 +30,7 @@ export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> 
   return DuckDbEngine.open({
     path: database,
     ...(choice.threads ? { threads: choice.threads } : {}),
-    ...(choice.memoryLimit ? { memoryLimit: choice.memoryLimit } : {}),
+    memoryLimit: choice.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
     ...(database !== ':memory:' ? { tempDirectory: `${path.resolve(database)}.tmp` } : {}),
   });
 }
