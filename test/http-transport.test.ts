@@ -14,7 +14,8 @@ describe('streamable HTTP transport on the wire', () => {
   let endpoint: string;
 
   before(async () => {
-    temp = tempConfig(standardConfig());
+    // A short keep-alive, so that a silent call is seen switching to SSE within a test.
+    temp = tempConfig(standardConfig({ http: { keepAliveMs: 400 } }));
     gateway = await startServe(temp.configPath);
     endpoint = `${gateway.url}/mcp/builder`;
   });
@@ -58,6 +59,8 @@ describe('streamable HTTP transport on the wire', () => {
 
   test('a call that streams nothing is answered with one JSON object carrying the session id', async () => {
     const session = await openSession();
+    // The first call starts the server, which can take longer than keepAliveMs: not this one.
+    await (await post({ jsonrpc: '2.0', id: 0, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'warm-up' } } }, session)).text();
     const response = await post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'wire' } } }, session);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
@@ -102,6 +105,21 @@ describe('streamable HTTP transport on the wire', () => {
     assert.ok(progress.length >= 3, `${progress.length} progress events`);
     assert.ok(progress.every((event) => event.params?.progressToken === 'p-1'));
     assert.equal(events.at(-1)!.id, 2, 'the stream ends with the response');
+  });
+
+  test('a call silent for longer than keepAliveMs becomes an SSE stream with keep-alive comments, then its response', async () => {
+    const session = await openSession();
+    const response = await post(
+      { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'everything__trigger-long-running-operation', arguments: { duration: 1.5, steps: 2 } } },
+      session,
+    );
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const body = await response.text();
+    assert.ok((body.match(/^: keep-alive$/gm) ?? []).length >= 2, body);
+    const data = body.split('\n').filter((line) => line.startsWith('data: '));
+    assert.equal(data.length, 1);
+    assert.equal((JSON.parse(data[0]!.slice(6)) as { id: number }).id, 9);
   });
 
   test('a GET opens the session stream once; a second one is refused with 409', async () => {

@@ -133,6 +133,8 @@ export const configSchema = z
         /** Extra Origin values accepted besides http://localhost and http://127.0.0.1 on the bound port. */
         allowedOrigins: z.array(z.string()).default([]),
         sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+        /** A POST still unanswered after this long becomes an SSE stream with a comment this often, so proxies keep it open. */
+        keepAliveMs: z.number().int().positive().default(15_000),
       })
       .default({
         host: '127.0.0.1',
@@ -141,6 +143,7 @@ export const configSchema = z
         allowedHosts: [],
         allowedOrigins: [],
         sessionIdleMs: 30 * 60 * 1000,
+        keepAliveMs: 15_000,
       }),
     defaults: z
       .strictObject({

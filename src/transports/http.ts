@@ -101,7 +101,7 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
       return sendError(res, 400, -32000, 'no mcp-session-id header: the first request of a session must be initialize');
     }
     const id = randomUUID();
-    const transport = new StreamableHttpSessionTransport(id, () => {
+    const transport = new StreamableHttpSessionTransport(id, http.keepAliveMs, () => {
       sessions.set(id, session);
       gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session: id, transport: 'http' } });
     });

@@ -16,15 +16,13 @@ interface Exchange {
   lastWriteAt: number;
 }
 
-/** A silent stream gets a comment this often, so that proxies and clients do not time it out. */
-const KEEP_ALIVE_MS = 15_000;
-
 /**
  * The server side of MCP streamable HTTP for one session, on node's own request and response
  * objects. A POST's answer is plain JSON when its responses are ready before anything else has
  * to be said; it becomes an SSE stream the moment a notification or a server-to-client request
  * for it comes first (progress, log lines, elicitation, sampling), or when it has been silent for
- * KEEP_ALIVE_MS. The spec lets the server choose either per POST; the client must accept both.
+ * `keepAliveMs` (then it gets a comment that often, so that proxies and clients do not time it
+ * out). The spec lets the server choose either per POST; the client must accept both.
  *
  * This replaces the SDK's StreamableHTTPServerTransport, which converts every request and
  * response to web streams and always answers with SSE: about a third of the gateway's HTTP time
@@ -44,11 +42,12 @@ export class StreamableHttpSessionTransport implements Transport {
 
   constructor(
     readonly sessionId: string,
+    private readonly keepAliveMs: number,
     private readonly onInitialized: () => void,
   ) {}
 
   async start(): Promise<void> {
-    this.keepAlive = setInterval(() => this.keepStreamsAlive(), KEEP_ALIVE_MS / 3);
+    this.keepAlive = setInterval(() => this.keepStreamsAlive(), Math.max(10, this.keepAliveMs / 3));
     this.keepAlive.unref();
   }
 
@@ -194,7 +193,7 @@ export class StreamableHttpSessionTransport implements Transport {
   }
 
   private keepStreamsAlive(): void {
-    const quietSince = Date.now() - KEEP_ALIVE_MS;
+    const quietSince = Date.now() - this.keepAliveMs;
     for (const exchange of this.exchanges) {
       if (exchange.lastWriteAt > quietSince) continue;
       this.stream(exchange);
