@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { standardConfig, startServe, tempConfig, TOKENS, type RunningGateway } from './helpers/gatehouse.js';
 
@@ -181,6 +182,20 @@ describe('streamable HTTP transport on the wire', () => {
     const ok = await post(ping, session);
     assert.equal(ok.status, 200);
     assert.deepEqual(((await ok.json()) as { result: unknown }).result, {});
+  });
+
+  test('a body sent in chunks without a length is refused with 413 once it passes maxBodyBytes', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(endpoint, { method: 'POST', headers: { ...baseHeaders, 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const megabyte = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 5; i += 1) req.write(megabyte);
+      req.end();
+    });
+    assert.equal(status, 413);
   });
 
   test('a request id still in flight on the session is refused with 409, the first call unharmed', async () => {

@@ -11,7 +11,7 @@ import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
-import { hostAllowed, originAllowed } from './origin-check.js';
+import { originCheck, type OriginCheck } from './origin-check.js';
 
 interface HttpSession {
   id: string;
@@ -38,6 +38,7 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
   const http = gateway.config.http;
   const sessions = new Map<string, HttpSession>();
   let boundPort = options.port;
+  let origins: OriginCheck = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
 
   const server: HttpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -49,10 +50,10 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
-    if (!hostAllowed(req.headers.host, options.host, boundPort, http.allowedHosts)) {
+    if (!origins.hostAllowed(req.headers.host)) {
       return sendError(res, 403, -32000, `forbidden host header "${req.headers.host ?? ''}"`);
     }
-    if (!originAllowed(req.headers.origin, boundPort, http.allowedOrigins)) {
+    if (!origins.originAllowed(req.headers.origin)) {
       return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
     }
     if (url.pathname === '/healthz' && req.method === 'GET') {
@@ -140,6 +141,7 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
     server.listen(options.port, options.host, () => resolve());
   });
   boundPort = (server.address() as AddressInfo).port;
+  origins = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {
