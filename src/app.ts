@@ -10,8 +10,14 @@ import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import type { GatehouseConfig } from './config/load.js';
 import { Gateway, type GatewayStores } from './gateway/gateway.js';
 
+/** Open stores and how to close them (after every write made through them has completed). */
+export interface OpenStores {
+  stores: GatewayStores;
+  close: () => Promise<void>;
+}
+
 /** Opens the configured store: the one place adapters are chosen. */
-export function openStores(config: GatehouseConfig): { stores: GatewayStores; close: () => void } {
+export async function openStores(config: GatehouseConfig): Promise<OpenStores> {
   const db = openSqlite(config.store.path);
   return {
     stores: {
@@ -23,20 +29,28 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
     },
-    close: () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
 /** Opens the configured store and builds a gateway on it. */
-export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
-  const { stores, close } = openStores(config);
-  const gateway = new Gateway(config, stores, log, env);
+export async function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
+  const { stores, close } = await openStores(config);
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.open(config, stores, log, env);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     gateway,
     close: async () => {
       await gateway.close();
-      gateway.audit.flush(); // anything recorded while the servers stopped
-      close();
+      await gateway.audit.flush(); // anything recorded while the servers stopped
+      await close();
     },
   };
 }

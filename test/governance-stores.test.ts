@@ -44,14 +44,15 @@ test('sqlite: processes racing on one file claim each key and consume each grant
   const db = openSqlite(file);
   const { approvals } = storesOf(db);
   const at = new Date().toISOString();
-  const ids = Array.from({ length: 200 }, () => {
-    const { id } = approvals.create({
+  const ids: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    const { id } = await approvals.create({
       server: 's', tool: 't', exposedName: 's__t', arguments: {}, agent: 'a', profile: 'p', gate: 'G2', reason: 'r',
       bindingHash: 'h', policyVersion: 'v', requestedAt: at, expiresAt: '9999-12-31T00:00:00.000Z',
     });
-    approvals.decide(id, { approved: true, by: 'op', at });
-    return id;
-  });
+    await approvals.decide(id, { approved: true, by: 'op', at });
+    ids.push(id);
+  }
   const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
 
   const worker = fileURLToPath(new URL('./helpers/governance-race-worker.js', import.meta.url));
@@ -74,7 +75,7 @@ test('sqlite: processes racing on one file claim each key and consume each grant
   const consumed = results.flatMap((r) => r.consumed).sort();
   assert.deepEqual(consumed, [...ids].sort(), 'every grant consumed exactly once');
   const { ledger } = storesOf(db);
-  for (const r of results) for (const key of r.claimed) assert.equal(ledger.get('a', 's/t', key, at)?.fingerprint, r.tag);
+  for (const r of results) for (const key of r.claimed) assert.equal((await ledger.get('a', 's/t', key, at))?.fingerprint, r.tag);
   db.close();
 });
 

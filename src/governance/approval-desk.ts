@@ -27,8 +27,8 @@ export class ApprovalDesk {
     private readonly pollMs = 200,
   ) {}
 
-  request(approval: NewApproval): ApprovalRequest {
-    const created = this.store.create(approval);
+  async request(approval: NewApproval): Promise<ApprovalRequest> {
+    const created = await this.store.create(approval);
     this.record({
       type: 'approval.requested',
       agent: created.agent,
@@ -40,24 +40,24 @@ export class ApprovalDesk {
     return created;
   }
 
-  get(id: string): ApprovalRequest {
-    const found = this.store.get(id);
+  async get(id: string): Promise<ApprovalRequest> {
+    const found = await this.store.get(id);
     if (!found) throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}"`, { approval: id });
     return found;
   }
 
-  list(filter?: Parameters<ApprovalStore['list']>[0]): ApprovalRequest[] {
+  list(filter?: Parameters<ApprovalStore['list']>[0]): Promise<ApprovalRequest[]> {
     return this.store.list(filter);
   }
 
   /** A human's decision. `by` is the operator; the agent that asked can never decide. */
-  decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; now?: Date }): ApprovalRequest {
-    const request = this.get(id);
+  async decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; now?: Date }): Promise<ApprovalRequest> {
+    const request = await this.get(id);
     if (decision.by === request.agent) {
       throw new GatehouseError('GH_SELF_APPROVAL', `"${decision.by}" requested ${id} and may not decide it`, { approval: id, agent: request.agent });
     }
     const now = decision.now ?? new Date();
-    const decided = this.store.decide(id, {
+    const decided = await this.store.decide(id, {
       approved: decision.approved,
       by: decision.by,
       at: now.toISOString(),
@@ -65,7 +65,7 @@ export class ApprovalDesk {
       ...(decision.approved ? { grantExpiresAt: new Date(now.getTime() + this.grantTtlMs(request.profile)).toISOString() } : {}),
     });
     if (!decided) {
-      const current = this.get(id);
+      const current = await this.get(id);
       const state = current.status === 'pending' ? 'expired (undecided past its deadline)' : current.status;
       throw new GatehouseError('GH_APPROVAL_DECIDED', `approval ${id} cannot be decided: it is ${state}`, { approval: id, status: current.status });
     }
@@ -82,7 +82,7 @@ export class ApprovalDesk {
   }
 
   /** Uses an approved grant once (compare-and-set in the store); false when it cannot be used. */
-  consume(id: string, bindingHash: string): boolean {
+  consume(id: string, bindingHash: string): Promise<boolean> {
     return this.store.consume(id, bindingHash, new Date().toISOString());
   }
 
@@ -92,11 +92,11 @@ export class ApprovalDesk {
    */
   async waitForDecision(id: string, signal?: AbortSignal): Promise<ApprovalRequest> {
     for (;;) {
-      const current = this.get(id);
+      const current = await this.get(id);
       if (current.status !== 'pending') return current;
       const remaining = Date.parse(current.expiresAt) - Date.now();
       if (remaining <= 0) {
-        if (this.store.expire(id, new Date().toISOString())) {
+        if (await this.store.expire(id, new Date().toISOString())) {
           this.record({
             type: 'approval.expired',
             agent: current.agent,

@@ -18,15 +18,15 @@ if (process.send) {
   const ledger = new SqliteIdempotencyLedger(db);
   const approvals = new SqliteApprovalStore(db);
   process.send('ready');
-  process.once('message', (startAt: number) => {
+  process.once('message', async (startAt: number) => {
     // Spinning, not a timer: a timer would add the event loop's jitter to the start.
     while (Date.now() < startAt);
     const now = new Date().toISOString();
     const report: RaceReport = { tag, claimed: [], consumed: [] };
     for (const key of JSON.parse(keysJson) as string[]) {
-      if (ledger.claim({ agent: 'a', tool: 's/t', key, fingerprint: tag, createdAt: now, expiresAt: '9999-12-31T00:00:00.000Z' }).claimed) report.claimed.push(key);
+      if ((await ledger.claim({ agent: 'a', tool: 's/t', key, fingerprint: tag, createdAt: now, expiresAt: '9999-12-31T00:00:00.000Z' })).claimed) report.claimed.push(key);
     }
-    for (const id of JSON.parse(idsJson) as string[]) if (approvals.consume(id, 'h', now)) report.consumed.push(id);
+    for (const id of JSON.parse(idsJson) as string[]) if (await approvals.consume(id, 'h', now)) report.consumed.push(id);
     db.close();
     process.send!(report, () => process.exit(0));
   });
