@@ -16,9 +16,25 @@ export interface OpenStores {
   close: () => Promise<void>;
 }
 
-/** Opens the configured store: the one place adapters are chosen. */
-export async function openStores(config: GatehouseConfig): Promise<OpenStores> {
-  const db = openSqlite(config.store.path);
+/** Opens the configured store (`config.store`): the one place adapters are chosen. */
+export async function openStores(store: GatehouseConfig['store']): Promise<OpenStores> {
+  if (store.kind === 'postgres') {
+    const postgres = await import('./adapters/postgres/index.js');
+    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
+    return {
+      stores: {
+        events: new postgres.PostgresEventStore(db),
+        cache: new postgres.PostgresSchemaCache(db),
+        approvals: new postgres.PostgresApprovalStore(db),
+        ledger: new postgres.PostgresIdempotencyLedger(db),
+        reviews: new postgres.PostgresReviewStore(db),
+        pins: new postgres.PostgresPinStore(db),
+        keys: new postgres.PostgresKeyStore(db),
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = openSqlite(store.path);
   return {
     stores: {
       events: new SqliteEventStore(db),
@@ -37,7 +53,7 @@ export async function openStores(config: GatehouseConfig): Promise<OpenStores> {
 
 /** Opens the configured store and builds a gateway on it. */
 export async function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
-  const { stores, close } = await openStores(config);
+  const { stores, close } = await openStores(config.store);
   let gateway: Gateway;
   try {
     gateway = await Gateway.open(config, stores, log, env);

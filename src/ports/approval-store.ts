@@ -68,4 +68,10 @@ export interface ApprovalStore {
    * waiting call may give up early (cancelled), and nobody should approve what nobody waits for.
    */
   expire(id: string, at: string): Promise<boolean>;
+  /**
+   * Optional push channel: calls `onDecided` with the id of every request that leaves `pending`
+   * in any process sharing the store (PostgreSQL: LISTEN/NOTIFY); resolves once listening.
+   * Without it, a waiter in another process sees a decision at its next poll.
+   */
+  watchDecisions?(onDecided: (id: string) => void): Promise<void>;
 }
