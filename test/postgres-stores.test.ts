@@ -149,6 +149,22 @@ test('postgres: an unreachable database is GH_STORE_UNAVAILABLE, without the pas
   });
 });
 
+test('postgres: a store that went away is GH_STORE_UNAVAILABLE during use too; a refusal by the database stays itself', async () => {
+  const { first, another, close } = await freshDatabase();
+  try {
+    const events = new PostgresEventStore(first);
+    await events.append({ type: 'session.opened', at: new Date().toISOString(), payload: {} });
+    await assert.rejects(first.query("UPDATE events SET type = 'x'"), (error) => !isGatehouseError(error) && /append-only/.test((error as Error).message));
+    const gone = await another();
+    await gone.close();
+    await assert.rejects(new PostgresIdempotencyLedger(gone).get('a', 't', 'k', new Date().toISOString()), (error) => isGatehouseError(error, 'GH_STORE_UNAVAILABLE'));
+    await assert.rejects(new PostgresEventStore(gone).append({ type: 'session.opened', at: new Date().toISOString(), payload: {} }), (error) => isGatehouseError(error, 'GH_STORE_UNAVAILABLE'));
+    assert.equal(await events.count(), 1);
+  } finally {
+    await close();
+  }
+});
+
 test('postgres: processes racing on one database claim each key and consume each grant exactly once, and append one chain', async () => {
   // Fewer than on SQLite: each claim is a network round trip here, and contention, not volume, is the point.
   await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10 }, { keys: 400, grants: 100 });

@@ -17,6 +17,8 @@ export interface PostgresCluster {
   url(database: string): string;
   /** Creates an empty database and returns its connection string. */
   createDatabase(name: string): Promise<string>;
+  /** Runs one statement as the superuser, on the `postgres` database. */
+  sql(statement: string): Promise<void>;
   /** Stops the server (immediate) and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -100,6 +102,9 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
     async createDatabase(name) {
       await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
       return url(name);
+    },
+    async sql(statement) {
+      await admin.query(statement);
     },
     async stop() {
       await admin.end().catch(() => undefined);

@@ -47,13 +47,22 @@ export class PostgresDatabase {
     return new PostgresDatabase(pool, url);
   }
 
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(text, values);
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
   }
 
   /** Runs `body` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
   async transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
     try {
       await client.query('BEGIN');
       const result = await body(client);
@@ -61,10 +70,21 @@ export class PostgresDatabase {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw this.unavailable(error);
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * A lost or refused connection becomes GH_STORE_UNAVAILABLE (the call path would otherwise
+   * report a network error as the downstream server's); an error the server raised about the
+   * statement (a constraint, a trigger) stays as it is.
+   */
+  private unavailable(error: unknown): unknown {
+    if (error instanceof GatehouseError) return error;
+    if (error instanceof pg.DatabaseError && !/^(08|53|57)/.test(error.code ?? '')) return error;
+    return new GatehouseError('GH_STORE_UNAVAILABLE', `PostgreSQL store ${redact(this.url)}: ${(error as Error).message}`, { store: redact(this.url) }, { cause: error });
   }
 
   /**
@@ -81,7 +101,9 @@ export class PostgresDatabase {
     if (first && this.listener) await this.listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
   }
 
+  /** Closes the pool and the listening connection; closing again does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     await this.connectingListener?.catch(() => undefined);
