@@ -10,9 +10,31 @@ import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import type { GatehouseConfig } from './config/load.js';
 import { Gateway, type GatewayStores } from './gateway/gateway.js';
 
-/** Opens the configured store: the one place adapters are chosen. */
-export function openStores(config: GatehouseConfig): { stores: GatewayStores; close: () => void } {
-  const db = openSqlite(config.store.path);
+/** Open stores and how to close them (after every write made through them has completed). */
+export interface OpenStores {
+  stores: GatewayStores;
+  close: () => Promise<void>;
+}
+
+/** Opens the configured store (`config.store`): the one place adapters are chosen. */
+export async function openStores(store: GatehouseConfig['store']): Promise<OpenStores> {
+  if (store.kind === 'postgres') {
+    const postgres = await import('./adapters/postgres/index.js');
+    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
+    return {
+      stores: {
+        events: new postgres.PostgresEventStore(db),
+        cache: new postgres.PostgresSchemaCache(db),
+        approvals: new postgres.PostgresApprovalStore(db),
+        ledger: new postgres.PostgresIdempotencyLedger(db),
+        reviews: new postgres.PostgresReviewStore(db),
+        pins: new postgres.PostgresPinStore(db),
+        keys: new postgres.PostgresKeyStore(db),
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = openSqlite(store.path);
   return {
     stores: {
       events: new SqliteEventStore(db),
@@ -23,20 +45,28 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
     },
-    close: () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
 /** Opens the configured store and builds a gateway on it. */
-export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
-  const { stores, close } = openStores(config);
-  const gateway = new Gateway(config, stores, log, env);
+export async function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
+  const { stores, close } = await openStores(config.store);
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.open(config, stores, log, env);
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     gateway,
     close: async () => {
       await gateway.close();
-      gateway.audit.flush(); // anything recorded while the servers stopped
-      close();
+      await gateway.audit.flush(); // anything recorded while the servers stopped
+      await close();
     },
   };
 }

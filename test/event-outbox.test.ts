@@ -14,17 +14,17 @@ test('the outbox commits events appended together in one transaction, and resolv
   const batches: number[] = [];
   const counting = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), chain: store.chain.bind(store), appendBatch: (events: readonly GatehouseEvent[]) => {
     batches.push(events.length);
-    store.appendBatch(events);
+    return store.appendBatch(events);
   } };
   const outbox = new EventOutbox(counting, pino({ level: 'silent' }));
   const writes = Array.from({ length: 50 }, (_, i) => outbox.append(event(i)));
-  assert.equal(store.count(), 0, 'nothing is written before the next turn of the event loop');
+  assert.equal(await store.count(), 0, 'nothing is written before the next turn of the event loop');
   await Promise.all(writes);
-  assert.equal(store.count(), 50);
+  assert.equal(await store.count(), 50);
   assert.deepEqual(batches, [50]);
   await outbox.append(event(50));
   assert.deepEqual(batches, [50, 1]);
-  assert.deepEqual(store.read().map((e) => e.tool).slice(0, 3), ['t0', 't1', 't2'], 'order is kept');
+  assert.deepEqual((await store.read()).map((e) => e.tool).slice(0, 3), ['t0', 't1', 't2'], 'order is kept');
   assert.throws(() => db.prepare('DELETE FROM events').run(), /append-only/);
   db.close();
 });

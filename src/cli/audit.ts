@@ -12,9 +12,9 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .option('--json', 'print the report as JSON')
     .action((options: { config?: string; json?: boolean }) => {
-      return withOperatorStores(context, options.config, ({ stores }) => {
+      return withOperatorStores(context, options.config, async ({ stores }) => {
       const verifier = new ChainVerifier();
-      for (const event of stores.events.chain()) if (!verifier.next(event)) break;
+      for await (const event of stores.events.chain()) if (!verifier.next(event)) break;
       const report = verifier.report();
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else if (report.problem) process.stdout.write(`audit chain BROKEN at event ${report.problem.seq}: ${describe(report.problem)} (${report.checked} events verified before it)\n`);

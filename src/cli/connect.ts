@@ -12,7 +12,7 @@ export function registerConnect(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file (default ./gatehouse.yaml, else examples/gatehouse.yaml)')
     .action(async (options: { profile: string; config?: string }) => {
       const config = context.loadConfig(options.config);
-      const { gateway, close } = openGateway(config, context.env, context.log);
+      const { gateway, close } = await openGateway(config, context.env, context.log);
       const { closed } = await serveStdio(gateway, options.profile);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close().then(() => process.exit(0)));
       await closed;

@@ -16,7 +16,7 @@ export function registerServe(program: Command, context: CliContext): void {
     .option('--quiet', 'print only the listening line, not the connection guide')
     .action(async (options: { config?: string; host?: string; port?: number; quiet?: boolean }) => {
       const config = context.loadConfig(options.config);
-      const { gateway, close } = openGateway(config, context.env, context.log);
+      const { gateway, close } = await openGateway(config, context.env, context.log);
       const http = await serveHttp(gateway, { host: options.host ?? config.http.host, port: options.port ?? config.http.port });
       process.stdout.write(`gatehouse listening on ${http.url} (config ${path.relative(process.cwd(), config.configPath) || config.configPath})\n`);
       if (!options.quiet) process.stdout.write(connectionGuide(config, http.url));

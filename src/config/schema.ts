@@ -116,6 +116,13 @@ const operatorSchema = z
 
 const storeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
+  z.strictObject({
+    kind: z.literal('postgres'),
+    /** A libpq connection string, e.g. "${DATABASE_URL}" or postgres://user:pass@host:5432/db. */
+    url: z.string().min(1),
+    /** Connections each process keeps open at most (one more listens for approval decisions). */
+    poolSize: z.number().int().positive().default(10),
+  }),
 ]);
 
 export const configSchema = z

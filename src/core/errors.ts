@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   GH_IDEMPOTENCY_MISMATCH: 'the idempotency key was used before with other arguments (like HTTP 422)',
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
+  GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { GatehouseEvent, StoredEvent } from './events.js';
 
 /** The stored form of an event, exactly as the chain hashes it. */
 export interface ChainedFields {
@@ -17,6 +18,47 @@ export interface ChainedFields {
 export interface ChainedEvent extends ChainedFields {
   prevHash: string | null;
   hash: string | null;
+}
+
+/**
+ * The rows that append `events` after the chain's current tail (`last`, undefined for an empty
+ * store): numbered on from its seq, each linked to the hash before it. The caller must hold the
+ * store's write lock from reading the tail until these rows are committed.
+ */
+export function extendChain(last: { seq: number; hash: string | null } | undefined, events: readonly GatehouseEvent[]): ChainedEvent[] {
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  return events.map((event) => {
+    seq += 1;
+    const fields: ChainedFields = {
+      seq,
+      type: event.type,
+      at: event.at,
+      agent: event.agent ?? null,
+      profile: event.profile ?? null,
+      server: event.server ?? null,
+      tool: event.tool ?? null,
+      payload: JSON.stringify(event.payload),
+    };
+    const hash = eventHash(prevHash, fields);
+    const row = { ...fields, prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+}
+
+/** A stored row as the event it records (absent fields for NULL columns, the payload parsed). */
+export function storedEvent(row: ChainedFields): StoredEvent {
+  return {
+    seq: row.seq,
+    type: row.type as StoredEvent['type'],
+    at: row.at,
+    agent: row.agent ?? undefined,
+    profile: row.profile ?? undefined,
+    server: row.server ?? undefined,
+    tool: row.tool ?? undefined,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
 }
 
 /** The `prev_hash` of the first chained event. */

@@ -35,7 +35,8 @@ export interface ServerConnectionHooks {
   started(server: string, info: { pid?: number | undefined; startMs: number }): void;
   stopped(server: string, reason: 'idle' | 'shutdown'): void;
   crashed(server: string, info: { pid?: number | undefined; stderrTail: string[]; consecutiveCrashes: number }): void;
-  listed(server: string, listing: ServerListing): void;
+  /** Awaited before a start completes: the listing is stored and its tools pinned before any call uses the server. */
+  listed(server: string, listing: ServerListing): Promise<void>;
   /** A log message that arrived outside any call, or while several sessions had calls in flight. */
   logDropped(server: string, params: LoggingMessageNotification['params']): void;
   resourceUpdated(server: string, uri: string): void;
@@ -161,10 +162,10 @@ export class ServerConnection {
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
+      await this.hooks.listed(this.name, listing);
       this.client = client;
       this.stateValue = 'running';
       this.hooks.started(this.name, { pid: this.pid, startMs: Math.round(performance.now() - begun) });
-      this.hooks.listed(this.name, listing);
       this.armIdleTimer();
       return client;
     } catch (error) {
@@ -229,10 +230,10 @@ export class ServerConnection {
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => this.hooks.resourceUpdated(this.name, notification.params.uri));
     const relist = () => {
-      fetchListing(client, this.timings.startTimeoutMs).then(
-        (listing) => this.hooks.listed(this.name, listing),
-        () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
-      );
+      // A failed refresh keeps the previous listing; the next start refreshes again.
+      fetchListing(client, this.timings.startTimeoutMs)
+        .then((listing) => this.hooks.listed(this.name, listing))
+        .catch(() => undefined);
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, relist);
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relist);

@@ -68,12 +68,25 @@ export class Gateway {
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
-  constructor(
+  /**
+   * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
+   * key, every pin), then prunes expired idempotency keys and schedules that hourly.
+   */
+  static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, trust: TrustPolicy = ALWAYS_ASK_A_HUMAN): Promise<Gateway> {
+    const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
+    const gateway = new Gateway(config, stores, log, env, confirmKey, trust);
+    await gateway.pins.refresh();
+    await gateway.pruneLedger();
+    return gateway;
+  }
+
+  private constructor(
     readonly config: GatehouseConfig,
     readonly stores: GatewayStores,
     readonly log: Logger,
     env: NodeJS.ProcessEnv,
-    trust: TrustPolicy = ALWAYS_ASK_A_HUMAN,
+    confirmKey: Buffer,
+    trust: TrustPolicy,
   ) {
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
@@ -97,7 +110,7 @@ export class Gateway {
     const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
-    // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins.
+    // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins (open).
     this.pins = new PinBook(stores.pins, record);
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message), (server, tool) =>
       this.pins.isQuarantined(server, tool.name),
@@ -111,7 +124,7 @@ export class Gateway {
         desk: this.desk,
         ledger: stores.ledger,
         reviews: stores.reviews,
-        confirmTokens: new ConfirmTokens(stores.keys.key('confirm-token', () => randomBytes(32))),
+        confirmTokens: new ConfirmTokens(confirmKey),
         trust,
         settings: config.governance,
         record,
@@ -119,20 +132,27 @@ export class Gateway {
       connections: this.connections,
       audit: this.audit,
     };
-    const prune = () => stores.ledger.prune(new Date().toISOString());
-    prune();
-    this.pruneTimer = setInterval(prune, LEDGER_PRUNE_MS).unref();
+    this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
+  }
+
+  /** Deletes expired idempotency keys; a failure is logged (the next run tries again). */
+  private async pruneLedger(): Promise<void> {
+    try {
+      await this.stores.ledger.prune(new Date().toISOString());
+    } catch (error) {
+      this.log.warn({ err: error }, 'expired idempotency keys could not be pruned');
+    }
   }
 
   /**
    * Picks up pins accepted (or quarantined) by another process, at most once a second; on a
    * change the catalog is rebuilt and sessions are told their tool list changed.
    */
-  refreshPins(): void {
+  async refreshPins(): Promise<void> {
     const now = Date.now();
     if (now - this.pinsCheckedAt < PIN_REFRESH_MS) return;
     this.pinsCheckedAt = now;
-    if (!this.pins.refresh()) return;
+    if (!(await this.pins.refresh())) return;
     this.catalog.invalidate();
     for (const session of this.sessions) session.server.sendToolListChanged().catch(() => undefined);
   }
@@ -175,7 +195,7 @@ export class Gateway {
     clearInterval(this.pruneTimer);
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
-    this.audit.flush();
+    await this.audit.flush();
   }
 
   private connectionHooks(): ServerConnectionHooks {
@@ -200,17 +220,22 @@ export class Gateway {
   }
 
   /** Stores a server's listing in the schema cache, pinning its tools (and quarantining changed ones). */
-  storeListing(server: string, listing: ServerListing): void {
-    this.stores.cache.put(server, listing);
-    const quarantined = this.pins.check(server, listing);
+  async storeListing(server: string, listing: ServerListing): Promise<void> {
+    // Pins first: the catalog must not show a changed tool before it is quarantined.
+    const quarantined = await this.pins.check(server, listing);
     for (const tool of quarantined) this.log.warn({ server, tool }, 'tool definition changed since it was pinned: quarantined until `gatehouse tools accept`');
-    this.catalog.invalidate();
+    await this.catalog.store(server, listing);
   }
 
-  private listingArrived(server: string, listing: ServerListing): void {
+  private async listingArrived(server: string, listing: ServerListing): Promise<void> {
     for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
-    const previous = this.stores.cache.get(server);
-    this.storeListing(server, listing);
+    const previous = await this.catalog.cached(server);
+    try {
+      await this.storeListing(server, listing);
+    } catch (error) {
+      this.log.error({ err: error, server }, 'listing could not be stored or pinned');
+      throw error;
+    }
     if (!previous) return;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     for (const session of this.sessions) {

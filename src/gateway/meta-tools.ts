@@ -76,7 +76,8 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
       const limit = typeof args.limit === 'number' ? Math.max(1, Math.min(50, Math.floor(args.limit))) : 10;
       const index = await gateway.searchIndex(caller.profile);
       const results = index.search(query, limit);
-      const unindexed = caller.profile.servers.filter((server) => !gateway.catalog.cached(server));
+      const cached = await Promise.all(caller.profile.servers.map((server) => gateway.catalog.cached(server)));
+      const unindexed = caller.profile.servers.filter((_, index) => !cached[index]);
       gateway.record({
         type: 'tools.listed',
         agent: caller.agent.name,
@@ -108,7 +109,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
     }
     case 'approval_status': {
       const id = requireString(args, 'approval_id', request.name);
-      const approval = gateway.desk.get(id);
+      const approval = await gateway.desk.get(id);
       if (approval.agent !== caller.agent.name) {
         throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}" of agent "${caller.agent.name}"`, { approval: id });
       }
