@@ -8,7 +8,7 @@ import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
 import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
 import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import type { GatehouseConfig } from './config/load.js';
-import { Gateway, type GatewayStores } from './gateway/gateway.js';
+import { Gateway, type GatewayOptions, type GatewayStores } from './gateway/gateway.js';
 
 /** Opens the configured store: the one place adapters are chosen. */
 export function openStores(config: GatehouseConfig): { stores: GatewayStores; close: () => void } {
@@ -28,9 +28,14 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
 }
 
 /** Opens the configured store and builds a gateway on it. */
-export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
+export function openGateway(
+  config: GatehouseConfig,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  options: GatewayOptions = {},
+): { gateway: Gateway; close: () => Promise<void> } {
   const { stores, close } = openStores(config);
-  const gateway = new Gateway(config, stores, log, env);
+  const gateway = new Gateway(config, stores, log, env, options);
   return {
     gateway,
     close: async () => {
