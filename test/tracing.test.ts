@@ -7,7 +7,8 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { openGateway } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig, validateConfig } from '../src/config/load.js';
+import { isGatehouseError } from '../src/core/errors.js';
 import type { Gateway } from '../src/gateway/gateway.js';
 import { startOtelTracing } from '../src/telemetry/otel-setup.js';
 import { createMcpSession } from '../src/transports/mcp-session.js';
@@ -202,6 +203,27 @@ describe('tracing off (the default)', () => {
       assert.deepEqual(echoedMeta(result), { traceparent: TRACEPARENT, tracestate: 'agent=1' });
     } finally {
       await gw.stop();
+    }
+  });
+});
+
+describe('tracing and metrics configuration', () => {
+  const base = { servers: { meta: { command: 'node' } }, profiles: { p: { allow: ['meta/*'] } } };
+
+  test('by default tracing is off and /metrics is on, open on loopback only', () => {
+    const parsed = validateConfig(base, '/tmp/gatehouse.yaml', {});
+    assert.deepEqual(parsed.tracing, { enabled: false, endpoint: 'http://localhost:4318/v1/traces', headers: {}, serviceName: 'gatehouse', sampleRatio: 1, exportTimeoutMs: 10_000 });
+    assert.deepEqual(parsed.metrics, { enabled: true, auth: 'auto' });
+  });
+
+  test('bad values are reported with the path of their key', () => {
+    try {
+      validateConfig({ ...base, tracing: { enabled: true, endpoint: 'not a url', sampleRatio: 2 }, metrics: { auth: 'open' } }, '/tmp/gatehouse.yaml', {});
+      assert.fail('expected GH_CONFIG_INVALID');
+    } catch (error) {
+      assert.ok(isGatehouseError(error, 'GH_CONFIG_INVALID'), String(error));
+      const problems = (error.data.problems as string[]).join('\n');
+      for (const key of ['tracing.endpoint', 'tracing.sampleRatio', 'metrics.auth']) assert.match(problems, new RegExp(`^${key.replace('.', '\\.')}`, 'm'), problems);
     }
   });
 });
