@@ -8,7 +8,7 @@ import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
 import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
 import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import type { GatehouseConfig } from './config/load.js';
-import { Gateway, type GatewayStores } from './gateway/gateway.js';
+import { Gateway, type GatewayOptions, type GatewayStores } from './gateway/gateway.js';
 
 /** Open stores and how to close them (after every write made through them has completed). */
 export interface OpenStores {
@@ -52,11 +52,16 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
 }
 
 /** Opens the configured store and builds a gateway on it. */
-export async function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
+export async function openGateway(
+  config: GatehouseConfig,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  options: GatewayOptions = {},
+): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
   const { stores, close } = await openStores(config.store);
   let gateway: Gateway;
   try {
-    gateway = await Gateway.open(config, stores, log, env);
+    gateway = await Gateway.open(config, stores, log, env, options);
   } catch (error) {
     await close();
     throw error;

@@ -125,6 +125,34 @@ const storeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * OpenTelemetry spans per call (see docs/observability.md). Off by default: no tracer is
+ * loaded, and a call pays nothing for tracing.
+ */
+const tracingSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** OTLP over HTTP with protobuf bodies (a collector's port 4318). */
+  endpoint: z.url().default('http://localhost:4318/v1/traces'),
+  /** Sent with every export, e.g. a collector's API key ("${VAR}" keeps it out of the file); redacted in logs. */
+  headers: z.record(z.string(), z.string()).default({}),
+  serviceName: z.string().min(1).default('gatehouse'),
+  /** Share of traces started here that are recorded; a call in an agent's trace follows the agent's decision. */
+  sampleRatio: z.number().min(0).max(1).default(1),
+  exportTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+const TRACING_DEFAULTS = { enabled: false, endpoint: 'http://localhost:4318/v1/traces', headers: {}, serviceName: 'gatehouse', sampleRatio: 1, exportTimeoutMs: 10_000 };
+
+/** Prometheus `/metrics` on the HTTP server (`gatehouse serve`). */
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /**
+   * Who may scrape. `auto`: anyone while `http.host` is a loopback address, an operator token
+   * otherwise. `operator`: always an operator token. `none`: anyone who reaches the port.
+   */
+  auth: z.enum(['auto', 'operator', 'none']).default('auto'),
+});
+
 export const configSchema = z
   .strictObject({
     /** Base folder for relative paths (store, server cwd); relative to the config file. */
@@ -182,6 +210,8 @@ export const configSchema = z
         approvalPollMs: z.number().int().positive().default(200),
       })
       .default({ confirmTtlMs: 10 * 60 * 1000, idempotencyRetentionMs: 24 * 60 * 60 * 1000, approvalPollMs: 200 }),
+    tracing: tracingSchema.default(TRACING_DEFAULTS),
+    metrics: metricsSchema.default({ enabled: true, auth: 'auto' }),
   });
 
 /**
@@ -239,6 +269,8 @@ export type ProfileConfig = z.output<typeof profileSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type OperatorConfig = z.output<typeof operatorSchema>;
 export type ApprovalConfig = z.output<typeof approvalSchema>;
+export type TracingConfig = z.output<typeof tracingSchema>;
+export type MetricsConfig = z.output<typeof metricsSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

@@ -82,6 +82,17 @@ export class ServerConnection {
     return this.stateValue;
   }
 
+  /** `stdio` for a child process, `http` for a streamable HTTP session. */
+  get transport(): 'stdio' | 'http' {
+    return isStdioServer(this.config) ? 'stdio' : 'http';
+  }
+
+  /** Crashes in a row (0 once the server answers again), and when the next start may begin (epoch ms). */
+  get restartBackoff(): { consecutiveCrashes: number; nextStartAt: number } {
+    if (this.consecutiveCrashes === 0) return { consecutiveCrashes: 0, nextStartAt: 0 };
+    return { consecutiveCrashes: this.consecutiveCrashes, nextStartAt: this.lastCrashAt + this.backoffMs() };
+  }
+
   /**
    * Sends one request, starting the server if needed. `caller` ties server-to-client
    * requests made during this call back to the agent that made it.
@@ -255,13 +266,13 @@ export class ServerConnection {
     this.hooks.crashed(this.name, { pid: this.pid, stderrTail: this.stderr.lines(), consecutiveCrashes: this.consecutiveCrashes });
   }
 
+  private backoffMs(): number {
+    return Math.min(this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1), this.timings.restartBackoffMaxMs);
+  }
+
   private async waitOutBackoff(): Promise<void> {
     if (this.consecutiveCrashes === 0) return;
-    const delay = Math.min(
-      this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1),
-      this.timings.restartBackoffMaxMs,
-    );
-    const remaining = this.lastCrashAt + delay - Date.now();
+    const remaining = this.lastCrashAt + this.backoffMs() - Date.now();
     if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
   }
 

@@ -11,6 +11,7 @@ import { Catalog } from './catalog.js';
 import { ArgumentValidator } from './pipeline/validate.js';
 import { ALWAYS_ASK_A_HUMAN, type TrustPolicy } from './pipeline/govern.js';
 import type { PipelineDeps } from './pipeline/run.js';
+import { NO_METRICS, NO_TRACING, type CallMetrics, type CallTracing } from './pipeline/telemetry.js';
 import type { ApprovalStore } from '../ports/approval-store.js';
 import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
@@ -40,6 +41,16 @@ const PIN_REFRESH_MS = 1_000;
 
 /** How often expired idempotency keys are deleted (also once at start). */
 const LEDGER_PRUNE_MS = 60 * 60 * 1000;
+
+/** What a gateway may be given besides its config and stores; every part has a default. */
+export interface GatewayOptions {
+  /** Which gated calls need a human; until trust levels exist, every G2/G3 call does. */
+  trust?: TrustPolicy;
+  /** Spans per call (see src/telemetry); off by default. */
+  tracing?: CallTracing;
+  /** Call counters and latency for /metrics; off by default. */
+  metrics?: CallMetrics;
+}
 
 /** A live upstream session, so that server-wide notifications reach the agents that may see them. */
 export interface SessionHandle {
@@ -72,9 +83,9 @@ export class Gateway {
    * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
    * key, every pin), then prunes expired idempotency keys and schedules that hourly.
    */
-  static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, trust: TrustPolicy = ALWAYS_ASK_A_HUMAN): Promise<Gateway> {
+  static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
     const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
-    const gateway = new Gateway(config, stores, log, env, confirmKey, trust);
+    const gateway = new Gateway(config, stores, log, env, confirmKey, options);
     await gateway.pins.refresh();
     await gateway.pruneLedger();
     return gateway;
@@ -86,7 +97,7 @@ export class Gateway {
     readonly log: Logger,
     env: NodeJS.ProcessEnv,
     confirmKey: Buffer,
-    trust: TrustPolicy,
+    options: GatewayOptions,
   ) {
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
@@ -125,12 +136,14 @@ export class Gateway {
         ledger: stores.ledger,
         reviews: stores.reviews,
         confirmTokens: new ConfirmTokens(confirmKey),
-        trust,
+        trust: options.trust ?? ALWAYS_ASK_A_HUMAN,
         settings: config.governance,
         record,
       },
       connections: this.connections,
       audit: this.audit,
+      tracing: options.tracing ?? NO_TRACING,
+      metrics: options.metrics ?? NO_METRICS,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
   }

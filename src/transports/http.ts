@@ -12,6 +12,9 @@ import { handleApprovalsApi } from './approvals-api.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
 import { originCheck, type OriginCheck } from './origin-check.js';
+import { handleMetrics } from './metrics-endpoint.js';
+import type { PrometheusMetrics } from '../telemetry/prometheus-metrics.js';
+import { gatewayGaugeSources } from '../telemetry/gateway-gauges.js';
 
 interface HttpSession {
   id: string;
@@ -29,16 +32,24 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Served at /metrics when given (the gateway's call metrics, plus gauges read at scrape time). */
+  metrics?: PrometheusMetrics | undefined;
+}
+
 /**
  * `gatehouse serve`: streamable HTTP at /mcp/<profile>. Each request passes, in order: Host and
  * Origin checks (DNS rebinding), bearer authentication, profile authorization, the body limit;
- * only then does the MCP transport see it.
+ * only then does the MCP transport see it. /healthz, /metrics and /api/approvals sit beside it.
  */
-export async function serveHttp(gateway: Gateway, options: { host: string; port: number }): Promise<HttpGateway> {
+export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise<HttpGateway> {
   const http = gateway.config.http;
   const sessions = new Map<string, HttpSession>();
   let boundPort = options.port;
   let origins: OriginCheck = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
+  options.metrics?.watch(gatewayGaugeSources(gateway, () => sessions.size));
 
   const server: HttpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -59,9 +70,10 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
     if (url.pathname === '/healthz' && req.method === 'GET') {
       return sendJson(res, 200, { status: 'ok', sessions: sessions.size, serversRunning: gateway.runningServers() });
     }
+    if (url.pathname === '/metrics' && options.metrics) return handleMetrics(gateway, options.metrics, req, res, bearerToken(req), options.host);
     if (url.pathname.startsWith('/api/') && (await handleApprovalsApi(gateway, req, res, url, bearerToken(req)))) return;
     const match = /^\/mcp\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname);
-    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals`);
+    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals${options.metrics ? ', metrics at /metrics' : ''}`);
     const profileName = match[1]!;
 
     let agent: AgentIdentity;

@@ -2,25 +2,33 @@ import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult } from '
 import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import type { DecidedCall } from './types.js';
+import type { CallTrace } from './telemetry.js';
 
 /**
  * Stage 5: the call goes to the downstream server (started on first use) with the call
  * timeout; progress is relayed when the client asked for it (and keeps the call alive), and
- * the client's cancellation reaches the server as notifications/cancelled.
+ * the client's cancellation reaches the server as notifications/cancelled. The client's `_meta`
+ * goes along, with this call's trace context in place of the agent's when tracing is on.
  */
-export async function forward(call: DecidedCall, connection: ServerConnection): Promise<CallToolResult> {
+export async function forward(call: DecidedCall, connection: ServerConnection, trace: CallTrace): Promise<CallToolResult> {
+  const span = trace.forward(call.server, call.tool.name);
+  const meta = span.meta(call.meta);
   const params = {
     name: call.tool.name,
     arguments: call.arguments,
-    ...(call.meta ? { _meta: call.meta } : {}),
+    ...(meta ? { _meta: meta } : {}),
   };
   try {
-    return await connection.request({ method: 'tools/call', params }, CallToolResultSchema, call.caller.downstreamCaller, {
+    const result = await connection.request({ method: 'tools/call', params }, CallToolResultSchema, call.caller.downstreamCaller, {
       ...(call.signal ? { signal: call.signal } : {}),
       ...(call.onProgress ? { onprogress: call.onProgress, resetTimeoutOnProgress: true } : {}),
     });
+    span.end(result);
+    return result;
   } catch (error) {
-    throw downstreamFailure(call, error);
+    const failure = downstreamFailure(call, error);
+    span.end(undefined, failure);
+    throw failure;
   }
 }
 
