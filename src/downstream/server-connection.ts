@@ -28,30 +28,52 @@ import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 
-export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed';
+/** `failed`: it crashed maxConsecutiveCrashes times in a row; it is started again only after its backoff. */
+export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
+
+/** What an operator sees of one server (`gatehouse servers`). */
+export interface ServerStatus {
+  state: ServerState;
+  pid: number | null;
+  callsInFlight: number;
+  consecutiveCrashes: number;
+  lastCrashAt: string | null;
+  /** When a crashed or failed server may be started again (a call before then waits, or fails fast when failed). */
+  nextStartAt: string | null;
+  stderrTail: string[];
+}
 
 /** What the connection tells its owner; the owner records events and refreshes the cache. */
 export interface ServerConnectionHooks {
   started(server: string, info: { pid?: number | undefined; startMs: number }): void;
   stopped(server: string, reason: 'idle' | 'shutdown'): void;
   crashed(server: string, info: { pid?: number | undefined; stderrTail: string[]; consecutiveCrashes: number }): void;
+  /** It crashed maxConsecutiveCrashes times in a row: calls fail fast until `nextStartAt`. */
+  failed(server: string, info: { stderrTail: string[]; consecutiveCrashes: number; nextStartAt: string }): void;
   listed(server: string, listing: ServerListing): void;
   /** A log message that arrived outside any call, or while several sessions had calls in flight. */
   logDropped(server: string, params: LoggingMessageNotification['params']): void;
   resourceUpdated(server: string, uri: string): void;
 }
 
-export interface ServerTimings {
+export interface ServerSettings {
   idleTimeoutMs: number;
   callTimeoutMs: number;
   startTimeoutMs: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  maxConsecutiveCrashes: number;
+  /** Longest message a stdio server may write (its largest result plus the envelope). */
+  maxMessageBytes: number;
 }
+
+/** Lines of a crashed server's stderr kept in events and errors. */
+const STDERR_LINES_REPORTED = 20;
 
 /**
  * One downstream MCP server: started on first use, stopped after its idle timeout,
- * restarted with exponential backoff after a crash. One connection is shared by every
+ * restarted with exponential backoff after a crash, marked failed after too many crashes in a
+ * row (then calls fail fast until the backoff has passed, and the next one probes a start). One connection is shared by every
  * agent; server-to-client requests (elicitation, sampling, roots) are routed to the caller
  * whose call is in flight.
  */
@@ -73,12 +95,25 @@ export class ServerConnection {
     readonly name: string,
     private readonly config: ServerConfig,
     private readonly env: Readonly<Record<string, string>>,
-    private readonly timings: ServerTimings,
+    private readonly timings: ServerSettings,
     private readonly hooks: ServerConnectionHooks,
   ) {}
 
   get state(): ServerState {
     return this.stateValue;
+  }
+
+  status(): ServerStatus {
+    const nextStartAt = this.consecutiveCrashes > 0 && !this.client ? this.lastCrashAt + this.backoffDelay() : undefined;
+    return {
+      state: this.stateValue,
+      pid: this.client ? (this.pid ?? null) : null,
+      callsInFlight: this.inflight,
+      consecutiveCrashes: this.consecutiveCrashes,
+      lastCrashAt: this.lastCrashAt ? new Date(this.lastCrashAt).toISOString() : null,
+      nextStartAt: nextStartAt === undefined ? null : new Date(nextStartAt).toISOString(),
+      stderrTail: this.stderr.lines().slice(-STDERR_LINES_REPORTED),
+    };
   }
 
   /**
@@ -125,6 +160,7 @@ export class ServerConnection {
   /** Starts the server (once, however many callers ask at the same time). */
   async connect(): Promise<Client> {
     if (this.client) return this.client;
+    if (!this.starting) this.refuseWhileFailed();
     this.starting ??= this.start().finally(() => {
       this.starting = undefined;
     });
@@ -172,7 +208,7 @@ export class ServerConnection {
       await client.close().catch(() => undefined);
       this.stopping = false;
       this.recordCrash();
-      const stderrTail = this.stderr.lines().slice(-5);
+      const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
       const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
@@ -191,6 +227,7 @@ export class ServerConnection {
         // A minimal safe environment (PATH, HOME, …) plus the configured one: the gateway's own secrets never reach the child.
         env: { ...getDefaultEnvironment(), ...this.env },
         cwd: this.config.cwd,
+        maxMessageBytes: this.timings.maxMessageBytes,
         onStderr: (chunk) => this.stderr.push(chunk),
       });
     }
@@ -228,11 +265,26 @@ export class ServerConnection {
       else this.hooks.logDropped(this.name, notification.params);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => this.hooks.resourceUpdated(this.name, notification.params.uri));
+    // A server that floods list_changed gets one listing at a time, plus one after the last change.
+    let listing: Promise<void> | undefined;
+    let again = false;
     const relist = () => {
-      fetchListing(client, this.timings.startTimeoutMs).then(
-        (listing) => this.hooks.listed(this.name, listing),
-        () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
-      );
+      if (listing) {
+        again = true;
+        return;
+      }
+      listing = fetchListing(client, this.timings.startTimeoutMs)
+        .then(
+          (fresh) => this.hooks.listed(this.name, fresh),
+          () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
+        )
+        .finally(() => {
+          listing = undefined;
+          if (again && this.client === client) {
+            again = false;
+            relist();
+          }
+        });
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, relist);
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relist);
@@ -248,19 +300,38 @@ export class ServerConnection {
   }
 
   private recordCrash(): void {
-    this.stateValue = 'crashed';
     this.consecutiveCrashes += 1;
     this.lastCrashAt = Date.now();
-    this.hooks.crashed(this.name, { pid: this.pid, stderrTail: this.stderr.lines(), consecutiveCrashes: this.consecutiveCrashes });
+    const failed = this.consecutiveCrashes >= this.timings.maxConsecutiveCrashes;
+    this.stateValue = failed ? 'failed' : 'crashed';
+    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
+    this.hooks.crashed(this.name, { pid: this.pid, stderrTail, consecutiveCrashes: this.consecutiveCrashes });
+    if (this.consecutiveCrashes === this.timings.maxConsecutiveCrashes) {
+      this.hooks.failed(this.name, { stderrTail, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(this.lastCrashAt + this.backoffDelay()).toISOString() });
+    }
+  }
+
+  /** A failed server is not started (nor waited for) before its backoff has passed: the call fails at once. */
+  private refuseWhileFailed(): void {
+    if (this.stateValue !== 'failed') return;
+    const nextStartAt = this.lastCrashAt + this.backoffDelay();
+    if (Date.now() >= nextStartAt) return; // this call probes a start
+    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
+    const lastWords = stderrTail.length > 0 ? `; its stderr ends: ${stderrTail.at(-1)}` : '';
+    throw new GatehouseError(
+      'GH_SERVER_FAILED',
+      `server "${this.name}" crashed ${this.consecutiveCrashes} times in a row and is marked failed; it will be started again at ${new Date(nextStartAt).toISOString()} (gatehouse servers shows its stderr)${lastWords}`,
+      { server: this.name, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(nextStartAt).toISOString(), stderrTail },
+    );
+  }
+
+  private backoffDelay(): number {
+    if (this.consecutiveCrashes === 0) return 0;
+    return Math.min(this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1), this.timings.restartBackoffMaxMs);
   }
 
   private async waitOutBackoff(): Promise<void> {
-    if (this.consecutiveCrashes === 0) return;
-    const delay = Math.min(
-      this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1),
-      this.timings.restartBackoffMaxMs,
-    );
-    const remaining = this.lastCrashAt + delay - Date.now();
+    const remaining = this.lastCrashAt + this.backoffDelay() - Date.now();
     if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
   }
 

@@ -9,7 +9,8 @@ import { authorize } from './authorize.js';
 import { resolve } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
 import { govern, type GovernanceDeps } from './govern.js';
-import { forward } from './forward.js';
+import { protect } from './protect.js';
+import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 
 export interface PipelineDeps {
@@ -19,9 +20,10 @@ export interface PipelineDeps {
   governance: GovernanceDeps;
   connections: ReadonlyMap<string, ServerConnection>;
   audit: EventOutbox;
+  resilience: Resilience;
 }
 
-type StageName = 'authorize' | 'resolve' | 'validate' | 'govern' | 'forward';
+type StageName = 'authorize' | 'admit' | 'resolve' | 'validate' | 'govern' | 'forward';
 
 /** Outcomes where the gate held the call back on purpose: nothing ran, and nothing failed. */
 const HELD = new Set<ErrorCode>(['GH_DRY_RUN', 'GH_CONFIRM_REQUIRED', 'GH_APPROVAL_PENDING']);
@@ -41,7 +43,8 @@ const DENIED = new Set<ErrorCode>([
 ]);
 
 /**
- * The call pipeline: authorize → resolve → validate → govern → forward, then one audit event
+ * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward
+ * (protected: bulkhead, circuit breaker, timeout, safe retries), then one audit event
  * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
@@ -52,6 +55,8 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   let gate: string | undefined;
   try {
     authorize(request);
+    stage = 'admit';
+    deps.resilience.rateLimiter.admit(request.caller.agent.name, request.caller.profile.name);
     stage = 'resolve';
     resolved = await resolve(request, deps.catalog);
     if (deps.pins.isQuarantined(resolved.server, resolved.tool.name)) {
@@ -70,7 +75,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const connection = deps.connections.get(call.server)!;
     const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
       stage = 'forward';
-      return forward({ ...call, arguments: args }, connection);
+      return protect({ resilience: deps.resilience, record: deps.governance.record }, { ...call, arguments: args }, gateDecision.gate, connection);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
     await record(deps, request, resolved, gate, startedAt, started, { outcome });
