@@ -6,6 +6,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ErrorCode,
+  McpError,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
@@ -81,6 +83,8 @@ export class ServerConnection {
   private client: Client | undefined;
   private starting: Promise<Client> | undefined;
   private stopping = false;
+  /** Set by a shutdown: a call still in flight must not start the server again behind the gateway's back. */
+  private shutDown = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
   private pins = 0;
@@ -160,6 +164,7 @@ export class ServerConnection {
   /** Starts the server (once, however many callers ask at the same time). */
   async connect(): Promise<Client> {
     if (this.client) return this.client;
+    if (this.shutDown) throw new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${this.name}" is not started again: the gateway is shutting down`, { server: this.name });
     if (!this.starting) this.refuseWhileFailed();
     this.starting ??= this.start().finally(() => {
       this.starting = undefined;
@@ -169,6 +174,7 @@ export class ServerConnection {
 
   /** Stops the process or closes the session; the next use starts it again. */
   async stop(reason: 'idle' | 'shutdown' = 'shutdown'): Promise<void> {
+    if (reason === 'shutdown') this.shutDown = true;
     this.clearIdleTimer();
     if (this.starting) await this.starting.catch(() => undefined);
     const client = this.client;
@@ -210,10 +216,12 @@ export class ServerConnection {
       this.recordCrash();
       const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
       const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
+      // A start that timed out will not be faster on a second try: protect does not retry it.
+      const startTimedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
         `server "${this.name}" could not be started: ${(error as Error).message}${lastWords}`,
-        { server: this.name, stderrTail },
+        { server: this.name, stderrTail, ...(startTimedOut ? { startTimedOut: true } : {}) },
         { cause: error },
       );
     }

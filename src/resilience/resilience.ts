@@ -10,6 +10,8 @@ export interface ServerGuard {
   circuit: ServerCircuit;
   bulkhead: Bulkhead;
   callTimeoutMs: number;
+  /** How long a start may take, which an attempt can include on top of its call timeout. */
+  startTimeoutMs: number;
   maxRequestBytes: number;
   maxResultBytes: number;
   retry: { maxRetries: number; baseDelayMs: number; maxDelayMs: number };
@@ -46,6 +48,7 @@ function guardOf(name: string, server: ServerConfig, defaults: GatehouseConfig['
     circuit: new ServerCircuit(name, circuit, hooks),
     bulkhead: new Bulkhead(name, server.maxConcurrentCalls ?? defaults.maxConcurrentCalls, server.maxQueuedCalls ?? defaults.maxQueuedCalls),
     callTimeoutMs: server.callTimeoutMs ?? defaults.callTimeoutMs,
+    startTimeoutMs: server.startTimeoutMs ?? defaults.startTimeoutMs,
     maxRequestBytes: server.maxRequestBytes ?? defaults.maxRequestBytes,
     maxResultBytes: server.maxResultBytes ?? defaults.maxResultBytes,
     retry,

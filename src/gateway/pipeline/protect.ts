@@ -15,32 +15,35 @@ export interface ProtectDeps {
 }
 
 /**
- * Stage 5 with its guards: size of the arguments, the server's bulkhead, then attempts through
+ * Stage 5 with its guards: the server's bulkhead, then attempts through
  * its circuit breaker with the tool's timeout, each result's size checked. A failed attempt is
- * retried (at most retry.maxRetries times, exponential backoff with full jitter, never past the
- * call's timeout) only when the failure is transient and repeating the call is safe (see
- * mayRetry); each retry is recorded as retry.scheduled. Runs inside governance, so that an
+ * retried (at most retry.maxRetries times, exponential backoff with full jitter) only when the
+ * failure is transient (not a start that timed out), repeating the call is safe (see mayRetry),
+ * and another attempt as long as the last still fits in one attempt's own bound (start timeout
+ * plus call timeout) counted from the first; each retry is recorded as retry.scheduled. Runs inside governance, so that an
  * idempotency key covers every attempt.
  */
 export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, connection: ServerConnection): Promise<CallToolResult> {
   const guard = deps.resilience.guard(call.server);
   const tool = deps.resilience.tools.of(call.server, call.tool.name);
   const timeoutMs = tool.callTimeoutMs ?? guard.callTimeoutMs;
-  checkRequestSize(call, guard.maxRequestBytes);
   const release = await guard.bulkhead.acquire(call.signal);
   try {
     const retrySafe = mayRetry({ gate, idempotent: tool.idempotent, hasIdempotencyKey: call.meta?.[IDEMPOTENCY_META_KEY] !== undefined });
     const started = performance.now();
+    const budgetMs = guard.startTimeoutMs + timeoutMs;
     for (let attempt = 1; ; attempt += 1) {
+      const attemptStarted = performance.now();
       try {
         const result = await guard.circuit.run(() => forward(call, connection, timeoutMs));
         checkResultSize(call, result, guard.maxResultBytes);
         return result;
       } catch (error) {
-        const retry = attempt <= guard.retry.maxRetries && retrySafe && isGatehouseError(error) && RETRYABLE_CODES.has(error.code) && !call.signal?.aborted;
-        if (!retry) throw error;
+        const transient = isGatehouseError(error) && RETRYABLE_CODES.has(error.code) && error.data.startTimedOut !== true;
+        if (!transient || !retrySafe || attempt > guard.retry.maxRetries || call.signal?.aborted) throw error;
         const delayMs = retryDelayMs(attempt, guard.retry.baseDelayMs, guard.retry.maxDelayMs);
-        if (performance.now() - started + delayMs >= timeoutMs) throw error;
+        const now = performance.now();
+        if (now - started + delayMs + (now - attemptStarted) >= budgetMs) throw error;
         deps.record({
           type: 'retry.scheduled',
           agent: call.caller.agent.name,
@@ -57,7 +60,8 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
   }
 }
 
-function checkRequestSize(call: DecidedCall, limit: number): void {
+/** Part of validation (run.ts): a call too large to send is refused before any approval is asked for. */
+export function checkRequestSize(call: DecidedCall, limit: number): void {
   const bytes = jsonBytes(call.arguments, limit);
   if (bytes <= limit) return;
   throw new GatehouseError('GH_REQUEST_TOO_LARGE', `the arguments of "${call.name}" have ${bytes} bytes, over the limit of ${limit} bytes for server "${call.server}" (maxRequestBytes); nothing was sent`, {

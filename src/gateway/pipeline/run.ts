@@ -9,7 +9,7 @@ import { authorize } from './authorize.js';
 import { resolve } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
 import { govern, type GovernanceDeps } from './govern.js';
-import { protect } from './protect.js';
+import { checkRequestSize, protect } from './protect.js';
 import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 
@@ -71,6 +71,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const split = gate === 'G2' || gate === 'G3' ? splitControlArguments(resolved.arguments, resolved.tool) : { arguments: resolved.arguments, control: NO_CONTROL };
     const call = { ...resolved, arguments: split.arguments };
     deps.validator.validate(call);
+    checkRequestSize(call, deps.resilience.guard(call.server).maxRequestBytes);
     stage = 'govern';
     const connection = deps.connections.get(call.server)!;
     const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
