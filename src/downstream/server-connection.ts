@@ -29,6 +29,7 @@ import { StderrTail } from './stderr-tail.js';
 import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
+import { markIncident } from './incidents.js';
 
 /** `failed`: it crashed maxConsecutiveCrashes times in a row; it is started again only after its backoff. */
 export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
@@ -89,6 +90,8 @@ export class ServerConnection {
   private inflight = 0;
   private pins = 0;
   private consecutiveCrashes = 0;
+  /** Counts starts, so that the failures of calls that one lost connection took down share an incident id. */
+  private generation = 0;
   private lastCrashAt = 0;
   private pid: number | undefined;
   private readonly stderr = new StderrTail(50);
@@ -131,6 +134,7 @@ export class ServerConnection {
     options: RequestOptions = {},
   ): Promise<z.output<S>> {
     const client = await this.connect();
+    const generation = this.generation;
     const release = caller ? this.callers.enter(caller) : undefined;
     this.inflight += 1;
     this.clearIdleTimer();
@@ -141,6 +145,9 @@ export class ServerConnection {
       })) as z.output<S>;
       this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
       return result;
+    } catch (error) {
+      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) markIncident(error, `${this.name}#${generation}`);
+      throw error;
     } finally {
       release?.();
       this.inflight -= 1;
@@ -204,6 +211,7 @@ export class ServerConnection {
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       this.client = client;
+      this.generation += 1;
       this.stateValue = 'running';
       this.hooks.started(this.name, { pid: this.pid, startMs: Math.round(performance.now() - begun) });
       this.hooks.listed(this.name, listing);

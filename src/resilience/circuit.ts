@@ -26,13 +26,18 @@ export interface CircuitHooks {
 /**
  * Failures that say the server is unwell, as opposed to the call being wrong: it could not be
  * reached or started, did not answer in time, or answered with garbage. A tool's own error
- * result, a protocol error about the arguments, or a cancellation does not count.
+ * result, a protocol error about the arguments, or a cancellation does not count; nor does
+ * GH_SERVER_FAILED, a refusal by the supervisor, which already fails fast until its own backoff
+ * ends (counting it would keep the circuit open long after the server is back).
  */
-const SERVER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GH_DOWNSTREAM_UNAVAILABLE', 'GH_DOWNSTREAM_TIMEOUT', 'GH_DOWNSTREAM_INVALID', 'GH_SERVER_FAILED']);
+const SERVER_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['GH_DOWNSTREAM_UNAVAILABLE', 'GH_DOWNSTREAM_TIMEOUT', 'GH_DOWNSTREAM_INVALID']);
 
 export function isServerFailure(error: unknown): boolean {
   return isGatehouseError(error) && SERVER_FAILURES.has(error.code);
 }
+
+/** Incidents remembered per server: enough to recognise the stragglers of the last few lost connections. */
+const INCIDENTS_REMEMBERED = 8;
 
 /**
  * The circuit breaker of one downstream server (cockatiel's, with its Consecutive or Sampling
@@ -45,6 +50,7 @@ export class ServerCircuit {
   private readonly policy: CircuitBreakerPolicy | undefined;
   private retryAt = 0;
   private lastFailure: { code: string; message: string } | null = null;
+  private readonly incidents: string[] = [];
 
   constructor(
     readonly server: string,
@@ -60,7 +66,7 @@ export class ServerCircuit {
       settings.failureRatio === undefined
         ? `${settings.consecutiveFailures} failed calls in a row`
         : `${Math.round(settings.failureRatio * 100)}% of calls failed within ${settings.samplingWindowMs} ms`;
-    this.policy = circuitBreaker(handleWhen(isServerFailure), { halfOpenAfter: settings.halfOpenAfterMs, breaker });
+    this.policy = circuitBreaker(handleWhen((error) => isServerFailure(error) && this.firstOfIncident(error)), { halfOpenAfter: settings.halfOpenAfterMs, breaker });
     this.policy.onBreak((reason) => {
       this.retryAt = Date.now() + settings.halfOpenAfterMs;
       const error = 'error' in reason ? reason.error : undefined;
@@ -94,6 +100,19 @@ export class ServerCircuit {
       if (error instanceof BrokenCircuitError) throw this.openError(undefined);
       throw error;
     }
+  }
+
+  /**
+   * A lost connection fails every call in flight on it; only the first of them counts against the
+   * server (the others are passed on uncounted). A crash loop is the supervisor's to catch.
+   */
+  private firstOfIncident(error: unknown): boolean {
+    const incident = isGatehouseError(error) ? error.data.incident : undefined;
+    if (typeof incident !== 'string') return true;
+    if (this.incidents.includes(incident)) return false;
+    this.incidents.push(incident);
+    if (this.incidents.length > INCIDENTS_REMEMBERED) this.incidents.shift();
+    return true;
   }
 
   private openError(probing: string | undefined): GatehouseError {

@@ -5,17 +5,7 @@
  */
 export type Random = () => number;
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../bench/lib/seeded-random.js';
 
 export const int = (random: Random, max: number): number => Math.floor(random() * max);
 export const pick = <T>(random: Random, items: readonly T[]): T => items[int(random, items.length)]!;

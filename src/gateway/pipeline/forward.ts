@@ -2,6 +2,7 @@ import { CallToolResultSchema, ErrorCode, McpError, type CallToolResult } from '
 import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import { verdictOf } from '../../downstream/transport-verdicts.js';
+import { incidentOf } from '../../downstream/incidents.js';
 import type { DecidedCall } from './types.js';
 
 /**
@@ -40,7 +41,8 @@ function downstreamFailure(call: DecidedCall, error: unknown): GatehouseError {
       return new GatehouseError('GH_DOWNSTREAM_TIMEOUT', `server "${call.server}" did not answer "${call.name}"${within}; the call was cancelled downstream`, { ...data, ...(typeof timeout === 'number' ? { timeoutMs: timeout } : {}) });
     }
     if (error.code === ErrorCode.ConnectionClosed) {
-      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"`, data);
+      const incident = incidentOf(error);
+      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"`, { ...data, ...(incident ? { incident } : {}) });
     }
     return new GatehouseError('GH_DOWNSTREAM_ERROR', error.message, { ...data, downstreamCode: error.code, downstreamData: error.data });
   }

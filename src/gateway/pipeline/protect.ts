@@ -18,7 +18,8 @@ export interface ProtectDeps {
  * Stage 5 with its guards: the server's bulkhead, then attempts through
  * its circuit breaker with the tool's timeout, each result's size checked. A failed attempt is
  * retried (at most retry.maxRetries times, exponential backoff with full jitter) only when the
- * failure is transient (not a start that timed out), repeating the call is safe (see mayRetry),
+ * failure is transient (not a start that timed out; after the server died during the call, once
+ * only, as the call may be what killed it), repeating the call is safe (see mayRetry),
  * and another attempt as long as the last still fits in one attempt's own bound (start timeout
  * plus call timeout) counted from the first; each retry is recorded as retry.scheduled. Runs inside governance, so that an
  * idempotency key covers every attempt.
@@ -40,7 +41,9 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
         return result;
       } catch (error) {
         const transient = isGatehouseError(error) && RETRYABLE_CODES.has(error.code) && error.data.startTimedOut !== true;
-        if (!transient || !retrySafe || attempt > guard.retry.maxRetries || call.signal?.aborted) throw error;
+        // A call in flight when the server died may be what killed it: one more try, not two (each crash fails every call in flight).
+        const retries = isGatehouseError(error) && error.data.incident !== undefined ? Math.min(1, guard.retry.maxRetries) : guard.retry.maxRetries;
+        if (!transient || !retrySafe || attempt > retries || call.signal?.aborted) throw error;
         const delayMs = retryDelayMs(attempt, guard.retry.baseDelayMs, guard.retry.maxDelayMs);
         const now = performance.now();
         if (now - started + delayMs + (now - attemptStarted) >= budgetMs) throw error;
