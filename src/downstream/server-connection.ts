@@ -86,6 +86,8 @@ export class ServerConnection {
   private stopping = false;
   /** Set by a shutdown: a call still in flight must not start the server again behind the gateway's back. */
   private shutDown = false;
+  /** Processes of failed starts still being stopped. */
+  private readonly closing = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
   private pins = 0;
@@ -184,6 +186,7 @@ export class ServerConnection {
     if (reason === 'shutdown') this.shutDown = true;
     this.clearIdleTimer();
     if (this.starting) await this.starting.catch(() => undefined);
+    if (reason === 'shutdown') await Promise.all(this.closing);
     const client = this.client;
     if (!client) return;
     this.stopping = true;
@@ -218,9 +221,12 @@ export class ServerConnection {
       this.armIdleTimer();
       return client;
     } catch (error) {
-      this.stopping = true;
-      await client.close().catch(() => undefined);
-      this.stopping = false;
+      // Not awaited: a process that ignores its closed stdin gets SIGTERM only after a grace
+      // second, and the caller should not wait for that (a shutdown does). Its late close is
+      // ignored by handleClose, since this client never became the connection's.
+      const closing = client.close().catch(() => undefined);
+      this.closing.add(closing);
+      void closing.finally(() => this.closing.delete(closing));
       this.recordCrash();
       const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
       const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
