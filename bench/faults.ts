@@ -168,6 +168,10 @@ async function main(): Promise<void> {
       cleanCallsP50Ms: round(cleanP50!, 2),
       cleanCallsP99Ms: round(cleanP99!, 2),
       cleanCallsFailed: clean.filter((o) => o.answer !== 'ok').length,
+      cleanCallsFailedByTool: {
+        lookup: clean.filter((o) => o.answer !== 'ok' && o.tool === 'lookup').length,
+        record: clean.filter((o) => o.answer !== 'ok' && o.tool === 'record').length,
+      },
       unanswered: outcomes.filter((o) => o.answer.startsWith('thrown')).length,
       audit: { callsMade, callEvents, lostEvents: callsMade - callEvents, events },
       doubleExecutions,
@@ -183,6 +187,7 @@ async function main(): Promise<void> {
     console.log(
       `\nclean: calls without an injected fault (a crash also fails the other calls in flight on the shared server: "clean failed" counts those).` +
         `\nlost events: calls made (with 1 warm-up) minus call outcome events in the store. double exec: record (G1) ids the server executed more than once.` +
+        `\nclean calls failed by tool: lookup (G0, retried once after a crash) ${summary.cleanCallsFailedByTool.lookup}, record (G1, never retried) ${summary.cleanCallsFailedByTool.record}.` +
         `\nlookup (G0) ids run more than once (retries after a crash, allowed for G0): ${lookupReruns}. circuit events: ${events['circuit.opened'] ?? 0} opened, ${events['circuit.closed'] ?? 0} closed; retries scheduled: ${events['retry.scheduled'] ?? 0}; server crashes: ${events['server.crashed'] ?? 0}.`,
     );
     const ok = summary.audit.lostEvents === 0 && doubleExecutions === 0 && summary.unanswered === 0;

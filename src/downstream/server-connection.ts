@@ -148,7 +148,9 @@ export class ServerConnection {
       this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
       return result;
     } catch (error) {
-      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) markIncident(error, `${this.name}#${generation}`);
+      // The connection was lost under this call (closed, or the transport could not send): all the
+      // calls it takes down share one incident. An McpError with another code is an answer, or a timeout.
+      if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) markIncident(error, `${this.name}#${generation}`);
       throw error;
     } finally {
       release?.();

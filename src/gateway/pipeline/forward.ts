@@ -41,12 +41,17 @@ function downstreamFailure(call: DecidedCall, error: unknown): GatehouseError {
       return new GatehouseError('GH_DOWNSTREAM_TIMEOUT', `server "${call.server}" did not answer "${call.name}"${within}; the call was cancelled downstream`, { ...data, ...(typeof timeout === 'number' ? { timeoutMs: timeout } : {}) });
     }
     if (error.code === ErrorCode.ConnectionClosed) {
-      const incident = incidentOf(error);
-      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"`, { ...data, ...(incident ? { incident } : {}) });
+      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"`, withIncident(data, error));
     }
     return new GatehouseError('GH_DOWNSTREAM_ERROR', error.message, { ...data, downstreamCode: error.code, downstreamData: error.data });
   }
-  return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" failed during "${call.name}": ${(error as Error).message}`, data, {
+  return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" failed during "${call.name}": ${(error as Error).message}`, withIncident(data, error), {
     cause: error,
   });
+}
+
+/** The lost connection this failure belongs to, if any, so that the circuit breaker counts it once. */
+function withIncident(data: Record<string, unknown>, error: unknown): Record<string, unknown> {
+  const incident = incidentOf(error);
+  return incident ? { ...data, incident } : data;
 }
