@@ -45,7 +45,7 @@ async function startGateway(tracing: boolean): Promise<{ gateway: Gateway; expor
   const log = pino({ level: 'silent' });
   const exporter = new InMemorySpanExporter();
   const otel = tracing ? startOtelTracing({ ...loaded.tracing, enabled: true }, log, [new SimpleSpanProcessor(exporter)]) : undefined;
-  const { gateway, close } = openGateway(loaded, TEST_ENV, log, otel ? { tracing: otel.tracing } : {});
+  const { gateway, close } = await openGateway(loaded, TEST_ENV, log, otel ? { tracing: otel.tracing } : {});
   const clients: Client[] = [];
   return {
     gateway,

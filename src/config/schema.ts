@@ -14,6 +14,52 @@ const serverName = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
 
 const toolRule = z.strictObject({
   gate: z.enum(GATES).optional(),
+  /**
+   * The tool may safely run twice with the same arguments: a call that failed for a transient
+   * reason is retried (a G2/G3 tool only when the call carries an idempotency key).
+   */
+  idempotent: z.boolean().optional(),
+  /** Overrides the server's callTimeoutMs for the tools this rule names. */
+  callTimeoutMs: z.number().int().positive().optional(),
+});
+
+/**
+ * When a server's circuit opens: after `consecutiveFailures` failed calls in a row, or, when
+ * `failureRatio` is given, once that share of the calls in the last `samplingWindowMs` failed
+ * (with at least `minimumCallsPerSecond` calls in the window, so that two calls do not decide).
+ * Open, its calls fail fast; after `halfOpenAfterMs` one probe call goes through and closes it again
+ * on success.
+ */
+const circuitBreakerSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  consecutiveFailures: z.number().int().positive().optional(),
+  failureRatio: z.number().gt(0).max(1).optional(),
+  samplingWindowMs: z.number().int().positive().optional(),
+  minimumCallsPerSecond: z.number().positive().optional(),
+  halfOpenAfterMs: z.number().int().positive().optional(),
+});
+
+export const CIRCUIT_BREAKER_DEFAULTS = {
+  enabled: true,
+  consecutiveFailures: 5,
+  samplingWindowMs: 30_000,
+  minimumCallsPerSecond: 0.5,
+  halfOpenAfterMs: 10_000,
+};
+
+/** Retries of failed calls that are safe to repeat: at most 2, exponential backoff with full jitter. */
+const retrySchema = z.strictObject({
+  maxRetries: z.number().int().min(0).max(2).optional(),
+  baseDelayMs: z.number().int().nonnegative().optional(),
+  maxDelayMs: z.number().int().nonnegative().optional(),
+});
+
+export const RETRY_DEFAULTS = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 2_000 };
+
+/** A token bucket: `callsPerSecond` on average, up to `burst` at once. */
+const rateLimitSchema = z.strictObject({
+  callsPerSecond: z.number().positive(),
+  burst: z.number().int().positive().optional(),
 });
 
 const serverCommon = {
@@ -24,6 +70,15 @@ const serverCommon = {
   idleTimeoutMs: z.number().int().positive().optional(),
   callTimeoutMs: z.number().int().positive().optional(),
   startTimeoutMs: z.number().int().positive().optional(),
+  /** Overrides of defaults.circuitBreaker, key by key. */
+  circuitBreaker: circuitBreakerSchema.optional(),
+  retry: retrySchema.optional(),
+  /** Bulkhead: tool calls in flight at once on this server; more wait in a queue of maxQueuedCalls, then are refused. */
+  maxConcurrentCalls: z.number().int().positive().optional(),
+  maxQueuedCalls: z.number().int().nonnegative().optional(),
+  /** Largest arguments (JSON bytes) a call may send, and largest result it may return. */
+  maxRequestBytes: z.number().int().positive().optional(),
+  maxResultBytes: z.number().int().positive().optional(),
   /** Per-tool settings keyed by tool name or glob (e.g. "update_*"); gates are used by the governance stage. */
   tools: z.record(z.string().min(1), toolRule).default({}),
   /**
@@ -81,6 +136,8 @@ const profileSchema = z.strictObject({
   /** Globs over `server/tool`; `*` matches any run of characters except `/`. */
   allow: z.array(z.string().min(1)).min(1),
   approval: approvalSchema.default(APPROVAL_DEFAULTS),
+  /** Per agent using this profile: tool calls through it are limited by a token bucket of their own. */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 const tokenSource = {
@@ -102,6 +159,8 @@ const agentSchema = z
   .strictObject({
     description: z.string().optional(),
     profiles: z.array(z.string().min(1)).min(1),
+    /** The agent's tool calls, over all its profiles, are limited by this token bucket. */
+    rateLimit: rateLimitSchema.optional(),
     ...tokenSource,
   })
   .refine(...exactlyOneTokenSource);
@@ -113,6 +172,20 @@ const operatorSchema = z
     ...tokenSource,
   })
   .refine(...exactlyOneTokenSource);
+
+/** What every server gets unless it (or `defaults`) says otherwise. */
+export const DOWNSTREAM_DEFAULTS = {
+  idleTimeoutMs: 5 * 60 * 1000,
+  callTimeoutMs: 60 * 1000,
+  startTimeoutMs: 30 * 1000,
+  restartBackoffMs: 250,
+  restartBackoffMaxMs: 30 * 1000,
+  maxConsecutiveCrashes: 5,
+  maxConcurrentCalls: 64,
+  maxQueuedCalls: 256,
+  maxRequestBytes: 1024 * 1024,
+  maxResultBytes: 8 * 1024 * 1024,
+};
 
 const storeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
@@ -182,20 +255,22 @@ export const configSchema = z
       }),
     defaults: z
       .strictObject({
-        idleTimeoutMs: z.number().int().positive().default(5 * 60 * 1000),
-        callTimeoutMs: z.number().int().positive().default(60 * 1000),
-        startTimeoutMs: z.number().int().positive().default(30 * 1000),
+        idleTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.idleTimeoutMs),
+        callTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.callTimeoutMs),
+        startTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.startTimeoutMs),
         /** First restart delay after a crash; doubles per consecutive crash up to restartBackoffMaxMs. */
-        restartBackoffMs: z.number().int().nonnegative().default(250),
-        restartBackoffMaxMs: z.number().int().nonnegative().default(30 * 1000),
+        restartBackoffMs: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.restartBackoffMs),
+        restartBackoffMaxMs: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.restartBackoffMaxMs),
+        /** Crashes in a row (no successful call between) after which a server is marked failed. */
+        maxConsecutiveCrashes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxConsecutiveCrashes),
+        circuitBreaker: circuitBreakerSchema.default(CIRCUIT_BREAKER_DEFAULTS),
+        retry: retrySchema.default(RETRY_DEFAULTS),
+        maxConcurrentCalls: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxConcurrentCalls),
+        maxQueuedCalls: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.maxQueuedCalls),
+        maxRequestBytes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxRequestBytes),
+        maxResultBytes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxResultBytes),
       })
-      .default({
-        idleTimeoutMs: 5 * 60 * 1000,
-        callTimeoutMs: 60 * 1000,
-        startTimeoutMs: 30 * 1000,
-        restartBackoffMs: 250,
-        restartBackoffMaxMs: 30 * 1000,
-      }),
+      .default({ ...DOWNSTREAM_DEFAULTS, circuitBreaker: CIRCUIT_BREAKER_DEFAULTS, retry: RETRY_DEFAULTS }),
     servers: z.record(serverName, serverSchema),
     profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, - and _'), profileSchema),
     agents: z.record(z.string().min(1), agentSchema).default({}),
@@ -271,6 +346,10 @@ export type OperatorConfig = z.output<typeof operatorSchema>;
 export type ApprovalConfig = z.output<typeof approvalSchema>;
 export type TracingConfig = z.output<typeof tracingSchema>;
 export type MetricsConfig = z.output<typeof metricsSchema>;
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>;
+export type RetryConfig = z.output<typeof retrySchema>;
+export type RateLimitConfig = z.output<typeof rateLimitSchema>;
+export type ToolRuleConfig = z.output<typeof toolRule>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

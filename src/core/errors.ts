@@ -44,6 +44,14 @@ export const ERROR_CODES = {
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
   GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
+  GH_CIRCUIT_OPEN: "the server's circuit is open after repeated failures: calls fail fast until the time named (like HTTP 503)",
+  GH_SERVER_FAILED: 'the server crashed too many times in a row and is marked failed; it is started again only at the time named',
+  GH_SERVER_BUSY: 'the server has as many calls in flight and queued as its bulkhead allows (like HTTP 503); retry shortly',
+  GH_REQUEST_TOO_LARGE: "the call's arguments exceed the server's maxRequestBytes",
+  GH_RESULT_TOO_LARGE: "the server's result exceeds its maxResultBytes; it was dropped",
+  GH_DOWNSTREAM_INVALID: 'the server answered the call with a message that is not valid JSON-RPC',
+  GH_GATEWAY_UNREACHABLE: '`gatehouse servers` found no running gateway at the address, or it refused the operator token',
+  GH_RATE_LIMITED: "the agent exceeded its rate limit (like HTTP 429); data.retryAfterMs says when to call again",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -24,6 +24,11 @@ export const EVENT_TYPES = [
   'server.started',
   'server.stopped',
   'server.crashed',
+  'server.failed',
+  'circuit.opened',
+  'circuit.half_opened',
+  'circuit.closed',
+  'retry.scheduled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -6,7 +6,9 @@ import type { GatehouseEvent, RecordEvent } from '../core/events.js';
 import { ToolSearchIndex } from '../core/tool-search.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
-import { ServerConnection, type ServerConnectionHooks } from '../downstream/server-connection.js';
+import { ServerConnection, type ServerConnectionHooks, type ServerStatus } from '../downstream/server-connection.js';
+import { Resilience } from '../resilience/resilience.js';
+import type { CircuitHooks, CircuitStatus } from '../resilience/circuit.js';
 import { Catalog } from './catalog.js';
 import { ArgumentValidator } from './pipeline/validate.js';
 import { ALWAYS_ASK_A_HUMAN, type TrustPolicy } from './pipeline/govern.js';
@@ -52,6 +54,16 @@ export interface GatewayOptions {
   metrics?: CallMetrics;
 }
 
+/** Room for the JSON-RPC envelope around a result of maxResultBytes, in a stdio server's message limit. */
+const MESSAGE_ENVELOPE_BYTES = 64 * 1024;
+
+/** One server as an operator sees it: the process and its circuit. */
+export interface ServerReport extends ServerStatus {
+  server: string;
+  circuit: CircuitStatus;
+  bulkhead: { inFlight: number; queued: number; maxConcurrentCalls: number; maxQueuedCalls: number };
+}
+
 /** A live upstream session, so that server-wide notifications reach the agents that may see them. */
 export interface SessionHandle {
   readonly id: string;
@@ -74,6 +86,7 @@ export class Gateway {
   readonly gates: GateBook;
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
+  readonly resilience: Resilience;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -104,6 +117,7 @@ export class Gateway {
     for (const warning of this.tokens.warnings) log.warn(warning);
     const hooks = this.connectionHooks();
     const defaults = config.defaults;
+    this.resilience = new Resilience(config, this.circuitHooks());
     this.connections = new Map(
       Object.entries(config.servers).map(([name, server]) => [
         name,
@@ -113,6 +127,8 @@ export class Gateway {
           startTimeoutMs: server.startTimeoutMs ?? defaults.startTimeoutMs,
           restartBackoffMs: defaults.restartBackoffMs,
           restartBackoffMaxMs: defaults.restartBackoffMaxMs,
+          maxConsecutiveCrashes: defaults.maxConsecutiveCrashes,
+          maxMessageBytes: this.resilience.guard(name).maxResultBytes + MESSAGE_ENVELOPE_BYTES,
         }, hooks),
       ]),
     );
@@ -144,6 +160,7 @@ export class Gateway {
       audit: this.audit,
       tracing: options.tracing ?? NO_TRACING,
       metrics: options.metrics ?? NO_METRICS,
+      resilience: this.resilience,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
   }
@@ -199,6 +216,32 @@ export class Gateway {
     return index;
   }
 
+  /** Every server's state, circuit and bulkhead, for `gatehouse servers` (GET /api/servers). */
+  serverReports(): ServerReport[] {
+    return [...this.connections.values()].map((connection) => {
+      const guard = this.resilience.guard(connection.name);
+      return {
+        server: connection.name,
+        ...connection.status(),
+        circuit: guard.circuit.status(),
+        bulkhead: { inFlight: guard.bulkhead.inFlight, queued: guard.bulkhead.queued, maxConcurrentCalls: guard.bulkhead.maxConcurrent, maxQueuedCalls: guard.bulkhead.maxQueued },
+      };
+    });
+  }
+
+  /**
+   * Why a server's tools cannot be called right now (its circuit is open, or it is marked failed),
+   * with when that ends; undefined when they can. Lazy search shows it beside each hit.
+   */
+  unavailability(server: string): { reason: string; until: string | null } | undefined {
+    const circuit = this.resilience.guard(server).circuit.status();
+    if (circuit.state === 'open') return { reason: 'circuit open after repeated failures', until: circuit.retryAt };
+    if (circuit.state === 'half_open') return { reason: 'circuit half-open: a probe call is testing the server', until: null };
+    const status = this.connections.get(server)?.status();
+    if (status?.state === 'failed') return { reason: `server crashed ${status.consecutiveCrashes} times in a row`, until: status.nextStartAt };
+    return undefined;
+  }
+
   /** Number of downstream processes or sessions currently running. */
   runningServers(): string[] {
     return [...this.connections.values()].filter((c) => c.state === 'running').map((c) => c.name);
@@ -226,9 +269,27 @@ export class Gateway {
         this.log.warn({ server, pid: info.pid, consecutiveCrashes: info.consecutiveCrashes }, 'downstream server exited unexpectedly');
         this.record({ type: 'server.crashed', server, payload: { ...info, pid: info.pid ?? null } });
       },
+      failed: (server, info) => {
+        this.log.error({ server, consecutiveCrashes: info.consecutiveCrashes, nextStartAt: info.nextStartAt, stderrTail: info.stderrTail.slice(-5) }, 'downstream server is crash-looping: marked failed');
+        this.record({ type: 'server.failed', server, payload: info });
+      },
       listed: (server, listing) => this.listingArrived(server, listing),
       logDropped: (server, params) => this.log.debug({ server, level: params.level }, 'log message from a server with no single caller in flight, not delivered'),
       resourceUpdated: (server, uri) => this.subscriptions.updated(server, uri),
+    };
+  }
+
+  private circuitHooks(): CircuitHooks {
+    return {
+      opened: (server, info) => {
+        this.log.warn({ server, retryAt: info.retryAt, rule: info.rule }, 'circuit opened: calls to the server fail fast');
+        this.record({ type: 'circuit.opened', server, payload: info });
+      },
+      halfOpened: (server) => this.record({ type: 'circuit.half_opened', server, payload: {} }),
+      closed: (server) => {
+        this.log.info({ server }, 'circuit closed: the server answers again');
+        this.record({ type: 'circuit.closed', server, payload: {} });
+      },
     };
   }
 

@@ -9,6 +9,7 @@ import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
+import { handleServersApi } from './servers-api.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
 import { originCheck, type OriginCheck } from './origin-check.js';
@@ -68,9 +69,18 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
       return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
     }
     if (url.pathname === '/healthz' && req.method === 'GET') {
-      return sendJson(res, 200, { status: 'ok', sessions: sessions.size, serversRunning: gateway.runningServers() });
+      const reports = gateway.serverReports();
+      return sendJson(res, 200, {
+        status: 'ok',
+        sessions: sessions.size,
+        serversRunning: gateway.runningServers(),
+        // Names only: details (stderr) need an operator token (GET /api/servers).
+        serversFailed: reports.filter((report) => report.state === 'failed').map((report) => report.server),
+        circuitsOpen: reports.filter((report) => report.circuit.state !== 'closed').map((report) => report.server),
+      });
     }
     if (url.pathname === '/metrics' && options.metrics) return handleMetrics(gateway, options.metrics, req, res, bearerToken(req), options.host);
+    if (url.pathname.startsWith('/api/') && handleServersApi(gateway, req, res, url, bearerToken(req))) return;
     if (url.pathname.startsWith('/api/') && (await handleApprovalsApi(gateway, req, res, url, bearerToken(req)))) return;
     const match = /^\/mcp\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname);
     if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals${options.metrics ? ', metrics at /metrics' : ''}`);

@@ -9,7 +9,8 @@ import { authorize } from './authorize.js';
 import { resolve } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
 import { govern, type GovernanceDeps } from './govern.js';
-import { forward } from './forward.js';
+import { checkRequestSize, protect } from './protect.js';
+import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 import type { CallEnd, CallMetrics, CallOutcome, CallTrace, CallTracing, StageName } from './telemetry.js';
 
@@ -24,6 +25,7 @@ export interface PipelineDeps {
   tracing: CallTracing;
   /** Calls by server, tool, gate and outcome, and their latency; NO_METRICS without /metrics. */
   metrics: CallMetrics;
+  resilience: Resilience;
 }
 
 /** Outcomes where the gate held the call back on purpose: nothing ran, and nothing failed. */
@@ -44,7 +46,8 @@ const DENIED = new Set<ErrorCode>([
 ]);
 
 /**
- * The call pipeline: authorize → resolve → validate → govern → forward, then one audit event
+ * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward
+ * (protected: bulkhead, circuit breaker, timeout, safe retries), then one audit event
  * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
@@ -61,6 +64,8 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   try {
     trace.stage('authorize');
     authorize(request);
+    enter('admit');
+    deps.resilience.rateLimiter.admit(request.caller.agent.name, request.caller.profile.name);
     enter('resolve');
     resolved = await resolve(request, deps.catalog);
     if (deps.pins.isQuarantined(resolved.server, resolved.tool.name)) {
@@ -75,11 +80,12 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const split = gate === 'G2' || gate === 'G3' ? splitControlArguments(resolved.arguments, resolved.tool) : { arguments: resolved.arguments, control: NO_CONTROL };
     const call = { ...resolved, arguments: split.arguments };
     deps.validator.validate(call);
+    checkRequestSize(call, deps.resilience.guard(call.server).maxRequestBytes);
     enter('govern');
     const connection = deps.connections.get(call.server)!;
     const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
       stage = 'forward';
-      return forward({ ...call, arguments: args }, connection, trace);
+      return protect({ resilience: deps.resilience, record: deps.governance.record }, { ...call, arguments: args }, gateDecision.gate, connection, trace);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
     await finish(deps, request, trace, startedAt, started, { outcome, server: resolved.server, tool: resolved.tool.name, gate, stage });

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { CallRequest } from './types.js';
 
-export type StageName = 'authorize' | 'resolve' | 'validate' | 'govern' | 'forward';
+export type StageName = 'authorize' | 'admit' | 'resolve' | 'validate' | 'govern' | 'forward';
 
 /** How a call ended, as the audit event, the span and the metrics name it. */
 export type CallOutcome = 'ok' | 'tool_error' | 'replay' | 'held' | 'denied' | 'error';
