@@ -7,6 +7,10 @@ import { SqliteIdempotencyLedger } from './adapters/sqlite/idempotency-ledger.js
 import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
 import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
 import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
+import { SqliteCheckpointStore } from './adapters/sqlite/checkpoint-store.js';
+import { SqliteAuditArchive } from './adapters/sqlite/audit-archive.js';
+import { SqliteRunsStore } from './adapters/sqlite/runs-store.js';
+import { openSigningKey } from './adapters/fs/audit-signing-key.js';
 import type { GatehouseConfig } from './config/load.js';
 import { Gateway, type GatewayStores } from './gateway/gateway.js';
 
@@ -22,6 +26,9 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
       reviews: new SqliteReviewStore(db),
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
+      checkpoints: new SqliteCheckpointStore(db),
+      archive: new SqliteAuditArchive(db),
+      runs: new SqliteRunsStore(db),
     },
     close: () => db.close(),
   };
@@ -30,12 +37,13 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
 /** Opens the configured store and builds a gateway on it. */
 export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
   const { stores, close } = openStores(config);
-  const gateway = new Gateway(config, stores, log, env);
+  const gateway = new Gateway(config, stores, log, env, { signer: openSigningKey(config.audit.signingKeyFile) });
   return {
     gateway,
     close: async () => {
       await gateway.close();
       gateway.audit.flush(); // anything recorded while the servers stopped
+      await gateway.checkpointer?.close(); // signs the chain as this process leaves it
       close();
     },
   };

@@ -82,7 +82,7 @@ describe('downstream server lifecycle', () => {
         await gateway.stop();
       }
       const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-      const calls = events.read().filter((event) => event.type.startsWith('tool.call.'));
+      const calls = events.read().filter((event) => event.type.startsWith('tool.call.') && event.type !== 'tool.call.requested');
       assert.deepEqual(
         calls.map((event) => [event.tool, event.payload.via, event.payload.outcome]),
         [

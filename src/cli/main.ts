@@ -12,6 +12,7 @@ import { registerReview } from './review.js';
 import { registerTools } from './tools.js';
 import { registerDemoServer } from './demo-server.js';
 import { registerAudit } from './audit.js';
+import { registerRuns } from './runs.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -19,7 +20,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerDemoServer]) {
+for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerRuns, registerDemoServer]) {
   register(program, context);
 }
 

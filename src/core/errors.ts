@@ -43,6 +43,9 @@ export const ERROR_CODES = {
   GH_IDEMPOTENCY_MISMATCH: 'the idempotency key was used before with other arguments (like HTTP 422)',
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
+  GH_AUDIT_KEY_INVALID: 'the audit signing key file cannot be read or created, or it (or a --public-key file) is not an Ed25519 key',
+  GH_AUDIT_FILE_INVALID: 'an audit export or checkpoint file is not in the format gatehouse audit writes',
+  GH_AUDIT_CHAIN_BROKEN: 'the audit chain does not verify, so gatehouse audit prune refused to delete anything',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

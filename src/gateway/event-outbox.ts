@@ -21,6 +21,8 @@ export class EventOutbox {
   constructor(
     private readonly store: EventStore,
     private readonly log: Logger,
+    /** Told how many events each committed batch held (the checkpointer counts them). */
+    private readonly written: (count: number) => void = () => undefined,
   ) {}
 
   append(event: GatehouseEvent): Promise<void> {
@@ -39,6 +41,7 @@ export class EventOutbox {
     if (batch.length === 0) return;
     try {
       this.store.appendBatch(batch.map((pending) => pending.event));
+      this.written(batch.length);
     } catch (error) {
       this.log.error({ err: error, events: batch.length }, 'audit events could not be written');
     }

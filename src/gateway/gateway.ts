@@ -16,6 +16,11 @@ import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { AuditArchive } from '../ports/audit-archive.js';
+import type { RunsStore } from '../ports/runs-store.js';
+import type { AuditSigner } from '../core/checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
 import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
@@ -33,6 +38,15 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
+  checkpoints: CheckpointStore;
+  archive: AuditArchive;
+  runs: RunsStore;
+}
+
+export interface GatewayOptions {
+  trust?: TrustPolicy;
+  /** Signs audit checkpoints; without one the gateway writes none. */
+  signer?: AuditSigner;
 }
 
 /** How often a running gateway looks for pins accepted by another process. */
@@ -63,6 +77,7 @@ export class Gateway {
   readonly gates: GateBook;
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
+  readonly checkpointer: Checkpointer | undefined;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -73,8 +88,9 @@ export class Gateway {
     readonly stores: GatewayStores,
     readonly log: Logger,
     env: NodeJS.ProcessEnv,
-    trust: TrustPolicy = ALWAYS_ASK_A_HUMAN,
+    options: GatewayOptions = {},
   ) {
+    const trust = options.trust ?? ALWAYS_ASK_A_HUMAN;
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
     for (const warning of this.tokens.warnings) log.warn(warning);
@@ -93,7 +109,11 @@ export class Gateway {
       ]),
     );
     this.subscriptions = new Subscriptions(this.connections);
-    this.audit = new EventOutbox(stores.events, log);
+    const audit = config.audit;
+    this.checkpointer = options.signer
+      ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
+      : undefined;
+    this.audit = new EventOutbox(stores.events, log, (count) => this.checkpointer?.written(count));
     const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);

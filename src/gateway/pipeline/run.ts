@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError, type ErrorCode } from '../../core/errors.js';
+import type { CALL_OUTCOME_EVENT_TYPES } from '../../core/events.js';
 import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import { NO_CONTROL, splitControlArguments } from '../../governance/control-arguments.js';
@@ -41,12 +43,23 @@ const DENIED = new Set<ErrorCode>([
 ]);
 
 /**
- * The call pipeline: authorize → resolve → validate → govern → forward, then one audit event
- * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
+ * The call pipeline: authorize → resolve → validate → govern → forward. A `tool.call.requested`
+ * event opens the run and exactly one outcome event closes it, whatever happened; both carry the
+ * run id (the runs view joins them). Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
   const startedAt = new Date();
   const started = performance.now();
+  const runId = randomUUID();
+  // Not awaited: the outbox writes in order, so it is committed no later than the outcome event, which is.
+  void deps.audit.append({
+    type: 'tool.call.requested',
+    at: startedAt.toISOString(),
+    agent: request.caller.agent.name,
+    profile: request.caller.profile.name,
+    tool: request.name,
+    payload: { runId, via: request.via, session: request.caller.session },
+  });
   let stage: StageName = 'authorize';
   let resolved: ResolvedCall | undefined;
   let gate: string | undefined;
@@ -73,7 +86,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
       return forward({ ...call, arguments: args }, connection);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
-    await record(deps, request, resolved, gate, startedAt, started, { outcome });
+    await record(deps, request, resolved, gate, { runId, startedAt, started }, { outcome });
     return governed.result;
   } catch (error) {
     const failure = isGatehouseError(error)
@@ -82,14 +95,14 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const outcome = HELD.has(failure.code) ? 'held' : DENIED.has(failure.code) ? 'denied' : 'error';
     // A preflight may have run the tool's own dry run (stage forward), but the gate held the call.
     if (outcome === 'held') stage = 'govern';
-    await record(deps, request, resolved, gate, startedAt, started, { outcome, stage, code: failure.code, message: failure.message });
+    await record(deps, request, resolved, gate, { runId, startedAt, started }, { outcome, stage, code: failure.code, message: failure.message });
     throw failure;
   }
 }
 
 type Outcome = 'ok' | 'tool_error' | 'replay' | 'held' | 'denied' | 'error';
 
-const EVENT_OF: Record<Outcome, 'tool.call.succeeded' | 'tool.call.failed' | 'tool.call.held' | 'policy.denied'> = {
+const EVENT_OF: Record<Outcome, (typeof CALL_OUTCOME_EVENT_TYPES)[number]> = {
   ok: 'tool.call.succeeded',
   tool_error: 'tool.call.succeeded',
   replay: 'tool.call.succeeded',
@@ -103,23 +116,23 @@ function record(
   request: CallRequest,
   resolved: ResolvedCall | undefined,
   gate: string | undefined,
-  startedAt: Date,
-  started: number,
+  run: { runId: string; startedAt: Date; started: number },
   result: { outcome: Outcome; stage?: StageName; code?: string; message?: string },
 ): Promise<void> {
   // Awaited before the agent gets its answer: an acknowledged call's event is committed.
   return deps.audit.append({
     type: EVENT_OF[result.outcome],
-    at: startedAt.toISOString(),
+    at: run.startedAt.toISOString(),
     agent: request.caller.agent.name,
     profile: request.caller.profile.name,
     server: resolved?.server,
     tool: resolved?.tool.name ?? request.name,
     payload: {
+      runId: run.runId,
       via: request.via,
       session: request.caller.session,
       gate: gate ?? null,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      durationMs: Math.round((performance.now() - run.started) * 1000) / 1000,
       ...result,
     },
   });

@@ -1,0 +1,35 @@
+import type { Statement } from 'better-sqlite3';
+import type { Run, RunFilter, RunsStore } from '../../ports/runs-store.js';
+import type { SqliteDatabase } from './database.js';
+
+const COLUMNS = `run_id AS runId, agent, profile, server, tool, gate, status, outcome, code, started_at AS startedAt, duration_ms AS durationMs`;
+
+/**
+ * The runs table (migration 006), kept by a trigger on the events table. Each filter has an
+ * index: (status, started_at), (agent, started_at), run_id, and started_at alone.
+ */
+export class SqliteRunsStore implements RunsStore {
+  /** One prepared statement per combination of filters (at most 16). */
+  private readonly statements = new Map<string, Statement<Array<string | number>>>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async list(filter: RunFilter = {}): Promise<Run[]> {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    for (const [column, value] of [
+      ['run_id = ?', filter.runId],
+      ['agent = ?', filter.agent],
+      ['status = ?', filter.status],
+      ['started_at >= ?', filter.since],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(column);
+      params.push(value);
+    }
+    const sql = `SELECT ${COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`;
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare<Array<string | number>>(sql)));
+    return statement.all(...params, filter.limit ?? 50) as Run[];
+  }
+}
