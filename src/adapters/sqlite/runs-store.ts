@@ -15,21 +15,27 @@ export class SqliteRunsStore implements RunsStore {
   constructor(private readonly db: SqliteDatabase) {}
 
   async list(filter: RunFilter = {}): Promise<Run[]> {
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    for (const [column, value] of [
-      ['run_id = ?', filter.runId],
-      ['agent = ?', filter.agent],
-      ['status = ?', filter.status],
-      ['started_at >= ?', filter.since],
-    ] as const) {
-      if (value === undefined) continue;
-      where.push(column);
-      params.push(value);
-    }
-    const sql = `SELECT ${COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`;
+    const { sql, params } = runsQuery(filter);
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare<Array<string | number>>(sql)));
-    return statement.all(...params, filter.limit ?? 50) as Run[];
+    return statement.all(...params) as Run[];
   }
+}
+
+/** The SQL of a filtered runs query and its parameters (exported so that a test can check its plan). */
+export function runsQuery(filter: RunFilter): { sql: string; params: Array<string | number> } {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  for (const [condition, value] of [
+    ['run_id = ?', filter.runId],
+    ['agent = ?', filter.agent],
+    ['status = ?', filter.status],
+    ['started_at >= ?', filter.since],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(condition);
+    params.push(value);
+  }
+  const sql = `SELECT ${COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`;
+  return { sql, params: [...params, filter.limit ?? 50] };
 }
