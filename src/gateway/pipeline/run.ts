@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError, type ErrorCode } from '../../core/errors.js';
 import type { CALL_OUTCOME_EVENT_TYPES } from '../../core/events.js';
+import { newRunId } from '../../core/run-id.js';
 import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import { NO_CONTROL, splitControlArguments } from '../../governance/control-arguments.js';
@@ -50,7 +50,7 @@ const DENIED = new Set<ErrorCode>([
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
   const startedAt = new Date();
   const started = performance.now();
-  const runId = randomUUID();
+  const runId = newRunId(startedAt.getTime());
   // Not awaited: the outbox writes in order, so it is committed no later than the outcome event, which is.
   void deps.audit.append({
     type: 'tool.call.requested',
