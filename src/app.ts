@@ -44,6 +44,7 @@ export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log
       await gateway.close();
       gateway.audit.flush(); // anything recorded while the servers stopped
       await gateway.checkpointer?.close(); // signs the chain as this process leaves it
+      await gateway.runsRefresher.close();
       close();
     },
   };

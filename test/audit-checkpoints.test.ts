@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openSigningKey } from '../src/adapters/fs/audit-signing-key.js';
 import { SqliteAuditArchive } from '../src/adapters/sqlite/audit-archive.js';
 import { SqliteCheckpointStore } from '../src/adapters/sqlite/checkpoint-store.js';
+import { SqliteRunsStore } from '../src/adapters/sqlite/runs-store.js';
 import { openSqlite, type SqliteDatabase } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { verifyStore } from '../src/audit/verify.js';
@@ -222,6 +223,11 @@ test('prune deletes expired events up to a signed checkpoint; the rest verifies 
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.match(pruned.stdout, /deleted 30 events through 30; the chain now starts after the signed checkpoint at 30; event 31 \(tool\.call\.succeeded/);
     assert.equal(f.events.count(), 11, 'events 31–40 and the audit.pruned event remain');
+    assert.deepEqual(
+      (await new SqliteRunsStore(f.db).list({ limit: 100 })).map((run) => run.runId).sort(),
+      Array.from({ length: 10 }, (_, i) => `event-${31 + i}`).sort(),
+      'the runs of the deleted events are gone',
+    );
     const [prunedEvent] = f.events.read({ type: 'audit.pruned' });
     assert.deepEqual({ floorSeq: prunedEvent!.payload.floorSeq, deleted: prunedEvent!.payload.deleted, by: prunedEvent!.payload.by }, { floorSeq: 30, deleted: 30, by: 'auditor' });
 

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { GatehouseEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 
+/** The longest an enqueued event waits for a batch to ride with. */
+export const DEFERRED_FLUSH_MS = 100;
+
 interface Pending {
   event: GatehouseEvent;
   done: () => void;
@@ -17,6 +20,7 @@ interface Pending {
 export class EventOutbox {
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private deferred: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -24,6 +28,16 @@ export class EventOutbox {
     /** Told how many events each committed batch held (the checkpointer counts them). */
     private readonly written: (count: number) => void = () => undefined,
   ) {}
+
+  /**
+   * Queues an event nobody waits for (a call's `tool.call.requested`): it rides with the next
+   * batch, usually the one that carries the call's outcome, instead of costing a commit of its
+   * own; at the latest it is written after `DEFERRED_FLUSH_MS`.
+   */
+  enqueue(event: GatehouseEvent): void {
+    this.queue.push({ event, done: () => undefined });
+    this.deferred ??= setTimeout(() => this.flush(), DEFERRED_FLUSH_MS);
+  }
 
   append(event: GatehouseEvent): Promise<void> {
     return new Promise((done) => {
@@ -35,7 +49,9 @@ export class EventOutbox {
   /** Writes everything queued now (used at shutdown, before the store closes). */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.deferred) clearTimeout(this.deferred);
     this.scheduled = undefined;
+    this.deferred = undefined;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;

@@ -21,6 +21,7 @@ import type { AuditArchive } from '../ports/audit-archive.js';
 import type { RunsStore } from '../ports/runs-store.js';
 import type { AuditSigner } from '../core/checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
+import { RunsRefresher } from './runs-refresher.js';
 import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
@@ -78,6 +79,7 @@ export class Gateway {
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
   readonly checkpointer: Checkpointer | undefined;
+  readonly runsRefresher: RunsRefresher;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -113,7 +115,11 @@ export class Gateway {
     this.checkpointer = options.signer
       ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
       : undefined;
-    this.audit = new EventOutbox(stores.events, log, (count) => this.checkpointer?.written(count));
+    this.runsRefresher = new RunsRefresher(stores.runs, log);
+    this.audit = new EventOutbox(stores.events, log, (count) => {
+      this.checkpointer?.written(count);
+      this.runsRefresher.written();
+    });
     const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);

@@ -30,7 +30,13 @@ export interface RunFilter {
   limit?: number;
 }
 
-/** The runs view: one row per tool call, newest first, indexed for the filters below. */
+/**
+ * The runs view: one row per tool call, projected from the call events, newest first, indexed
+ * for the filters above. The projection runs behind the append path (it is cheaper in bulk);
+ * `list` catches it up first, so what it answers includes every event stored before the call.
+ */
 export interface RunsStore {
   list(filter?: RunFilter): Promise<Run[]>;
+  /** Projects events not yet in the view, at most `maxEvents` of them; returns how many it read. */
+  refresh(maxEvents?: number): Promise<number>;
 }

@@ -2,6 +2,7 @@ import type { SignedPrune } from '../../core/checkpoint.js';
 import type { ChainedEvent } from '../../core/event-chain.js';
 import type { AuditArchive, RetainedEvent, RetentionCutoffs } from '../../ports/audit-archive.js';
 import type { SqliteDatabase } from './database.js';
+import { RunsProjection } from './runs-projection.js';
 
 /** Rows per query while walking the chain: no statement stays open across an await. */
 const PAGE = 10_000;
@@ -14,6 +15,7 @@ export class SqliteAuditArchive implements AuditArchive {
   private readonly pruneAll;
 
   constructor(private readonly db: SqliteDatabase) {
+    const runs = new RunsProjection(db);
     this.page = db.prepare(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ${PAGE}`);
     this.pruneAll = db.transaction((record: SignedPrune, by: string) => {
       const deleted = db.prepare('SELECT count(*) FROM events WHERE seq <= ?').pluck().get(record.floorSeq) as number;
@@ -26,6 +28,8 @@ export class SqliteAuditArchive implements AuditArchive {
         deleted,
         by,
       );
+      // The runs of the deleted events go too; project first, so that none is left half-made.
+      for (let advanced = 1; advanced > 0; ) advanced = runs.step(100_000);
       db.prepare('DELETE FROM events WHERE seq <= ?').run(record.floorSeq);
       db.prepare('DELETE FROM runs WHERE last_seq <= ?').run(record.floorSeq);
       return deleted;

@@ -51,8 +51,9 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   const startedAt = new Date();
   const started = performance.now();
   const runId = newRunId(startedAt.getTime());
-  // Not awaited: the outbox writes in order, so it is committed no later than the outcome event, which is.
-  void deps.audit.append({
+  // Not awaited, and no commit of its own: the outbox writes in order, so it is committed with
+  // (or before) the outcome event, which is awaited; a long call's shows within 100 ms.
+  deps.audit.enqueue({
     type: 'tool.call.requested',
     at: startedAt.toISOString(),
     agent: request.caller.agent.name,
