@@ -123,9 +123,11 @@ test('the runs view catches up with events from any writer before it answers, an
     };
     assert.match(plan({ status: 'failed', since: at }), /USING INDEX runs_status_started \(status=\? AND started_at>\?\)/);
     assert.match(plan({ agent: 'carol' }), /USING INDEX runs_agent_started \(agent=\?\)/);
+    assert.match(plan({ agent: 'carol', status: 'denied' }), /USING INDEX runs_agent_started \(agent=\?\)/);
+    assert.match(plan({ agent: 'carol', status: 'denied', since: at }), /USING INDEX runs_agent_started \(agent=\? AND started_at>\?\)/);
     assert.match(plan({ runId: 'r-1' }), /USING INDEX sqlite_autoindex_runs_1 \(run_id=\?\)/);
     assert.match(plan({ since: at }), /USING INDEX runs_started/);
-    for (const filter of [{ status: 'failed' as const, since: at }, { agent: 'carol' }, {}]) assert.doesNotMatch(plan(filter), /TEMP B-TREE/, 'no sort step');
+    for (const filter of [{ status: 'failed' as const, since: at }, { agent: 'carol' }, { agent: 'carol', status: 'held' as const }, {}]) assert.doesNotMatch(plan(filter), /TEMP B-TREE/, 'no sort step');
     db.close();
   } finally {
     temp.cleanup();
