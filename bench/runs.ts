@@ -5,6 +5,7 @@
  * by run id, and a few combinations. Also times `verifyStore` over the whole chain.
  * Run with `npm run bench:runs` (EVENTS=200000 for a quicker run).
  */
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { openSigningKey } from '../src/adapters/fs/audit-signing-key.js';
 import { SqliteAuditArchive } from '../src/adapters/sqlite/audit-archive.js';
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
     const verifyMs = performance.now() - verifyStarted;
     db.close();
 
+    const load = loadavg().map((value) => round(value, 1));
     const worstP99 = Math.max(...Object.values(figures).map((figure) => figure.p99Ms));
     console.log(`\nstore: ${EVENTS} events (${runCount} runs: ${Object.entries(statusCounts).map(([s, n]) => `${s} ${n}`).join(', ')}), ${fileMb.toFixed(0)} MB SQLite file`);
     console.log(`fill: ${(fillMs / 1000).toFixed(1)} s through SqliteEventStore.appendBatch (batches of ${BATCH}, hash chain), ${Math.round(EVENTS / (fillMs / 1000))} events/s`);
@@ -171,6 +173,7 @@ async function main(): Promise<void> {
     console.log(`runs queries through SqliteRunsStore.list, ${QUERIES} each with random parameters, fresh connection, limit 50:\n`);
     console.log(formatTable(['query', 'p50 ms', 'p99 ms', 'max ms', 'rows'], rows));
     console.log(`\nworst p99 ${worstP99.toFixed(3)} ms (target < ${TARGET_P99_MS} ms): ${worstP99 < TARGET_P99_MS ? 'OK' : 'MISSED'}`);
+    console.log(`load average at the end: ${load.join(', ')} (1, 5, 15 min; other processes on the machine widen the p99)`);
     console.log(`audit verify of the whole chain: ${(verifyMs / 1000).toFixed(1)} s (${report.checked} events, ${report.checkpointsMatched} checkpoints, ${report.problem ? `PROBLEM ${report.problem.kind}` : 'OK'})`);
 
     const out = writeResults('runs', {
@@ -187,6 +190,7 @@ async function main(): Promise<void> {
       queries: figures,
       worstP99Ms: worstP99,
       targetP99Ms: TARGET_P99_MS,
+      loadAverage: load,
       verify: { seconds: round(verifyMs / 1000, 1), events: report.checked, checkpoints: report.checkpointsMatched, problem: report.problem ?? null },
     });
     console.log(`\nwritten to ${out}`);

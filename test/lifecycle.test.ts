@@ -216,7 +216,7 @@ describe('downstream server lifecycle', () => {
     }
   });
 
-  test('every tool call appends exactly one event', async () => {
+  test('every tool call appends exactly one outcome event, after its requested event', async () => {
     const temp = tempConfig(standardConfig());
     const gateway = await startServe(temp.configPath);
     try {
@@ -230,6 +230,7 @@ describe('downstream server lifecycle', () => {
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
     assert.equal(events.count('tool.call.succeeded'), 25);
     assert.equal(events.count('tool.call.failed'), 1);
+    assert.equal(events.count('tool.call.requested'), 26);
     const failed = events.read({ type: 'tool.call.failed' })[0]!;
     assert.equal(failed.payload.stage, 'validate');
     assert.equal(failed.agent, 'alice');

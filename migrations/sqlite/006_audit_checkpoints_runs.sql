@@ -41,7 +41,7 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only (only gatehouse audit prune de
 
 -- One row per tool call, projected from the call events (a SQL view over the events could not be
 -- indexed). Not by a trigger: kept on the append path it cost about +50 µs of CPU per event
--- commit, while projecting in bulk (runs-projection.ts) costs about 6 µs per event. `gatehouse
+-- commit, while projecting in bulk (runs-projection.ts) costs 6-15 µs per event. `gatehouse
 -- runs` catches up before it reads, and a gateway every half second.
 -- status: running (requested, no outcome yet), succeeded, failed, held, denied.
 CREATE TABLE runs (
