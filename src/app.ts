@@ -7,6 +7,10 @@ import { SqliteIdempotencyLedger } from './adapters/sqlite/idempotency-ledger.js
 import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
 import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
 import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
+import { SqliteCheckpointStore } from './adapters/sqlite/checkpoint-store.js';
+import { SqliteAuditArchive } from './adapters/sqlite/audit-archive.js';
+import { SqliteRunsStore } from './adapters/sqlite/runs-store.js';
+import { openSigningKey } from './adapters/fs/audit-signing-key.js';
 import type { GatehouseConfig } from './config/load.js';
 import { Gateway, type GatewayOptions, type GatewayStores } from './gateway/gateway.js';
 
@@ -44,6 +48,9 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
       reviews: new SqliteReviewStore(db),
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
+      checkpoints: new SqliteCheckpointStore(db),
+      archive: new SqliteAuditArchive(db),
+      runs: new SqliteRunsStore(db),
     },
     close: async () => {
       db.close();
@@ -61,7 +68,9 @@ export async function openGateway(
   const { stores, close } = await openStores(config.store);
   let gateway: Gateway;
   try {
-    gateway = await Gateway.open(config, stores, log, env, options);
+    // Checkpoints are signed where the store keeps them (SQLite so far).
+    const signer = stores.checkpoints ? openSigningKey(config.audit.signingKeyFile) : undefined;
+    gateway = await Gateway.open(config, stores, log, env, { ...options, ...(signer ? { signer } : {}) });
   } catch (error) {
     await close();
     throw error;
@@ -71,6 +80,8 @@ export async function openGateway(
     close: async () => {
       await gateway.close();
       await gateway.audit.flush(); // anything recorded while the servers stopped
+      await gateway.checkpointer?.close(); // signs the chain as this process leaves it
+      await gateway.runsRefresher?.close();
       await close();
     },
   };

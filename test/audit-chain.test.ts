@@ -39,7 +39,8 @@ test('an untouched chain verifies, and every kind of tampering is found at its p
     ['payload edited', (db) => db.prepare("UPDATE events SET payload = '{\"n\":999}' WHERE seq = 7").run(), { kind: 'modified', seq: 7 }],
     ['agent edited', (db) => db.prepare("UPDATE events SET agent = 'mallory' WHERE seq = 3").run(), { kind: 'modified', seq: 3 }],
     ['event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 10').run(), { kind: 'gap', seq: 11 }],
-    ['first event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 1').run(), { kind: 'broken-link', seq: 2 }],
+    ['first event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 1').run(), { kind: 'missing-start', seq: 2 }],
+    ['first five events deleted', (db) => db.prepare('DELETE FROM events WHERE seq <= 5').run(), { kind: 'missing-start', seq: 6 }],
     [
       'edited and re-hashed (the attacker knows the algorithm)',
       (db) => {
@@ -63,7 +64,10 @@ test('an untouched chain verifies, and every kind of tampering is found at its p
     ],
   ];
   const clean = await storeWithEvents();
-  assert.deepEqual({ ...(await verify(clean.store)), lastHash: undefined }, { checked: 20, unchained: 0, lastSeq: 20, lastHash: undefined, problem: undefined });
+  assert.deepEqual(
+    { ...(await verify(clean.store)), lastHash: undefined },
+    { checked: 20, firstSeq: 1, start: 'genesis', unchained: 0, lastSeq: 20, lastHash: undefined, problem: undefined },
+  );
   clean.cleanup();
   for (const [name, tamper, expected] of cases) {
     const { db, store, cleanup } = await storeWithEvents();

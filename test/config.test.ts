@@ -23,6 +23,24 @@ describe('configuration', () => {
     assert.match(result.stdout, /valid \(4 servers, 2 profiles, 1 agents\)/);
   });
 
+  test('audit: defaults (seven years, a key file beside the store, checkpoints every 1000 events or minute), per-type retention of known types only', () => {
+    const audit = validateConfig(standardConfig(), '/tmp/x/gatehouse.yaml', {}).audit;
+    assert.deepEqual(audit, {
+      signingKeyFile: '/tmp/x/.gatehouse/audit-signing-key.pem',
+      checkpointEveryEvents: 1000,
+      checkpointEveryMs: 60_000,
+      retention: { defaultDays: 2557, daysByType: {} },
+    });
+    assert.deepEqual(validateConfig(standardConfig({ audit: { retention: { daysByType: { 'tools.listed': 30 } } } }), '/tmp/x/gatehouse.yaml', {}).audit.retention, {
+      defaultDays: 2557,
+      daysByType: { 'tools.listed': 30 },
+    });
+    assert.deepEqual(problemsOf(standardConfig({ audit: { retention: { daysByType: { 'tool.called': 5 } }, checkpointEveryMs: -1 } })), [
+      'audit.checkpointEveryMs: Too small: expected number to be >=0',
+      'audit.retention.daysByType: Unrecognized key: "tool.called"',
+    ]);
+  });
+
   test('every problem is reported with the path of its key', () => {
     const config = standardConfig();
     const profiles = config.profiles as Record<string, { allow: string[]; mode?: string }>;

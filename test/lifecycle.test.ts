@@ -82,7 +82,7 @@ describe('downstream server lifecycle', () => {
         await gateway.stop();
       }
       const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-      const calls = (await events.read()).filter((event) => event.type.startsWith('tool.call.'));
+      const calls = (await events.read()).filter((event) => event.type.startsWith('tool.call.') && event.type !== 'tool.call.requested');
       assert.deepEqual(
         calls.map((event) => [event.tool, event.payload.via, event.payload.outcome]),
         [
@@ -216,7 +216,7 @@ describe('downstream server lifecycle', () => {
     }
   });
 
-  test('every tool call appends exactly one event', async () => {
+  test('every tool call appends exactly one outcome event, after its requested event', async () => {
     const temp = tempConfig(standardConfig());
     const gateway = await startServe(temp.configPath);
     try {
@@ -230,6 +230,7 @@ describe('downstream server lifecycle', () => {
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
     assert.equal(await events.count('tool.call.succeeded'), 25);
     assert.equal(await events.count('tool.call.failed'), 1);
+    assert.equal(await events.count('tool.call.requested'), 26);
     const failed = (await events.read({ type: 'tool.call.failed' }))[0]!;
     assert.equal(failed.payload.stage, 'validate');
     assert.equal(failed.agent, 'alice');

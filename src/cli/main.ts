@@ -13,6 +13,7 @@ import { registerTools } from './tools.js';
 import { registerDemoServer } from './demo-server.js';
 import { registerAudit } from './audit.js';
 import { registerServers } from './servers.js';
+import { registerRuns } from './runs.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -20,7 +21,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerServers, registerDemoServer]) {
+for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerServers, registerDemoServer]) {
   register(program, context);
 }
 

@@ -78,6 +78,7 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
     configPath,
     rootDir,
     store: parsed.store.kind === 'sqlite' ? { ...parsed.store, path: path.resolve(rootDir, parsed.store.path) } : parsed.store,
+    audit: { ...parsed.audit, signingKeyFile: path.resolve(rootDir, parsed.audit.signingKeyFile) },
     servers: Object.fromEntries(
       Object.entries(parsed.servers).map(([name, server]) => [
         name,

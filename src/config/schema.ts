@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '../core/events.js';
 import { GATES } from '../core/gates.js';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
 
@@ -226,6 +227,38 @@ const metricsSchema = z.strictObject({
   auth: z.enum(['auto', 'operator', 'none']).default('auto'),
 });
 
+/** Seven years (7 × 365 + 2 leap days): the default life of an audit event. */
+export const AUDIT_RETENTION_DEFAULT_DAYS = 2557;
+
+export const AUDIT_DEFAULTS = {
+  signingKeyFile: '.gatehouse/audit-signing-key.pem',
+  checkpointEveryEvents: 1000,
+  checkpointEveryMs: 60_000,
+  retention: { defaultDays: AUDIT_RETENTION_DEFAULT_DAYS, daysByType: {} },
+};
+
+/** Tamper evidence and retention of the audit events (docs/events.md). */
+const auditSchema = z.strictObject({
+  /**
+   * The Ed25519 key that signs checkpoints (PKCS#8 PEM; created, mode 0600, when missing). Kept
+   * outside the store on purpose; share the file among gateways on one database, or give
+   * verifiers each gateway's public key.
+   */
+  signingKeyFile: z.string().min(1).default(AUDIT_DEFAULTS.signingKeyFile),
+  /** A gateway signs a checkpoint after this many of its own events (0: not by count)… */
+  checkpointEveryEvents: z.number().int().nonnegative().default(AUDIT_DEFAULTS.checkpointEveryEvents),
+  /** …and every this often when it wrote events since its last one (0: not by time); and always at shutdown. */
+  checkpointEveryMs: z.number().int().nonnegative().default(AUDIT_DEFAULTS.checkpointEveryMs),
+  retention: z
+    .strictObject({
+      /** How long an event is kept before `gatehouse audit prune` may delete it. */
+      defaultDays: z.number().positive().default(AUDIT_RETENTION_DEFAULT_DAYS),
+      /** Per event type, overriding defaultDays. */
+      daysByType: z.partialRecord(z.enum(EVENT_TYPES), z.number().positive()).default({}),
+    })
+    .default(AUDIT_DEFAULTS.retention),
+});
+
 export const configSchema = z
   .strictObject({
     /** Base folder for relative paths (store, server cwd); relative to the config file. */
@@ -287,6 +320,7 @@ export const configSchema = z
       .default({ confirmTtlMs: 10 * 60 * 1000, idempotencyRetentionMs: 24 * 60 * 60 * 1000, approvalPollMs: 200 }),
     tracing: tracingSchema.default(TRACING_DEFAULTS),
     metrics: metricsSchema.default({ enabled: true, auth: 'auto' }),
+    audit: auditSchema.default(AUDIT_DEFAULTS),
   });
 
 /**
@@ -350,6 +384,7 @@ export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>;
 export type RetryConfig = z.output<typeof retrySchema>;
 export type RateLimitConfig = z.output<typeof rateLimitSchema>;
 export type ToolRuleConfig = z.output<typeof toolRule>;
+export type AuditConfig = z.output<typeof auditSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { GatehouseEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 
+/** The longest an enqueued event waits for a batch to ride with. */
+export const DEFERRED_FLUSH_MS = 100;
+
 interface Pending {
   event: GatehouseEvent;
   done: () => void;
@@ -19,12 +22,25 @@ interface Pending {
 export class EventOutbox {
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private deferred: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly log: Logger,
+    /** Told how many events each committed batch held (the checkpointer counts them). */
+    private readonly written: (count: number) => void = () => undefined,
   ) {}
+
+  /**
+   * Queues an event nobody waits for (a call's `tool.call.requested`): it rides with the next
+   * batch, usually the one that carries the call's outcome, instead of costing a commit of its
+   * own; at the latest it is written after `DEFERRED_FLUSH_MS`.
+   */
+  enqueue(event: GatehouseEvent): void {
+    this.queue.push({ event, done: () => undefined });
+    this.deferred ??= setTimeout(() => void this.flush(), DEFERRED_FLUSH_MS);
+  }
 
   append(event: GatehouseEvent): Promise<void> {
     return new Promise((done) => {
@@ -37,7 +53,9 @@ export class EventOutbox {
   /** Writes everything queued now, after the batch in flight (also used at shutdown, before the store closes). */
   async flush(): Promise<void> {
     if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.deferred) clearTimeout(this.deferred);
     this.scheduled = undefined;
+    this.deferred = undefined;
     while (this.writing) await this.writing;
     const batch = this.queue;
     this.queue = [];
@@ -54,6 +72,7 @@ export class EventOutbox {
   private async write(batch: Pending[]): Promise<void> {
     try {
       await this.store.appendBatch(batch.map((pending) => pending.event));
+      this.written(batch.length);
     } catch (error) {
       this.log.error({ err: error, events: batch.length }, 'audit events could not be written');
     }

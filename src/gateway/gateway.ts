@@ -19,6 +19,12 @@ import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { AuditArchive } from '../ports/audit-archive.js';
+import type { RunsStore } from '../ports/runs-store.js';
+import type { AuditSigner } from '../core/checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
+import { RunsRefresher } from './runs-refresher.js';
 import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
@@ -36,6 +42,10 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
+  /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
+  checkpoints?: CheckpointStore;
+  archive?: AuditArchive;
+  runs?: RunsStore;
 }
 
 /** How often a running gateway looks for pins accepted by another process. */
@@ -52,6 +62,8 @@ export interface GatewayOptions {
   tracing?: CallTracing;
   /** Call counters and latency for /metrics; off by default. */
   metrics?: CallMetrics;
+  /** Signs audit checkpoints; without one the gateway writes none. */
+  signer?: AuditSigner;
 }
 
 /** Room for the JSON-RPC envelope around a result of maxResultBytes, in a stdio server's message limit. */
@@ -87,6 +99,8 @@ export class Gateway {
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
   readonly resilience: Resilience;
+  readonly checkpointer: Checkpointer | undefined;
+  readonly runsRefresher: RunsRefresher | undefined;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -112,6 +126,7 @@ export class Gateway {
     confirmKey: Buffer,
     options: GatewayOptions,
   ) {
+    const trust = options.trust ?? ALWAYS_ASK_A_HUMAN;
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
     for (const warning of this.tokens.warnings) log.warn(warning);
@@ -133,7 +148,15 @@ export class Gateway {
       ]),
     );
     this.subscriptions = new Subscriptions(this.connections);
-    this.audit = new EventOutbox(stores.events, log);
+    const audit = config.audit;
+    this.checkpointer = options.signer && stores.checkpoints
+      ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
+      : undefined;
+    this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
+    this.audit = new EventOutbox(stores.events, log, (count) => {
+      this.checkpointer?.written(count);
+      this.runsRefresher?.written();
+    });
     const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);

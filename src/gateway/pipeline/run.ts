@@ -1,5 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError, type ErrorCode } from '../../core/errors.js';
+import type { CALL_OUTCOME_EVENT_TYPES } from '../../core/events.js';
+import { newRunId } from '../../core/run-id.js';
 import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import { NO_CONTROL, splitControlArguments } from '../../governance/control-arguments.js';
@@ -47,12 +49,24 @@ const DENIED = new Set<ErrorCode>([
 
 /**
  * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward
- * (protected: bulkhead, circuit breaker, timeout, safe retries), then one audit event
- * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
+ * (protected: bulkhead, circuit breaker, timeout, safe retries). A `tool.call.requested` event
+ * opens the run and exactly one outcome event closes it, whatever happened; both carry the run id
+ * (the runs view joins them). Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
   const startedAt = new Date();
   const started = performance.now();
+  const runId = newRunId(startedAt.getTime());
+  // Not awaited, and no commit of its own: the outbox writes in order, so it is committed with
+  // (or before) the outcome event, which is awaited; a long call's shows within 100 ms.
+  deps.audit.enqueue({
+    type: 'tool.call.requested',
+    at: startedAt.toISOString(),
+    agent: request.caller.agent.name,
+    profile: request.caller.profile.name,
+    tool: request.name,
+    payload: { runId, via: request.via, session: request.caller.session },
+  });
   const trace = deps.tracing.start(request);
   let stage: StageName = 'authorize';
   const enter = (next: Exclude<StageName, 'forward'>) => {
@@ -88,7 +102,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
       return protect({ resilience: deps.resilience, record: deps.governance.record }, { ...call, arguments: args }, gateDecision.gate, connection, trace);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
-    await finish(deps, request, trace, startedAt, started, { outcome, server: resolved.server, tool: resolved.tool.name, gate, stage });
+    await finish(deps, request, trace, { runId, startedAt, started }, { outcome, server: resolved.server, tool: resolved.tool.name, gate, stage });
     return governed.result;
   } catch (error) {
     const failure = isGatehouseError(error)
@@ -97,7 +111,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const outcome = HELD.has(failure.code) ? 'held' : DENIED.has(failure.code) ? 'denied' : 'error';
     // A preflight may have run the tool's own dry run (stage forward), but the gate held the call.
     if (outcome === 'held') stage = 'govern';
-    await finish(deps, request, trace, startedAt, started, {
+    await finish(deps, request, trace, { runId, startedAt, started }, {
       outcome,
       server: resolved?.server,
       tool: resolved?.tool.name,
@@ -110,7 +124,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   }
 }
 
-const EVENT_OF: Record<CallOutcome, 'tool.call.succeeded' | 'tool.call.failed' | 'tool.call.held' | 'policy.denied'> = {
+const EVENT_OF: Record<CallOutcome, (typeof CALL_OUTCOME_EVENT_TYPES)[number]> = {
   ok: 'tool.call.succeeded',
   tool_error: 'tool.call.succeeded',
   replay: 'tool.call.succeeded',
@@ -120,19 +134,20 @@ const EVENT_OF: Record<CallOutcome, 'tool.call.succeeded' | 'tool.call.failed' |
 };
 
 /** The audit event (awaited), the metrics and the end of the call's span, whatever the outcome. */
-async function finish(deps: PipelineDeps, request: CallRequest, trace: CallTrace, startedAt: Date, started: number, end: CallEnd): Promise<void> {
-  const seconds = (performance.now() - started) / 1000;
+async function finish(deps: PipelineDeps, request: CallRequest, trace: CallTrace, run: { runId: string; startedAt: Date; started: number }, end: CallEnd): Promise<void> {
+  const seconds = (performance.now() - run.started) / 1000;
   deps.metrics.observe(end, seconds);
   try {
     // Awaited before the agent gets its answer: an acknowledged call's event is committed.
     await deps.audit.append({
       type: EVENT_OF[end.outcome],
-      at: startedAt.toISOString(),
+      at: run.startedAt.toISOString(),
       agent: request.caller.agent.name,
       profile: request.caller.profile.name,
       server: end.server,
       tool: end.tool ?? request.name,
       payload: {
+        runId: run.runId,
         via: request.via,
         session: request.caller.session,
         gate: end.gate ?? null,
