@@ -126,7 +126,6 @@ export class Gateway {
     confirmKey: Buffer,
     options: GatewayOptions,
   ) {
-    const trust = options.trust ?? ALWAYS_ASK_A_HUMAN;
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
     for (const warning of this.tokens.warnings) log.warn(warning);
