@@ -221,13 +221,19 @@ export class ServerConnection {
     const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities() });
     this.registerServerToClientHandlers(client);
     const transport = this.createTransport();
-    client.onclose = () => this.handleClose(client);
+    let closedWhileStarting = false;
+    client.onclose = () => {
+      if (this.client === client) this.handleClose(client);
+      else closedWhileStarting = true;
+    };
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       await this.hooks.listed(this.name, listing);
+      // The server may have exited while its listing was being stored: that is a failed start.
+      if (closedWhileStarting) throw new Error('the server exited right after listing');
       this.client = client;
       this.generation += 1;
       this.stateValue = 'running';
