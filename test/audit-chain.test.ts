@@ -42,6 +42,19 @@ test('an untouched chain verifies, and every kind of tampering is found at its p
     ['first event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 1').run(), { kind: 'missing-start', seq: 2 }],
     ['first five events deleted', (db) => db.prepare('DELETE FROM events WHERE seq <= 5').run(), { kind: 'missing-start', seq: 6 }],
     [
+      'first five deleted and the rest re-hashed from the genesis',
+      (db) => {
+        db.prepare('DELETE FROM events WHERE seq <= 5').run();
+        let prev = '0'.repeat(64);
+        for (const row of db.prepare('SELECT * FROM events ORDER BY seq').all() as Array<Record<string, string | number | null>>) {
+          const hash = rehash({ ...row, prev_hash: prev });
+          db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, hash, row.seq);
+          prev = hash;
+        }
+      },
+      { kind: 'missing-start', seq: 6 },
+    ],
+    [
       'edited and re-hashed (the attacker knows the algorithm)',
       (db) => {
         db.prepare("UPDATE events SET payload = '{\"n\":-1}' WHERE seq = 12").run();

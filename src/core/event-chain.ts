@@ -168,7 +168,9 @@ export class ChainVerifier {
   }
 
   private startOf(event: ChainedEvent): ChainReport['start'] {
-    if (event.prevHash === GENESIS_HASH) return 'genesis';
+    // The genesis is the first event of the store (after any written before the chain existed),
+    // unless the verifier was told the chain may start anywhere (an export).
+    if (event.prevHash === GENESIS_HASH && (event.seq === this.unchained + 1 || this.allowed.open)) return 'genesis';
     if (this.allowed.anchors?.get(event.seq - 1) === event.prevHash) return 'anchor';
     return this.allowed.open ? 'open' : undefined;
   }
