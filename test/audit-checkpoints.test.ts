@@ -215,14 +215,14 @@ test('prune deletes expired events up to a signed checkpoint; the rest verifies 
     const held = f.cli(['audit', 'prune', '--dry-run']);
     assert.equal(held.status, 0, held.stderr);
     assert.match(held.stdout, /would delete 11 events through 11; .*event 12 \(approval\.granted, .*\) is still within its retention/);
-    assert.equal(f.events.count(), 40, 'a dry run deletes nothing');
+    assert.equal(await f.events.count(), 40, 'a dry run deletes nothing');
 
     // With approvals kept as long as the rest, events 1–30 have expired.
     writeFileSync(f.configPath, readFileSync(f.configPath, 'utf8').replace('approval.granted: 3650', 'approval.granted: 30'));
     const pruned = f.cli(['audit', 'prune', '--by', 'auditor']);
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.match(pruned.stdout, /deleted 30 events through 30; the chain now starts after the signed checkpoint at 30; event 31 \(tool\.call\.succeeded/);
-    assert.equal(f.events.count(), 11, 'events 31–40 and the audit.pruned event remain');
+    assert.equal(await f.events.count(), 11, 'events 31–40 and the audit.pruned event remain');
     assert.deepEqual(
       (await new SqliteRunsStore(f.db).list({ limit: 100 })).map((run) => run.runId).sort(),
       Array.from({ length: 10 }, (_, i) => `event-${31 + i}`).sort(),
@@ -261,7 +261,7 @@ test('prune deletes expired events up to a signed checkpoint; the rest verifies 
     const refused = tampered.cli(['audit', 'prune']);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /error GH_AUDIT_CHAIN_BROKEN: the audit chain is broken at event 5: its content does not match its hash \(the event was modified\); nothing was pruned/);
-    assert.equal(tampered.events.count(), 20);
+    assert.equal(await tampered.events.count(), 20);
   } finally {
     tampered.cleanup();
   }
