@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isInitializeRequest, JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { sendJsonRpcError as sendError } from './send-json.js';
+import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 
 /** A POST that carried requests, open until every one of them is answered. */
 interface Exchange {
@@ -88,14 +88,7 @@ export class StreamableHttpSessionTransport implements Transport {
     exchange.held.push(message);
     if (exchange.open.size > 0) return;
     this.exchanges.delete(exchange);
-    const answer = exchange.batch ? exchange.held : exchange.held[0];
-    const text = JSON.stringify(answer);
-    exchange.res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'mcp-session-id': this.sessionId,
-    });
-    exchange.res.end(text);
+    sendJson(exchange.res, 200, exchange.batch ? exchange.held : exchange.held[0], { 'mcp-session-id': this.sessionId });
   }
 
   async close(): Promise<void> {
