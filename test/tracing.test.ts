@@ -108,7 +108,7 @@ describe('tracing: a span per call, per stage and for the downstream request', (
       { server: 'meta', tool: 'echo_meta', gate: 'G0', outcome: 'ok', agent: 'alice', profile: 'eager', method: 'tools/call', toolName: 'meta__echo_meta' },
     );
     assert.equal(call.status.code, SpanStatusCode.UNSET);
-    for (const stage of ['authorize', 'resolve', 'validate', 'govern']) {
+    for (const stage of ['authorize', 'admit', 'resolve', 'validate', 'govern']) {
       assert.equal(parentOf(byName(spans, `gatehouse.${stage}`)), idOf(call), `${stage} is a child of the call`);
     }
     const forward = byName(spans, 'gatehouse.forward');
@@ -119,7 +119,7 @@ describe('tracing: a span per call, per stage and for the downstream request', (
     assert.equal(downstream.attributes['gatehouse.server'], 'meta');
     assert.ok(spans.every((span) => span.spanContext().traceId === AGENT_TRACE), 'one trace');
     // The stages follow each other. (A span's start time comes from Date.now(), whole milliseconds.)
-    const order = ['authorize', 'resolve', 'validate', 'govern'].map((stage) => byName(spans, `gatehouse.${stage}`));
+    const order = ['authorize', 'admit', 'resolve', 'validate', 'govern'].map((stage) => byName(spans, `gatehouse.${stage}`));
     for (let i = 1; i < order.length; i += 1) {
       const gapMs = hrMs(order[i]!.startTime) - hrMs(order[i - 1]!.endTime);
       assert.ok(gapMs > -1, `a stage starts when the one before it ended (gap ${gapMs} ms)`);
@@ -161,7 +161,7 @@ describe('tracing: a span per call, per stage and for the downstream request', (
     assert.equal(call.attributes['gatehouse.server'], undefined, 'no server was resolved');
     assert.equal(call.status.code, SpanStatusCode.ERROR);
     assert.equal(byName(spans, 'gatehouse.resolve').status.code, SpanStatusCode.ERROR);
-    assert.deepEqual(spans.map((span) => span.name).sort(), ['gatehouse.authorize', 'gatehouse.resolve', 'tools/call meta__no_such_tool']);
+    assert.deepEqual(spans.map((span) => span.name).sort(), ['gatehouse.admit', 'gatehouse.authorize', 'gatehouse.resolve', 'tools/call meta__no_such_tool']);
   });
 
   test('a G3 preflight is held: outcome held, gate G3, not an error, nothing forwarded', async () => {
