@@ -59,6 +59,11 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
       else res.end();
     });
   });
+  // Node closes idle keep-alive sockets after 5 s; a client that reuses one in the same
+  // instant gets a reset ("fetch failed"). Idle sockets stay open well beyond any client's
+  // pool timeout instead; close() still ends them all.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
