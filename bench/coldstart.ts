@@ -5,6 +5,7 @@
  * GATEHOUSE_BASELINE_CLI=<checkout>/dist/gatehouse.mjs measures that build too, alternating runs.
  * Run with `npm run bench:coldstart`.
  */
+import { Agent } from 'node:http';
 import path from 'node:path';
 import { Cleanup } from './lib/cleanup.js';
 import { connectProfile, fetchHealth } from './lib/client.js';
@@ -13,6 +14,7 @@ import { startServe } from './lib/gatehouse.js';
 import { writeResults } from './lib/results.js';
 import { median, round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
+import { RawHttpMcpClient } from './lib/raw-http-client.js';
 import { CLI } from './lib/paths.js';
 
 const RUNS = 5;
@@ -109,17 +111,15 @@ async function timeFirstList(
 
 /** initialize, notifications/initialized, tools/list as plain HTTP; the answer is read to its last byte. */
 async function rawListTools(endpoint: string, token: string): Promise<{ tools: number; close: () => Promise<void> }> {
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const post = (body: unknown, session?: string) =>
-    fetch(endpoint, { method: 'POST', headers: session ? { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : headers, body: JSON.stringify(body) });
-  const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'coldstart', version: '1' } } });
-  const session = init.headers.get('mcp-session-id') ?? undefined;
-  await init.text();
-  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)).text();
-  const text = await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }, session)).text();
-  const data = text.split('\n').find((line) => line.startsWith('data: '));
-  const message = JSON.parse(data ? data.slice('data: '.length) : text) as { result?: { tools?: unknown[] } };
-  return { tools: message.result?.tools?.length ?? 0, close: async () => undefined };
+  const agent = new Agent({ keepAlive: true });
+  try {
+    const client = await RawHttpMcpClient.connect(endpoint, { authorization: `Bearer ${token}` }, agent);
+    const listed = (await client.request('tools/list', {})) as { tools?: unknown[] };
+    return { tools: listed.tools?.length ?? 0, close: () => client.close().finally(() => agent.destroy()) };
+  } catch (error) {
+    agent.destroy();
+    throw error;
+  }
 }
 
 function ms(value: number): string {

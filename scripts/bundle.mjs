@@ -20,6 +20,10 @@ await build({
   // The sources are ES modules; the one use of import.meta.url (finding the package root) gets the bundle's URL.
   define: { 'import.meta.url': '__gatehouseBundleUrl' },
   banner: { js: "const __gatehouseBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // No import() may remain: a function compiled from a V8 code cache loses node:vm's dynamic-import
+  // callback (Node 20: "A dynamic import callback was not specified"), which broke the OTLP
+  // exporter's lazy import('http') on every start after the first. esbuild turns them into require().
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
 copyFileSync('scripts/launcher.mjs', 'dist/gatehouse.mjs');

@@ -7,12 +7,38 @@ import { SqliteIdempotencyLedger } from './adapters/sqlite/idempotency-ledger.js
 import { SqliteReviewStore } from './adapters/sqlite/review-store.js';
 import { SqlitePinStore } from './adapters/sqlite/pin-store.js';
 import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
+import { SqliteCheckpointStore } from './adapters/sqlite/checkpoint-store.js';
+import { SqliteAuditArchive } from './adapters/sqlite/audit-archive.js';
+import { SqliteRunsStore } from './adapters/sqlite/runs-store.js';
+import { openSigningKey } from './adapters/fs/audit-signing-key.js';
 import type { GatehouseConfig } from './config/load.js';
-import { Gateway, type GatewayStores } from './gateway/gateway.js';
+import { Gateway, type GatewayOptions, type GatewayStores } from './gateway/gateway.js';
 
-/** Opens the configured store: the one place adapters are chosen. */
-export function openStores(config: GatehouseConfig): { stores: GatewayStores; close: () => void } {
-  const db = openSqlite(config.store.path);
+/** Open stores and how to close them (after every write made through them has completed). */
+export interface OpenStores {
+  stores: GatewayStores;
+  close: () => Promise<void>;
+}
+
+/** Opens the configured store (`config.store`): the one place adapters are chosen. */
+export async function openStores(store: GatehouseConfig['store']): Promise<OpenStores> {
+  if (store.kind === 'postgres') {
+    const postgres = await import('./adapters/postgres/index.js');
+    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
+    return {
+      stores: {
+        events: new postgres.PostgresEventStore(db),
+        cache: new postgres.PostgresSchemaCache(db),
+        approvals: new postgres.PostgresApprovalStore(db),
+        ledger: new postgres.PostgresIdempotencyLedger(db),
+        reviews: new postgres.PostgresReviewStore(db),
+        pins: new postgres.PostgresPinStore(db),
+        keys: new postgres.PostgresKeyStore(db),
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = openSqlite(store.path);
   return {
     stores: {
       events: new SqliteEventStore(db),
@@ -22,21 +48,41 @@ export function openStores(config: GatehouseConfig): { stores: GatewayStores; cl
       reviews: new SqliteReviewStore(db),
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
+      checkpoints: new SqliteCheckpointStore(db),
+      archive: new SqliteAuditArchive(db),
+      runs: new SqliteRunsStore(db),
     },
-    close: () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
 /** Opens the configured store and builds a gateway on it. */
-export function openGateway(config: GatehouseConfig, env: NodeJS.ProcessEnv, log: Logger): { gateway: Gateway; close: () => Promise<void> } {
-  const { stores, close } = openStores(config);
-  const gateway = new Gateway(config, stores, log, env);
+export async function openGateway(
+  config: GatehouseConfig,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  options: GatewayOptions = {},
+): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
+  const { stores, close } = await openStores(config.store);
+  let gateway: Gateway;
+  try {
+    // Checkpoints are signed where the store keeps them (SQLite so far).
+    const signer = stores.checkpoints ? openSigningKey(config.audit.signingKeyFile) : undefined;
+    gateway = await Gateway.open(config, stores, log, env, { ...options, ...(signer ? { signer } : {}) });
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     gateway,
     close: async () => {
       await gateway.close();
-      gateway.audit.flush(); // anything recorded while the servers stopped
-      close();
+      await gateway.audit.flush(); // anything recorded while the servers stopped
+      await gateway.checkpointer?.close(); // signs the chain as this process leaves it
+      await gateway.runsRefresher?.close();
+      await close();
     },
   };
 }

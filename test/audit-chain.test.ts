@@ -12,21 +12,21 @@ import { REPO, runCli, tempConfig } from './helpers/gatehouse.js';
 
 const run = promisify(execFile);
 
-function verify(store: SqliteEventStore): ChainReport {
+async function verify(store: SqliteEventStore): Promise<ChainReport> {
   const verifier = new ChainVerifier();
-  for (const event of store.chain()) if (!verifier.next(event)) break;
+  for await (const event of store.chain()) if (!verifier.next(event)) break;
   return verifier.report();
 }
 
 /** A store with 20 events in batches of 1 to 4, and the raw database to play the attacker with. */
-function storeWithEvents(): { db: SqliteDatabase; store: SqliteEventStore; cleanup: () => void } {
+async function storeWithEvents(): Promise<{ db: SqliteDatabase; store: SqliteEventStore; cleanup: () => void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-chain-'));
   const db = openSqlite(path.join(dir, 'gatehouse.db'));
   const store = new SqliteEventStore(db);
   let n = 0;
   while (n < 20) {
     const size = Math.min(1 + (n % 4), 20 - n);
-    store.appendBatch(Array.from({ length: size }, (_, i) => ({ type: 'tool.call.succeeded' as const, at: new Date().toISOString(), agent: 'alice', tool: 'echo', payload: { n: n + i } })));
+    await store.appendBatch(Array.from({ length: size }, (_, i) => ({ type: 'tool.call.succeeded' as const, at: new Date().toISOString(), agent: 'alice', tool: 'echo', payload: { n: n + i } })));
     n += size;
   }
   // The attacker has the file: the append-only triggers are no obstacle to them.
@@ -34,12 +34,26 @@ function storeWithEvents(): { db: SqliteDatabase; store: SqliteEventStore; clean
   return { db, store, cleanup: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-test('an untouched chain verifies, and every kind of tampering is found at its position', () => {
+test('an untouched chain verifies, and every kind of tampering is found at its position', async () => {
   const cases: Array<[string, (db: SqliteDatabase) => void, Partial<NonNullable<ChainReport['problem']>>]> = [
     ['payload edited', (db) => db.prepare("UPDATE events SET payload = '{\"n\":999}' WHERE seq = 7").run(), { kind: 'modified', seq: 7 }],
     ['agent edited', (db) => db.prepare("UPDATE events SET agent = 'mallory' WHERE seq = 3").run(), { kind: 'modified', seq: 3 }],
     ['event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 10').run(), { kind: 'gap', seq: 11 }],
-    ['first event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 1').run(), { kind: 'broken-link', seq: 2 }],
+    ['first event deleted', (db) => db.prepare('DELETE FROM events WHERE seq = 1').run(), { kind: 'missing-start', seq: 2 }],
+    ['first five events deleted', (db) => db.prepare('DELETE FROM events WHERE seq <= 5').run(), { kind: 'missing-start', seq: 6 }],
+    [
+      'first five deleted and the rest re-hashed from the genesis',
+      (db) => {
+        db.prepare('DELETE FROM events WHERE seq <= 5').run();
+        let prev = '0'.repeat(64);
+        for (const row of db.prepare('SELECT * FROM events ORDER BY seq').all() as Array<Record<string, string | number | null>>) {
+          const hash = rehash({ ...row, prev_hash: prev });
+          db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, hash, row.seq);
+          prev = hash;
+        }
+      },
+      { kind: 'missing-start', seq: 6 },
+    ],
     [
       'edited and re-hashed (the attacker knows the algorithm)',
       (db) => {
@@ -62,14 +76,17 @@ test('an untouched chain verifies, and every kind of tampering is found at its p
       { kind: 'unhashed', seq: 21 },
     ],
   ];
-  const clean = storeWithEvents();
-  assert.deepEqual({ ...verify(clean.store), lastHash: undefined }, { checked: 20, unchained: 0, lastSeq: 20, lastHash: undefined, problem: undefined });
+  const clean = await storeWithEvents();
+  assert.deepEqual(
+    { ...(await verify(clean.store)), lastHash: undefined },
+    { checked: 20, firstSeq: 1, start: 'genesis', unchained: 0, lastSeq: 20, lastHash: undefined, problem: undefined },
+  );
   clean.cleanup();
   for (const [name, tamper, expected] of cases) {
-    const { db, store, cleanup } = storeWithEvents();
+    const { db, store, cleanup } = await storeWithEvents();
     try {
       tamper(db);
-      const report = verify(store);
+      const report = await verify(store);
       assert.ok(report.problem, `${name}: not detected`);
       assert.deepEqual({ kind: report.problem.kind, seq: report.problem.seq }, expected, name);
     } finally {
@@ -101,10 +118,10 @@ test('processes writing to one SQLite file extend one chain', async () => {
       const { openSqlite } = await import(${JSON.stringify(path.join(REPO, 'dist/src/adapters/sqlite/database.js'))});
       const { SqliteEventStore } = await import(${JSON.stringify(path.join(REPO, 'dist/src/adapters/sqlite/event-store.js'))});
       const store = new SqliteEventStore(openSqlite(process.argv[1]));
-      for (let i = 0; i < 100; i++) store.appendBatch([1, 2, 3].map((k) => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), payload: { pid: process.pid, i, k } })));`;
+      for (let i = 0; i < 100; i++) await store.appendBatch([1, 2, 3].map((k) => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), payload: { pid: process.pid, i, k } })));`;
     await Promise.all([1, 2, 3].map(() => run(process.execPath, ['--input-type=module', '-e', writer, file])));
     const store = new SqliteEventStore(openSqlite(file));
-    const report = verify(store);
+    const report = await verify(store);
     assert.equal(report.problem, undefined);
     assert.equal(report.checked, 900);
   } finally {
@@ -112,12 +129,12 @@ test('processes writing to one SQLite file extend one chain', async () => {
   }
 });
 
-test('gatehouse audit verify exits 0 on an intact store and 1, naming the event, on a tampered one', () => {
+test('gatehouse audit verify exits 0 on an intact store and 1, naming the event, on a tampered one', async () => {
   const temp = tempConfig({ store: { kind: 'sqlite', path: 'state/gatehouse.db' }, servers: {}, profiles: {} });
   try {
     const db = openSqlite(path.join(temp.dir, 'state/gatehouse.db'));
     const store = new SqliteEventStore(db);
-    for (let i = 0; i < 5; i++) store.append({ type: 'session.opened', at: new Date().toISOString(), payload: { i } });
+    for (let i = 0; i < 5; i++) await store.append({ type: 'session.opened', at: new Date().toISOString(), payload: { i } });
     const ok = runCli(['audit', 'verify', '--config', temp.configPath]);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /audit chain OK: 5 events, last 5/);

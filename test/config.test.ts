@@ -23,6 +23,24 @@ describe('configuration', () => {
     assert.match(result.stdout, /valid \(5 servers, 2 profiles, 1 agents\)/);
   });
 
+  test('audit: defaults (seven years, a key file beside the store, checkpoints every 1000 events or minute), per-type retention of known types only', () => {
+    const audit = validateConfig(standardConfig(), '/tmp/x/gatehouse.yaml', {}).audit;
+    assert.deepEqual(audit, {
+      signingKeyFile: '/tmp/x/.gatehouse/audit-signing-key.pem',
+      checkpointEveryEvents: 1000,
+      checkpointEveryMs: 60_000,
+      retention: { defaultDays: 2557, daysByType: {} },
+    });
+    assert.deepEqual(validateConfig(standardConfig({ audit: { retention: { daysByType: { 'tools.listed': 30 } } } }), '/tmp/x/gatehouse.yaml', {}).audit.retention, {
+      defaultDays: 2557,
+      daysByType: { 'tools.listed': 30 },
+    });
+    assert.deepEqual(problemsOf(standardConfig({ audit: { retention: { daysByType: { 'tool.called': 5 } }, checkpointEveryMs: -1 } })), [
+      'audit.checkpointEveryMs: Too small: expected number to be >=0',
+      'audit.retention.daysByType: Unrecognized key: "tool.called"',
+    ]);
+  });
+
   test('every problem is reported with the path of its key', () => {
     const config = standardConfig();
     const profiles = config.profiles as Record<string, { allow: string[]; mode?: string }>;
@@ -61,11 +79,20 @@ describe('configuration', () => {
     (config.servers as Record<string, unknown>).local = { command: 'x', env: { FILE: '${STATE:-${rootDir}/state}/f' } };
     assert.deepEqual(problemsOf(config), ['servers.crm.headers.Authorization: environment variable CRM_TOKEN is not set']);
     const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's3cret' });
-    assert.equal(ok.store.path, '/tmp/x/r/.state/g.db');
+    assert.equal(ok.store.kind === 'sqlite' && ok.store.path, '/tmp/x/r/.state/g.db');
     assert.equal((ok.servers.local as { env: Record<string, string> }).env.FILE, '/tmp/x/r/state/f', 'a fallback may use ${rootDir}');
     const moved = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's', STATE: '/var/lib/gh' });
     assert.equal((moved.servers.local as { env: Record<string, string> }).env.FILE, '/var/lib/gh/f');
     assert.ok(Object.isFrozen(ok.servers.crm), 'the config is frozen');
+  });
+
+  test('a postgres store takes its connection string from the environment and is not a path', () => {
+    const config = { servers: {}, profiles: {}, store: { kind: 'postgres', url: '${DATABASE_URL}' } };
+    assert.deepEqual(problemsOf(config), ['store.url: environment variable DATABASE_URL is not set']);
+    const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { DATABASE_URL: 'postgres://gh:pw@db:5432/gatehouse' });
+    assert.deepEqual(ok.store, { kind: 'postgres', url: 'postgres://gh:pw@db:5432/gatehouse', poolSize: 10 });
+    assert.deepEqual(problemsOf({ ...config, store: { kind: 'postgres' } }), ['store.url: Invalid input: expected string, received undefined']);
+    assert.deepEqual(problemsOf({ ...config, store: { kind: 'postgres', url: 'x', path: 'y' } }).length, 1, 'a postgres store has no path');
   });
 
   test('gatehouse config check exits 1 and prints each problem; YAML and JSON both load', () => {

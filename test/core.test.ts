@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileAllowlist, allowsServer } from '../src/core/allowlist.js';
 import { exposedName, exposedUri, splitExposedName, splitExposedUri } from '../src/core/naming.js';
 import { splitWords, ToolSearchIndex } from '../src/core/tool-search.js';
-import { hostAllowed, originAllowed } from '../src/transports/origin-check.js';
+import { originCheck } from '../src/transports/origin-check.js';
 
 describe('core rules', () => {
   test('allowlist globs match server/tool, * never crosses the slash', () => {
@@ -47,15 +47,20 @@ describe('core rules', () => {
   });
 
   test('Host and Origin checks accept loopback on the bound port only', () => {
-    assert.ok(hostAllowed('127.0.0.1:7700', '127.0.0.1', 7700, []));
-    assert.ok(hostAllowed('localhost:7700', '127.0.0.1', 7700, []));
-    assert.ok(!hostAllowed('evil.example:7700', '127.0.0.1', 7700, []));
-    assert.ok(!hostAllowed('localhost:7701', '127.0.0.1', 7700, []));
-    assert.ok(!hostAllowed(undefined, '127.0.0.1', 7700, []));
-    assert.ok(hostAllowed('gw.internal:7700', '0.0.0.0', 7700, ['gw.internal:7700']));
-    assert.ok(originAllowed(undefined, 7700, []));
-    assert.ok(originAllowed('http://localhost:7700', 7700, []));
-    assert.ok(!originAllowed('http://evil.example', 7700, []));
-    assert.ok(!originAllowed('http://localhost:7700.evil.example', 7700, []));
+    const loopback = originCheck('127.0.0.1', 7700, [], []);
+    assert.ok(loopback.hostAllowed('127.0.0.1:7700'));
+    assert.ok(loopback.hostAllowed('LOCALHOST:7700'));
+    assert.ok(!loopback.hostAllowed('evil.example:7700'));
+    assert.ok(!loopback.hostAllowed('localhost:7701'));
+    assert.ok(!loopback.hostAllowed('localhost'));
+    assert.ok(!loopback.hostAllowed(undefined));
+    assert.ok(originCheck('0.0.0.0', 7700, ['gw.internal:7700'], []).hostAllowed('gw.internal:7700'));
+    assert.ok(originCheck('::1', 7700, [], []).hostAllowed('[::1]:7700'));
+    assert.ok(originCheck('127.0.0.1', 80, [], []).hostAllowed('localhost'));
+    assert.ok(loopback.originAllowed(undefined));
+    assert.ok(loopback.originAllowed('http://localhost:7700'));
+    assert.ok(!loopback.originAllowed('http://evil.example'));
+    assert.ok(!loopback.originAllowed('http://localhost:7700.evil.example'));
+    assert.ok(originCheck('127.0.0.1', 7700, [], ['https://app.example']).originAllowed('https://APP.example'));
   });
 });

@@ -347,14 +347,15 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.ok(described.inputSchema.properties.confirm_token, 'G3 tools show their control arguments');
   });
 
-  test('every call left exactly one call event, with its gate', () => {
+  test('every call left exactly one call event, with its gate', async () => {
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    const calls = events.read().filter((e) => e.type.startsWith('tool.call.') || e.type === 'policy.denied');
+    const calls = (await events.read()).filter((e) => (e.type.startsWith('tool.call.') && e.type !== 'tool.call.requested') || e.type === 'policy.denied');
     assert.ok(calls.length > 70, `${calls.length} call events`);
     assert.ok(calls.every((e) => e.payload.gate !== undefined));
     for (const type of ['approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'preflight.issued', 'commit.executed', 'idempotent.replay', 'review.requested', 'review.acknowledged']) {
-      assert.ok(events.count(type) > 0, `no ${type} event`);
+      assert.ok((await events.count(type)) > 0, `no ${type} event`);
     }
-    assert.equal(events.count('commit.executed'), 1);
+    assert.equal(await events.count('commit.executed'), 1);
+    assert.deepEqual(new Set((await events.read({ type: 'tool.call.requested' })).map((e) => e.payload.runId)), new Set(calls.map((e) => e.payload.runId)), 'each outcome closes a requested run');
   });
 });

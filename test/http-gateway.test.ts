@@ -141,7 +141,7 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     await assert.rejects(call);
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
     await waitFor(
-      () => events.read({ type: 'tool.call.failed' }).some((event) => event.payload.code === 'GH_CANCELLED'),
+      async () => (await events.read({ type: 'tool.call.failed' })).some((event) => event.payload.code === 'GH_CANCELLED'),
       5_000,
       'a GH_CANCELLED event',
     );

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { standardConfig, startServe, tempConfig, TOKENS, type RunningGateway } from './helpers/gatehouse.js';
 
@@ -14,7 +15,8 @@ describe('streamable HTTP transport on the wire', () => {
   let endpoint: string;
 
   before(async () => {
-    temp = tempConfig(standardConfig());
+    // A short keep-alive, so that a silent call is seen switching to SSE within a test.
+    temp = tempConfig(standardConfig({ http: { keepAliveMs: 400 } }));
     gateway = await startServe(temp.configPath);
     endpoint = `${gateway.url}/mcp/builder`;
   });
@@ -58,6 +60,8 @@ describe('streamable HTTP transport on the wire', () => {
 
   test('a call that streams nothing is answered with one JSON object carrying the session id', async () => {
     const session = await openSession();
+    // The first call starts the server, which can take longer than keepAliveMs: not this one.
+    await (await post({ jsonrpc: '2.0', id: 0, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'warm-up' } } }, session)).text();
     const response = await post({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'wire' } } }, session);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
@@ -102,6 +106,21 @@ describe('streamable HTTP transport on the wire', () => {
     assert.ok(progress.length >= 3, `${progress.length} progress events`);
     assert.ok(progress.every((event) => event.params?.progressToken === 'p-1'));
     assert.equal(events.at(-1)!.id, 2, 'the stream ends with the response');
+  });
+
+  test('a call silent for longer than keepAliveMs becomes an SSE stream with keep-alive comments, then its response', async () => {
+    const session = await openSession();
+    const response = await post(
+      { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'everything__trigger-long-running-operation', arguments: { duration: 1.5, steps: 2 } } },
+      session,
+    );
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const body = await response.text();
+    assert.ok((body.match(/^: keep-alive$/gm) ?? []).length >= 2, body);
+    const data = body.split('\n').filter((line) => line.startsWith('data: '));
+    assert.equal(data.length, 1);
+    assert.equal((JSON.parse(data[0]!.slice(6)) as { id: number }).id, 9);
   });
 
   test('a GET opens the session stream once; a second one is refused with 409', async () => {
@@ -163,6 +182,20 @@ describe('streamable HTTP transport on the wire', () => {
     const ok = await post(ping, session);
     assert.equal(ok.status, 200);
     assert.deepEqual(((await ok.json()) as { result: unknown }).result, {});
+  });
+
+  test('a body sent in chunks without a length is refused with 413 once it passes maxBodyBytes', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(endpoint, { method: 'POST', headers: { ...baseHeaders, 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      const megabyte = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 5; i += 1) req.write(megabyte);
+      req.end();
+    });
+    assert.equal(status, 413);
   });
 
   test('a request id still in flight on the session is refused with 409, the first call unharmed', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './helpers/gatehouse.js';
 
@@ -41,4 +41,10 @@ test('the launcher writes a code cache on the first run, uses it after, and repl
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the bundle has no import() left: code from a V8 code cache cannot run one on Node 20', () => {
+  const bundle = readFileSync(path.join(REPO, 'dist', 'gatehouse.cjs'), 'utf8');
+  const dynamicImports = bundle.match(/\bimport\(\s*["'`][^"'`]+["'`]\s*\)/g) ?? [];
+  assert.deepEqual(dynamicImports, [], 'esbuild must turn these into require() (supported: dynamic-import false)');
 });

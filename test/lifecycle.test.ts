@@ -82,7 +82,7 @@ describe('downstream server lifecycle', () => {
         await gateway.stop();
       }
       const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-      const calls = events.read().filter((event) => event.type.startsWith('tool.call.'));
+      const calls = (await events.read()).filter((event) => event.type.startsWith('tool.call.') && event.type !== 'tool.call.requested');
       assert.deepEqual(
         calls.map((event) => [event.tool, event.payload.via, event.payload.outcome]),
         [
@@ -160,7 +160,7 @@ describe('downstream server lifecycle', () => {
       await gateway.stop();
     }
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    const crashes = events.read({ type: 'server.crashed' });
+    const crashes = await events.read({ type: 'server.crashed' });
     assert.equal(crashes.length, 2, 'one crash per failed start (the listing and the call), never two for one');
     assert.ok(crashes.every((event) => event.server === 'broken'));
     temp.cleanup();
@@ -184,8 +184,8 @@ describe('downstream server lifecycle', () => {
       await gateway.stop();
     }
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    assert.equal(events.count('server.crashed'), 1);
-    assert.equal(events.count('server.started'), 2);
+    assert.equal(await events.count('server.crashed'), 1);
+    assert.equal(await events.count('server.started'), 2);
     temp.cleanup();
   });
 
@@ -216,7 +216,7 @@ describe('downstream server lifecycle', () => {
     }
   });
 
-  test('every tool call appends exactly one event', async () => {
+  test('every tool call appends exactly one outcome event, after its requested event', async () => {
     const temp = tempConfig(standardConfig());
     const gateway = await startServe(temp.configPath);
     try {
@@ -228,9 +228,10 @@ describe('downstream server lifecycle', () => {
       await gateway.stop();
     }
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    assert.equal(events.count('tool.call.succeeded'), 25);
-    assert.equal(events.count('tool.call.failed'), 1);
-    const failed = events.read({ type: 'tool.call.failed' })[0]!;
+    assert.equal(await events.count('tool.call.succeeded'), 25);
+    assert.equal(await events.count('tool.call.failed'), 1);
+    assert.equal(await events.count('tool.call.requested'), 26);
+    const failed = (await events.read({ type: 'tool.call.failed' }))[0]!;
     assert.equal(failed.payload.stage, 'validate');
     assert.equal(failed.agent, 'alice');
     temp.cleanup();

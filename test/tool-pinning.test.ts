@@ -78,9 +78,9 @@ test('a tool whose definition changes between runs is quarantined until an opera
       await gateway.stop();
     }
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    const quarantined = events.read({ type: 'tool.quarantined' });
+    const quarantined = await events.read({ type: 'tool.quarantined' });
     assert.deepEqual(quarantined.map((e) => [e.tool, e.payload.changed]).sort(), [['read_value', ['inputSchema']], ['write_note', ['description']]]);
-    assert.equal(events.count('tool.accepted'), 1);
+    assert.equal(await events.count('tool.accepted'), 1);
   } finally {
     temp.cleanup();
   }

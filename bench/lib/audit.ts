@@ -17,3 +17,14 @@ export function countCallEvents(dbPath: string): Record<(typeof CALL_EVENT_TYPES
     db.close();
   }
 }
+
+/** Every event type's count in a Gatehouse SQLite store, opened read-only (after the gateway stopped). */
+export function countEventTypes(dbPath: string): Record<string, number> {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT type, COUNT(*) AS n FROM events GROUP BY type').all() as Array<{ type: string; n: number }>;
+    return Object.fromEntries(rows.map((row) => [row.type, row.n]));
+  } finally {
+    db.close();
+  }
+}

@@ -4,7 +4,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 /**
  * The least a streamable HTTP MCP client can do: initialize, then POST tools/call and read the
  * answer (JSON, or the matching event of an SSE stream). Used as the load generator of the
- * concurrency bench, where the SDK client's own CPU (about 1 ms per call here) would otherwise
+ * concurrency bench and the raw client of the cold-start bench, where the SDK client's own CPU (about 1 ms per call here) would otherwise
  * bound what two shared cores can show of the gateway. It validates nothing beyond the
  * JSON-RPC envelope; correctness is what the test suite and the conformance run check.
  */
@@ -20,7 +20,7 @@ export class RawHttpMcpClient {
 
   static async connect(url: string, headers: Record<string, string>, agent: Agent): Promise<RawHttpMcpClient> {
     const client = new RawHttpMcpClient(new URL(url), headers, agent);
-    await client.rpc('initialize', {
+    await client.request('initialize', {
       protocolVersion: LATEST_PROTOCOL_VERSION,
       capabilities: {},
       clientInfo: { name: 'gatehouse-bench-raw', version: '0.1.0' },
@@ -31,7 +31,7 @@ export class RawHttpMcpClient {
 
   /** Calls a tool; resolves to its result, rejects with the JSON-RPC error or an HTTP failure. */
   async callTool(name: string, args: Record<string, unknown>): Promise<{ isError?: boolean; content?: unknown }> {
-    return (await this.rpc('tools/call', { name, arguments: args })) as { isError?: boolean; content?: unknown };
+    return (await this.request('tools/call', { name, arguments: args })) as { isError?: boolean; content?: unknown };
   }
 
   /** Ends the session (DELETE). */
@@ -39,7 +39,8 @@ export class RawHttpMcpClient {
     await this.send('DELETE', undefined).catch(() => undefined);
   }
 
-  private async rpc(method: string, params: unknown): Promise<unknown> {
+  /** One JSON-RPC request; resolves to its result, rejects with its error or an HTTP failure. */
+  async request(method: string, params: unknown): Promise<unknown> {
     const id = this.nextId++;
     const answer = await this.post({ jsonrpc: '2.0', id, method, params });
     const response = findResponse(answer, id);

@@ -8,7 +8,7 @@ import { formatTable } from './table.js';
 /** `gatehouse approvals list|show|approve|reject`: a human decides G2/G3 calls from any shell on the store. */
 export function registerApprovals(program: Command, context: CliContext): void {
   const approvals = program.command('approvals').description('List and decide approval requests of G2/G3 calls');
-  const withStores = <T>(configFile: string | undefined, body: (operator: OperatorStores) => T) => withOperatorStores(context, configFile, body);
+  const withStores = <T>(configFile: string | undefined, body: (operator: OperatorStores) => T | Promise<T>) => withOperatorStores(context, configFile, body);
 
   approvals
     .command('list')
@@ -18,12 +18,12 @@ export function registerApprovals(program: Command, context: CliContext): void {
     .option('--all', 'every status')
     .option('--json', 'print JSON')
     .action((options: { config?: string; status?: string; all?: boolean; json?: boolean }) =>
-      withStores(options.config, ({ desk }) => {
+      withStores(options.config, async ({ desk }) => {
         if (options.status && !STATUSES.includes(options.status as ApprovalStatus)) {
           throw new GatehouseError('GH_INVALID_ARGUMENTS', `--status must be one of ${STATUSES.join(', ')}`);
         }
         const status = options.all ? undefined : ((options.status ?? 'pending') as ApprovalStatus);
-        const list = desk.list(status ? { status } : {});
+        const list = await desk.list(status ? { status } : {});
         if (options.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         if (list.length === 0) return void process.stdout.write(`no ${status ?? ''} approval requests\n`.replace('  ', ' '));
         process.stdout.write(formatTable(['ID', 'STATUS', 'GATE', 'AGENT', 'PROFILE', 'TOOL', 'REQUESTED', 'EXPIRES'], list.map(row)));
@@ -35,7 +35,7 @@ export function registerApprovals(program: Command, context: CliContext): void {
     .description('One request in full: tool, arguments, agent, profile, reason, decision')
     .option('--config <file>', 'config file')
     .action((id: string, options: { config?: string }) =>
-      withStores(options.config, ({ desk }) => void process.stdout.write(`${JSON.stringify(desk.get(id), null, 2)}\n`)),
+      withStores(options.config, async ({ desk }) => void process.stdout.write(`${JSON.stringify(await desk.get(id), null, 2)}\n`)),
     );
 
   for (const verb of ['approve', 'reject'] as const) {
@@ -47,8 +47,8 @@ export function registerApprovals(program: Command, context: CliContext): void {
     if (verb === 'reject') command.requiredOption('--reason <text>', 'why; the agent is told');
     else command.option('--reason <text>', 'a note kept with the decision');
     command.action((id: string, options: { config?: string; by?: string; reason?: string }) =>
-      withStores(options.config, ({ desk }) => {
-        const decided = desk.decide(id, { approved: verb === 'approve', by: options.by ?? defaultOperator(), reason: options.reason });
+      withStores(options.config, async ({ desk }) => {
+        const decided = await desk.decide(id, { approved: verb === 'approve', by: options.by ?? defaultOperator(), reason: options.reason });
         process.stdout.write(`${decided.id} ${decided.status} by ${decided.decidedBy}${decided.grantExpiresAt ? ` (grant valid until ${decided.grantExpiresAt})` : ''}\n`);
       }),
     );

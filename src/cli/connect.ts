@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openGateway } from '../app.js';
 import { serveStdio } from '../transports/stdio.js';
+import { startTracing } from '../telemetry/tracing.js';
 import type { CliContext } from './context.js';
 
 /** `gatehouse connect --profile P`: what a client puts in its MCP config to reach Gatehouse over stdio. */
@@ -12,10 +13,13 @@ export function registerConnect(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file (default ./gatehouse.yaml, else examples/gatehouse.yaml)')
     .action(async (options: { profile: string; config?: string }) => {
       const config = context.loadConfig(options.config);
-      const { gateway, close } = openGateway(config, context.env, context.log);
+      // No /metrics here (nothing to scrape a stdio process through); spans, when configured.
+      const tracing = await startTracing(config.tracing, context.log);
+      const { gateway, close } = await openGateway(config, context.env, context.log, { tracing: tracing.tracing });
       const { closed } = await serveStdio(gateway, options.profile);
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close().then(() => process.exit(0)));
+      const end = () => close().then(tracing.shutdown);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void end().then(() => process.exit(0)));
       await closed;
-      await close();
+      await end();
     });
 }

@@ -14,16 +14,23 @@ export interface OperatorStores {
   config: GatehouseConfig;
 }
 
-/** Loads the config, opens its stores for `body`, and closes them whatever happens. */
+/**
+ * Loads the config, opens its stores for `body`, and closes them whatever happens, once every
+ * event recorded meanwhile is written (a failed event write fails the command).
+ */
 export async function withOperatorStores<T>(context: CliContext, configFile: string | undefined, body: (operator: OperatorStores) => T | Promise<T>): Promise<T> {
   const config = context.loadConfig(configFile);
-  const { stores, close } = openStores(config);
-  const record: RecordEvent = (event) => stores.events.append({ ...event, at: new Date().toISOString() });
+  const { stores, close } = await openStores(config.store);
+  const writes: Array<Promise<void>> = [];
+  const record: RecordEvent = (event) => void writes.push(stores.events.append({ ...event, at: new Date().toISOString() }));
   const desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
   try {
-    return await body({ stores, desk, record, config });
+    const result = await body({ stores, desk, record, config });
+    await Promise.all(writes);
+    return result;
   } finally {
-    close();
+    await Promise.allSettled(writes);
+    await close();
   }
 }
 

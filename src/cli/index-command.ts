@@ -30,7 +30,7 @@ export function registerIndex(program: Command, context: CliContext): void {
       const config = context.loadConfig(options.config);
       // The table below says what happened to each server; per-start log lines would repeat it.
       if (!context.env.GATEHOUSE_LOG_LEVEL) context.log.level = 'warn';
-      const { gateway, close } = openGateway(config, context.env, context.log);
+      const { gateway, close } = await openGateway(config, context.env, context.log);
       try {
         const names = options.server ?? Object.keys(config.servers);
         for (const name of names) {
@@ -39,18 +39,18 @@ export function registerIndex(program: Command, context: CliContext): void {
         const rows: string[] = [];
         let failed = 0;
         for (const name of names) {
-          if (options.missing && gateway.catalog.cached(name)) continue;
+          if (options.missing && (await gateway.catalog.cached(name))) continue;
           const started = performance.now();
           const snapshot = options.snapshotDir ? path.resolve(options.snapshotDir, `${name}.json`) : undefined;
           try {
             if (snapshot && existsSync(snapshot)) {
               const { tools, rejected } = checkToolDefinitions(readSnapshot(snapshot));
-              gateway.storeListing(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
+              await gateway.storeListing(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
             } else {
               await gateway.connections.get(name)!.connect();
               await gateway.connections.get(name)!.stop('shutdown');
             }
-            const listing = gateway.catalog.cached(name)!;
+            const listing = (await gateway.catalog.cached(name))!;
             rows.push(row(name, listing.source, listing.tools.length, listing.resources.length, listing.prompts.length, started));
             for (const bad of listing.rejected ?? []) rows.push(`${''.padEnd(22)} left out tool "${bad.name}": ${bad.problem}`);
           } catch (error) {

@@ -13,6 +13,8 @@ import { registerTools } from './tools.js';
 import { registerDemoServer } from './demo-server.js';
 import { registerAudit } from './audit.js';
 import { registerPipeline } from './pipeline.js';
+import { registerServers } from './servers.js';
+import { registerRuns } from './runs.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -20,7 +22,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerDemoServer, registerPipeline]) {
+for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerServers, registerDemoServer, registerPipeline]) {
   register(program, context);
 }
 

@@ -14,8 +14,8 @@ export function registerReview(program: Command, context: CliContext): void {
     .option('--all', 'include acknowledged items')
     .option('--json', 'print JSON')
     .action((options: { config?: string; all?: boolean; json?: boolean }) => {
-      return withOperatorStores(context, options.config, ({ stores }) => {
-      const items = stores.reviews.list({ pending: !options.all });
+      return withOperatorStores(context, options.config, async ({ stores }) => {
+      const items = await stores.reviews.list({ pending: !options.all });
       if (options.json) return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
       if (items.length === 0) return void process.stdout.write('nothing to review\n');
       process.stdout.write(
@@ -40,9 +40,9 @@ export function registerReview(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .option('--by <name>', 'who reviewed it (default: the OS user)')
     .action((id: string, options: { config?: string; by?: string }) => {
-      return withOperatorStores(context, options.config, ({ stores, record }) => {
+      return withOperatorStores(context, options.config, async ({ stores, record }) => {
       const by = options.by ?? defaultOperator();
-      const item = stores.reviews.ack(id, by, new Date().toISOString());
+      const item = await stores.reviews.ack(id, by, new Date().toISOString());
       if (!item) throw new GatehouseError('GH_REVIEW_UNKNOWN', `no unacknowledged review item "${id}"`, { review: id });
       record({ type: 'review.acknowledged', agent: item.agent, profile: item.profile, server: item.server, tool: item.tool, payload: { review: id, by } });
       process.stdout.write(`${id} acknowledged by ${by}\n`);

@@ -3,6 +3,9 @@ import type { Command } from 'commander';
 import { openGateway } from '../app.js';
 import type { GatehouseConfig } from '../config/load.js';
 import { serveHttp } from '../transports/http.js';
+import { metricsNeedToken } from '../transports/metrics-endpoint.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { startTracing } from '../telemetry/tracing.js';
 import type { CliContext } from './context.js';
 
 /** `gatehouse serve`: streamable HTTP for every profile at /mcp/<profile>. */
@@ -16,15 +19,23 @@ export function registerServe(program: Command, context: CliContext): void {
     .option('--quiet', 'print only the listening line, not the connection guide')
     .action(async (options: { config?: string; host?: string; port?: number; quiet?: boolean }) => {
       const config = context.loadConfig(options.config);
-      const { gateway, close } = openGateway(config, context.env, context.log);
-      const http = await serveHttp(gateway, { host: options.host ?? config.http.host, port: options.port ?? config.http.port });
+      const tracing = await startTracing(config.tracing, context.log);
+      const metrics = config.metrics.enabled ? await createMetrics() : undefined;
+      const { gateway, close } = await openGateway(config, context.env, context.log, { tracing: tracing.tracing, metrics });
+      const host = options.host ?? config.http.host;
+      const http = await serveHttp(gateway, { host, port: options.port ?? config.http.port, metrics });
+      if (metrics && metricsNeedToken(config.metrics.auth, host) && Object.keys(config.operators).length === 0) {
+        context.log.warn({ host, auth: config.metrics.auth }, '/metrics needs an operator token here, and no operator is configured: nobody can scrape it');
+      }
       process.stdout.write(`gatehouse listening on ${http.url} (config ${path.relative(process.cwd(), config.configPath) || config.configPath})\n`);
       if (!options.quiet) process.stdout.write(connectionGuide(config, http.url));
-      // Sessions first (their close events), then servers and the store, which flushes the audit outbox.
+      // Sessions first (their close events), then servers and the store, which flushes the audit
+      // outbox, then the spans not exported yet.
       const shutdown = () => {
         void http
           .close()
           .then(close)
+          .then(tracing.shutdown)
           .then(() => process.exit(0));
       };
       process.once('SIGINT', shutdown);

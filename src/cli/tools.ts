@@ -16,17 +16,19 @@ export function registerTools(program: Command, context: CliContext): void {
     .option('--profile <name>', 'only the tools this profile allows')
     .option('--json', 'print JSON')
     .action((options: { config?: string; profile?: string; json?: boolean }) => {
-      return withOperatorStores(context, options.config, ({ stores, config }) => {
+      return withOperatorStores(context, options.config, async ({ stores, config }) => {
         const profiles = compileProfiles(config);
         const profile = options.profile === undefined ? undefined : profiles.get(options.profile);
         if (options.profile !== undefined && !profile) {
           throw new GatehouseError('GH_PROFILE_UNKNOWN', `unknown profile "${options.profile}" (profiles: ${[...profiles.keys()].join(', ')})`);
         }
         const gates = new GateBook(config);
+        // One read of every pin rather than one per tool (a round trip each on PostgreSQL).
+        const pins = new Map((await stores.pins.all()).map((pin) => [`${pin.server}/${pin.tool}`, pin.status]));
         const rows: Array<{ tool: string; gate: string; source: string; pin: string }> = [];
         const unindexed: string[] = [];
         for (const server of profile ? profile.servers : Object.keys(config.servers)) {
-          const listing = stores.cache.get(server);
+          const listing = await stores.cache.get(server);
           if (!listing) {
             unindexed.push(server);
             continue;
@@ -34,7 +36,7 @@ export function registerTools(program: Command, context: CliContext): void {
           for (const tool of listing.tools) {
             if (profile && !profile.allows(server, tool.name)) continue;
             const { gate, source } = gates.gateOf(server, tool);
-            rows.push({ tool: `${server}/${tool.name}`, gate, source, pin: stores.pins.get(server, tool.name)?.status ?? 'unpinned' });
+            rows.push({ tool: `${server}/${tool.name}`, gate, source, pin: pins.get(`${server}/${tool.name}`) ?? 'unpinned' });
           }
         }
         if (options.json) return void process.stdout.write(`${JSON.stringify({ tools: rows, unindexed }, null, 2)}\n`);
@@ -52,10 +54,10 @@ export function registerTools(program: Command, context: CliContext): void {
       if (slash <= 0 || slash === name.length - 1) throw new GatehouseError('GH_INVALID_ARGUMENTS', `"${name}" is not of the form SERVER/TOOL`);
       const server = name.slice(0, slash);
       const tool = name.slice(slash + 1);
-      return withOperatorStores(context, options.config, ({ stores, record }) => {
-      const accepted = stores.pins.accept(server, tool, new Date().toISOString());
+      return withOperatorStores(context, options.config, async ({ stores, record }) => {
+      const accepted = await stores.pins.accept(server, tool, new Date().toISOString());
       if (!accepted) {
-        const pin = stores.pins.get(server, tool);
+        const pin = await stores.pins.get(server, tool);
         throw new GatehouseError('GH_TOOL_UNKNOWN', pin ? `${name} is not quarantined (its definition matches its pin)` : `no pinned tool ${name}`, { server, tool });
       }
       const by = options.by ?? defaultOperator();

@@ -77,7 +77,8 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
     ...parsed,
     configPath,
     rootDir,
-    store: { ...parsed.store, path: path.resolve(rootDir, parsed.store.path) },
+    store: parsed.store.kind === 'sqlite' ? { ...parsed.store, path: path.resolve(rootDir, parsed.store.path) } : parsed.store,
+    audit: { ...parsed.audit, signingKeyFile: path.resolve(rootDir, parsed.audit.signingKeyFile) },
     servers: Object.fromEntries(
       Object.entries(parsed.servers).map(([name, server]) => [
         name,

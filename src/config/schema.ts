@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '../core/events.js';
 import { GATES } from '../core/gates.js';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
 
@@ -14,6 +15,52 @@ const serverName = z.string().regex(SERVER_NAME_PATTERN, SERVER_NAME_RULE);
 
 const toolRule = z.strictObject({
   gate: z.enum(GATES).optional(),
+  /**
+   * The tool may safely run twice with the same arguments: a call that failed for a transient
+   * reason is retried (a G2/G3 tool only when the call carries an idempotency key).
+   */
+  idempotent: z.boolean().optional(),
+  /** Overrides the server's callTimeoutMs for the tools this rule names. */
+  callTimeoutMs: z.number().int().positive().optional(),
+});
+
+/**
+ * When a server's circuit opens: after `consecutiveFailures` failed calls in a row, or, when
+ * `failureRatio` is given, once that share of the calls in the last `samplingWindowMs` failed
+ * (with at least `minimumCallsPerSecond` calls in the window, so that two calls do not decide).
+ * Open, its calls fail fast; after `halfOpenAfterMs` one probe call goes through and closes it again
+ * on success.
+ */
+const circuitBreakerSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  consecutiveFailures: z.number().int().positive().optional(),
+  failureRatio: z.number().gt(0).max(1).optional(),
+  samplingWindowMs: z.number().int().positive().optional(),
+  minimumCallsPerSecond: z.number().positive().optional(),
+  halfOpenAfterMs: z.number().int().positive().optional(),
+});
+
+export const CIRCUIT_BREAKER_DEFAULTS = {
+  enabled: true,
+  consecutiveFailures: 5,
+  samplingWindowMs: 30_000,
+  minimumCallsPerSecond: 0.5,
+  halfOpenAfterMs: 10_000,
+};
+
+/** Retries of failed calls that are safe to repeat: at most 2, exponential backoff with full jitter. */
+const retrySchema = z.strictObject({
+  maxRetries: z.number().int().min(0).max(2).optional(),
+  baseDelayMs: z.number().int().nonnegative().optional(),
+  maxDelayMs: z.number().int().nonnegative().optional(),
+});
+
+export const RETRY_DEFAULTS = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 2_000 };
+
+/** A token bucket: `callsPerSecond` on average, up to `burst` at once. */
+const rateLimitSchema = z.strictObject({
+  callsPerSecond: z.number().positive(),
+  burst: z.number().int().positive().optional(),
 });
 
 const serverCommon = {
@@ -24,6 +71,15 @@ const serverCommon = {
   idleTimeoutMs: z.number().int().positive().optional(),
   callTimeoutMs: z.number().int().positive().optional(),
   startTimeoutMs: z.number().int().positive().optional(),
+  /** Overrides of defaults.circuitBreaker, key by key. */
+  circuitBreaker: circuitBreakerSchema.optional(),
+  retry: retrySchema.optional(),
+  /** Bulkhead: tool calls in flight at once on this server; more wait in a queue of maxQueuedCalls, then are refused. */
+  maxConcurrentCalls: z.number().int().positive().optional(),
+  maxQueuedCalls: z.number().int().nonnegative().optional(),
+  /** Largest arguments (JSON bytes) a call may send, and largest result it may return. */
+  maxRequestBytes: z.number().int().positive().optional(),
+  maxResultBytes: z.number().int().positive().optional(),
   /** Per-tool settings keyed by tool name or glob (e.g. "update_*"); gates are used by the governance stage. */
   tools: z.record(z.string().min(1), toolRule).default({}),
   /**
@@ -81,6 +137,8 @@ const profileSchema = z.strictObject({
   /** Globs over `server/tool`; `*` matches any run of characters except `/`. */
   allow: z.array(z.string().min(1)).min(1),
   approval: approvalSchema.default(APPROVAL_DEFAULTS),
+  /** Per agent using this profile: tool calls through it are limited by a token bucket of their own. */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 const tokenSource = {
@@ -102,6 +160,8 @@ const agentSchema = z
   .strictObject({
     description: z.string().optional(),
     profiles: z.array(z.string().min(1)).min(1),
+    /** The agent's tool calls, over all its profiles, are limited by this token bucket. */
+    rateLimit: rateLimitSchema.optional(),
     ...tokenSource,
   })
   .refine(...exactlyOneTokenSource);
@@ -114,9 +174,90 @@ const operatorSchema = z
   })
   .refine(...exactlyOneTokenSource);
 
+/** What every server gets unless it (or `defaults`) says otherwise. */
+export const DOWNSTREAM_DEFAULTS = {
+  idleTimeoutMs: 5 * 60 * 1000,
+  callTimeoutMs: 60 * 1000,
+  startTimeoutMs: 30 * 1000,
+  restartBackoffMs: 250,
+  restartBackoffMaxMs: 30 * 1000,
+  maxConsecutiveCrashes: 5,
+  maxConcurrentCalls: 64,
+  maxQueuedCalls: 256,
+  maxRequestBytes: 1024 * 1024,
+  maxResultBytes: 8 * 1024 * 1024,
+};
+
 const storeSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
+  z.strictObject({
+    kind: z.literal('postgres'),
+    /** A libpq connection string, e.g. "${DATABASE_URL}" or postgres://user:pass@host:5432/db. */
+    url: z.string().min(1),
+    /** Connections each process keeps open at most (one more listens for approval decisions). */
+    poolSize: z.number().int().positive().default(10),
+  }),
 ]);
+
+/**
+ * OpenTelemetry spans per call (see docs/observability.md). Off by default: no tracer is
+ * loaded, and a call pays nothing for tracing.
+ */
+const tracingSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** OTLP over HTTP with protobuf bodies (a collector's port 4318). */
+  endpoint: z.url().default('http://localhost:4318/v1/traces'),
+  /** Sent with every export, e.g. a collector's API key ("${VAR}" keeps it out of the file); redacted in logs. */
+  headers: z.record(z.string(), z.string()).default({}),
+  serviceName: z.string().min(1).default('gatehouse'),
+  /** Share of traces started here that are recorded; a call in an agent's trace follows the agent's decision. */
+  sampleRatio: z.number().min(0).max(1).default(1),
+  exportTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+const TRACING_DEFAULTS = { enabled: false, endpoint: 'http://localhost:4318/v1/traces', headers: {}, serviceName: 'gatehouse', sampleRatio: 1, exportTimeoutMs: 10_000 };
+
+/** Prometheus `/metrics` on the HTTP server (`gatehouse serve`). */
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /**
+   * Who may scrape. `auto`: anyone while `http.host` is a loopback address, an operator token
+   * otherwise. `operator`: always an operator token. `none`: anyone who reaches the port.
+   */
+  auth: z.enum(['auto', 'operator', 'none']).default('auto'),
+});
+
+/** Seven years (7 × 365 + 2 leap days): the default life of an audit event. */
+export const AUDIT_RETENTION_DEFAULT_DAYS = 2557;
+
+export const AUDIT_DEFAULTS = {
+  signingKeyFile: '.gatehouse/audit-signing-key.pem',
+  checkpointEveryEvents: 1000,
+  checkpointEveryMs: 60_000,
+  retention: { defaultDays: AUDIT_RETENTION_DEFAULT_DAYS, daysByType: {} },
+};
+
+/** Tamper evidence and retention of the audit events (docs/events.md). */
+const auditSchema = z.strictObject({
+  /**
+   * The Ed25519 key that signs checkpoints (PKCS#8 PEM; created, mode 0600, when missing). Kept
+   * outside the store on purpose; share the file among gateways on one database, or give
+   * verifiers each gateway's public key.
+   */
+  signingKeyFile: z.string().min(1).default(AUDIT_DEFAULTS.signingKeyFile),
+  /** A gateway signs a checkpoint after this many of its own events (0: not by count)… */
+  checkpointEveryEvents: z.number().int().nonnegative().default(AUDIT_DEFAULTS.checkpointEveryEvents),
+  /** …and every this often when it wrote events since its last one (0: not by time); and always at shutdown. */
+  checkpointEveryMs: z.number().int().nonnegative().default(AUDIT_DEFAULTS.checkpointEveryMs),
+  retention: z
+    .strictObject({
+      /** How long an event is kept before `gatehouse audit prune` may delete it. */
+      defaultDays: z.number().positive().default(AUDIT_RETENTION_DEFAULT_DAYS),
+      /** Per event type, overriding defaultDays. */
+      daysByType: z.partialRecord(z.enum(EVENT_TYPES), z.number().positive()).default({}),
+    })
+    .default(AUDIT_DEFAULTS.retention),
+});
 
 export const configSchema = z
   .strictObject({
@@ -133,6 +274,8 @@ export const configSchema = z
         /** Extra Origin values accepted besides http://localhost and http://127.0.0.1 on the bound port. */
         allowedOrigins: z.array(z.string()).default([]),
         sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
+        /** A POST still unanswered after this long becomes an SSE stream with a comment this often, so proxies keep it open. */
+        keepAliveMs: z.number().int().positive().default(15_000),
       })
       .default({
         host: '127.0.0.1',
@@ -141,23 +284,26 @@ export const configSchema = z
         allowedHosts: [],
         allowedOrigins: [],
         sessionIdleMs: 30 * 60 * 1000,
+        keepAliveMs: 15_000,
       }),
     defaults: z
       .strictObject({
-        idleTimeoutMs: z.number().int().positive().default(5 * 60 * 1000),
-        callTimeoutMs: z.number().int().positive().default(60 * 1000),
-        startTimeoutMs: z.number().int().positive().default(30 * 1000),
+        idleTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.idleTimeoutMs),
+        callTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.callTimeoutMs),
+        startTimeoutMs: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.startTimeoutMs),
         /** First restart delay after a crash; doubles per consecutive crash up to restartBackoffMaxMs. */
-        restartBackoffMs: z.number().int().nonnegative().default(250),
-        restartBackoffMaxMs: z.number().int().nonnegative().default(30 * 1000),
+        restartBackoffMs: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.restartBackoffMs),
+        restartBackoffMaxMs: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.restartBackoffMaxMs),
+        /** Crashes in a row (no successful call between) after which a server is marked failed. */
+        maxConsecutiveCrashes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxConsecutiveCrashes),
+        circuitBreaker: circuitBreakerSchema.default(CIRCUIT_BREAKER_DEFAULTS),
+        retry: retrySchema.default(RETRY_DEFAULTS),
+        maxConcurrentCalls: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxConcurrentCalls),
+        maxQueuedCalls: z.number().int().nonnegative().default(DOWNSTREAM_DEFAULTS.maxQueuedCalls),
+        maxRequestBytes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxRequestBytes),
+        maxResultBytes: z.number().int().positive().default(DOWNSTREAM_DEFAULTS.maxResultBytes),
       })
-      .default({
-        idleTimeoutMs: 5 * 60 * 1000,
-        callTimeoutMs: 60 * 1000,
-        startTimeoutMs: 30 * 1000,
-        restartBackoffMs: 250,
-        restartBackoffMaxMs: 30 * 1000,
-      }),
+      .default({ ...DOWNSTREAM_DEFAULTS, circuitBreaker: CIRCUIT_BREAKER_DEFAULTS, retry: RETRY_DEFAULTS }),
     servers: z.record(serverName, serverSchema),
     profiles: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a profile name is letters, digits, - and _'), profileSchema),
     agents: z.record(z.string().min(1), agentSchema).default({}),
@@ -172,6 +318,9 @@ export const configSchema = z
         approvalPollMs: z.number().int().positive().default(200),
       })
       .default({ confirmTtlMs: 10 * 60 * 1000, idempotencyRetentionMs: 24 * 60 * 60 * 1000, approvalPollMs: 200 }),
+    tracing: tracingSchema.default(TRACING_DEFAULTS),
+    metrics: metricsSchema.default({ enabled: true, auth: 'auto' }),
+    audit: auditSchema.default(AUDIT_DEFAULTS),
   });
 
 /**
@@ -229,6 +378,13 @@ export type ProfileConfig = z.output<typeof profileSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type OperatorConfig = z.output<typeof operatorSchema>;
 export type ApprovalConfig = z.output<typeof approvalSchema>;
+export type TracingConfig = z.output<typeof tracingSchema>;
+export type MetricsConfig = z.output<typeof metricsSchema>;
+export type CircuitBreakerConfig = z.output<typeof circuitBreakerSchema>;
+export type RetryConfig = z.output<typeof retrySchema>;
+export type RateLimitConfig = z.output<typeof rateLimitSchema>;
+export type ToolRuleConfig = z.output<typeof toolRule>;
+export type AuditConfig = z.output<typeof auditSchema>;
 
 export function isStdioServer(server: ServerConfig): server is StdioServerConfig {
   return 'command' in server;

@@ -50,6 +50,19 @@ export const ERROR_CODES = {
   GH_PIPELINE_CONTRACT: 'gate E refused to publish: a Final table breaks its serving contract or removes/retypes a published column without a new contract version',
   GH_PIPELINE_NOT_LOADED: 'there is nothing to replay: the layer asked for has not been built yet',
   GH_QUARANTINE_UNKNOWN: 'no quarantined row or held partition matches the release',
+  GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
+  GH_CIRCUIT_OPEN: "the server's circuit is open after repeated failures: calls fail fast until the time named (like HTTP 503)",
+  GH_SERVER_FAILED: 'the server crashed too many times in a row and is marked failed; it is started again only at the time named',
+  GH_SERVER_BUSY: 'the server has as many calls in flight and queued as its bulkhead allows (like HTTP 503); retry shortly',
+  GH_REQUEST_TOO_LARGE: "the call's arguments exceed the server's maxRequestBytes",
+  GH_RESULT_TOO_LARGE: "the server's result exceeds its maxResultBytes; it was dropped",
+  GH_DOWNSTREAM_INVALID: 'the server answered the call with a message that is not valid JSON-RPC',
+  GH_GATEWAY_UNREACHABLE: '`gatehouse servers` found no running gateway at the address, or it refused the operator token',
+  GH_RATE_LIMITED: "the agent exceeded its rate limit (like HTTP 429); data.retryAfterMs says when to call again",
+  GH_AUDIT_KEY_INVALID: 'the audit signing key file cannot be read or created, or it (or a --public-key file) is not an Ed25519 key',
+  GH_AUDIT_FILE_INVALID: 'an audit export or checkpoint file is not in the format gatehouse audit writes',
+  GH_STORE_FEATURE_MISSING: 'the configured store adapter does not have this feature yet (audit checkpoints, export, prune and the runs view are SQLite only)',
+  GH_AUDIT_CHAIN_BROKEN: 'the audit chain does not verify, so gatehouse audit prune refused to delete anything',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { GatehouseEvent, StoredEvent } from './events.js';
 
 /** The stored form of an event, exactly as the chain hashes it. */
 export interface ChainedFields {
@@ -17,6 +18,47 @@ export interface ChainedFields {
 export interface ChainedEvent extends ChainedFields {
   prevHash: string | null;
   hash: string | null;
+}
+
+/**
+ * The rows that append `events` after the chain's current tail (`last`, undefined for an empty
+ * store): numbered on from its seq, each linked to the hash before it. The caller must hold the
+ * store's write lock from reading the tail until these rows are committed.
+ */
+export function extendChain(last: { seq: number; hash: string | null } | undefined, events: readonly GatehouseEvent[]): ChainedEvent[] {
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  return events.map((event) => {
+    seq += 1;
+    const fields: ChainedFields = {
+      seq,
+      type: event.type,
+      at: event.at,
+      agent: event.agent ?? null,
+      profile: event.profile ?? null,
+      server: event.server ?? null,
+      tool: event.tool ?? null,
+      payload: JSON.stringify(event.payload),
+    };
+    const hash = eventHash(prevHash, fields);
+    const row = { ...fields, prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+}
+
+/** A stored row as the event it records (absent fields for NULL columns, the payload parsed). */
+export function storedEvent(row: ChainedFields): StoredEvent {
+  return {
+    seq: row.seq,
+    type: row.type as StoredEvent['type'],
+    at: row.at,
+    agent: row.agent ?? undefined,
+    profile: row.profile ?? undefined,
+    server: row.server ?? undefined,
+    tool: row.tool ?? undefined,
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
 }
 
 /** The `prev_hash` of the first chained event. */
@@ -38,13 +80,25 @@ export function eventHash(prevHash: string, event: ChainedFields): string {
 
 export type ChainProblem =
   | { kind: 'modified'; seq: number }
+  | { kind: 'missing-start'; seq: number }
   | { kind: 'broken-link'; seq: number; expectedPrev: string; foundPrev: string }
   | { kind: 'gap'; seq: number; expectedSeq: number }
   | { kind: 'unhashed'; seq: number };
 
+/** Where a chain may start other than at the genesis. */
+export interface ChainStart {
+  /** Accept whatever the first event links to (an export that starts mid-chain and ends at a signed checkpoint). */
+  open?: boolean;
+  /** seq → hash of the last event of a signed prune: the chain may start right after it. */
+  anchors?: ReadonlyMap<number, string>;
+}
+
 export interface ChainReport {
   /** Events checked (from the first chained one). */
   checked: number;
+  /** The first chained event, and what it links to. */
+  firstSeq: number | undefined;
+  start: 'genesis' | 'anchor' | 'open' | undefined;
   /** Events before the chain started (written by a version without it). */
   unchained: number;
   lastSeq: number | undefined;
@@ -55,14 +109,17 @@ export interface ChainReport {
 /**
  * Walks events in `seq` order and reports the first one that does not fit: an edited event
  * (its hash is not the hash of its fields), a link that does not point at its predecessor
- * (inserted, deleted or reordered events), a gap in the sequence, or a hashless event inside
- * the chain.
+ * (inserted, deleted or reordered events), a gap in the sequence, a hashless event inside
+ * the chain, or a first event that links to neither the genesis nor an allowed start.
  */
 export class ChainVerifier {
   private checked = 0;
   private unchained = 0;
+  private first: { seq: number; start: NonNullable<ChainReport['start']> } | undefined;
   private previous: { seq: number; hash: string } | undefined;
   private problem: ChainProblem | undefined;
+
+  constructor(private readonly allowed: ChainStart = {}) {}
 
   /** Feeds the next event; false once a problem was found (the rest need not be read). */
   next(event: ChainedEvent): boolean {
@@ -76,7 +133,15 @@ export class ChainVerifier {
       this.problem = { kind: 'gap', seq: event.seq, expectedSeq: this.previous.seq + 1 };
       return false;
     }
-    const expectedPrev = this.previous?.hash ?? GENESIS_HASH;
+    if (!this.previous) {
+      const start = this.startOf(event);
+      if (!start) {
+        this.problem = { kind: 'missing-start', seq: event.seq };
+        return false;
+      }
+      this.first = { seq: event.seq, start };
+    }
+    const expectedPrev = this.previous?.hash ?? event.prevHash;
     if (event.prevHash !== expectedPrev) {
       this.problem = { kind: 'broken-link', seq: event.seq, expectedPrev, foundPrev: event.prevHash };
       return false;
@@ -91,6 +156,22 @@ export class ChainVerifier {
   }
 
   report(): ChainReport {
-    return { checked: this.checked, unchained: this.unchained, lastSeq: this.previous?.seq, lastHash: this.previous?.hash, problem: this.problem };
+    return {
+      checked: this.checked,
+      firstSeq: this.first?.seq,
+      start: this.first?.start,
+      unchained: this.unchained,
+      lastSeq: this.previous?.seq,
+      lastHash: this.previous?.hash,
+      problem: this.problem,
+    };
+  }
+
+  private startOf(event: ChainedEvent): ChainReport['start'] {
+    // The genesis is the first event of the store (after any written before the chain existed),
+    // unless the verifier was told the chain may start anywhere (an export).
+    if (event.prevHash === GENESIS_HASH && (event.seq === this.unchained + 1 || this.allowed.open)) return 'genesis';
+    if (this.allowed.anchors?.get(event.seq - 1) === event.prevHash) return 'anchor';
+    return this.allowed.open ? 'open' : undefined;
   }
 }

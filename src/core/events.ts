@@ -1,11 +1,13 @@
 /**
- * Every event type the gateway records, in one list. The payload of each is typed below;
- * docs/events.md documents them. The audit design grows this list; keep names namespaced.
+ * Every event type the gateway records, in one list; docs/events.md documents each (when, and
+ * its payload fields). Keep names namespaced. Types whose feature is not built yet are listed so
+ * that the list, the docs and the retention config agree on names from the start.
  */
 export const EVENT_TYPES = [
   'session.opened',
   'session.closed',
   'tools.listed',
+  'tool.call.requested',
   'tool.call.succeeded',
   'tool.call.failed',
   'tool.call.held',
@@ -24,9 +26,26 @@ export const EVENT_TYPES = [
   'server.started',
   'server.stopped',
   'server.crashed',
+  'server.failed',
+  'circuit.opened',
+  'circuit.half_opened',
+  'circuit.closed',
+  'retry.scheduled',
+  'audit.pruned',
+  // Not emitted yet: their features arrive with later work (dead letters: issue 6; PII; trust levels).
+  'dead_letter.added',
+  'pii.scrubbed',
+  'trust.changed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The events of one tool call: requested when it enters the pipeline, then exactly one outcome. */
+export const CALL_OUTCOME_EVENT_TYPES = ['tool.call.succeeded', 'tool.call.failed', 'tool.call.held', 'policy.denied'] as const;
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}
 
 /** One audit event as the call path produces it (the store adds sequence number). */
 export interface GatehouseEvent {

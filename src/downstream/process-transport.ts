@@ -1,13 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { JsonLineSplitter, type OversizedLine } from './json-lines.js';
+import { verdictResponse } from './transport-verdicts.js';
 
 export interface ProcessTransportOptions {
   command: string;
   args: readonly string[];
   env: Record<string, string>;
   cwd: string | undefined;
+  /** Longest message the server may send; a longer one fails the request it answers (GH_RESULT_TOO_LARGE). */
+  maxMessageBytes: number;
   onStderr(chunk: Buffer): void;
 }
 
@@ -29,11 +33,17 @@ export class ProcessTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private child: ChildProcess | undefined;
-  private readonly buffer = new ReadBuffer();
+  private readonly lines: JsonLineSplitter;
   private exited: Promise<void> | undefined;
   private exitInfo: ProcessExit | undefined;
 
-  constructor(private readonly options: ProcessTransportOptions) {}
+  constructor(private readonly options: ProcessTransportOptions) {
+    this.lines = new JsonLineSplitter(
+      options.maxMessageBytes,
+      (line) => this.receiveLine(line),
+      (line) => this.receiveOversized(line),
+    );
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -66,10 +76,7 @@ export class ProcessTransport implements Transport {
         this.onerror?.(error);
       });
       child.once('spawn', () => resolve());
-      child.stdout!.on('data', (chunk: Buffer) => {
-        this.buffer.append(chunk);
-        this.drainMessages();
-      });
+      child.stdout!.on('data', (chunk: Buffer) => this.lines.push(chunk));
       child.stderr!.on('data', (chunk: Buffer) => this.options.onStderr(chunk));
       child.stdin!.on('error', (error) => this.onerror?.(error));
     });
@@ -96,18 +103,51 @@ export class ProcessTransport implements Transport {
     await this.exited;
   }
 
-  private drainMessages(): void {
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.buffer.readMessage();
-      } catch (error) {
-        this.onerror?.(error as Error); // one bad line must not stop the rest
-        continue;
-      }
-      if (message === null) return;
-      this.onmessage?.(message);
+  /**
+   * One line from the server. A line that is JSON with the id of a request but not a valid
+   * JSON-RPC message fails that request at once (GH_DOWNSTREAM_INVALID) rather than leaving it to
+   * time out; anything else that is not a message is reported and skipped: one bad line must not
+   * stop the rest.
+   */
+  private receiveLine(line: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.onerror?.(new Error(`the server wrote a line that is not JSON: ${line.slice(0, 200)}`));
+      return;
     }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (parsed.success) return this.onmessage?.(parsed.data);
+    const id = responseIdOf(value);
+    if (id === undefined) {
+      this.onerror?.(new Error(`the server wrote JSON that is not a JSON-RPC message: ${line.slice(0, 200)}`));
+      return;
+    }
+    this.onmessage?.(
+      verdictResponse(id, {
+        code: 'GH_DOWNSTREAM_INVALID',
+        message: `the server answered with a message that is not valid JSON-RPC 2.0: ${line.slice(0, 200)}`,
+        data: {},
+      }),
+    );
+  }
+
+  /** A message over the limit: if its end names the request it answers (as JSON-RPC responses put `id` last), that request fails. */
+  private receiveOversized(line: OversizedLine): void {
+    const id = trailingIdOf(line.tail);
+    const limit = this.options.maxMessageBytes;
+    if (id === undefined) {
+      this.onerror?.(new Error(`the server wrote a message of ${line.bytes} bytes, over the limit of ${limit}; it was dropped`));
+      return;
+    }
+    this.onmessage?.(
+      verdictResponse(id, {
+        code: 'GH_RESULT_TOO_LARGE',
+        message: `the server's answer has ${line.bytes} bytes, over the limit of ${limit} bytes (maxResultBytes); it was dropped`,
+        data: { bytes: line.bytes, limitBytes: limit },
+      }),
+    );
   }
 
   private async exitsWithin(ms: number): Promise<boolean> {
@@ -127,4 +167,19 @@ export class ProcessTransport implements Transport {
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') this.onerror?.(error as Error);
     }
   }
+}
+
+/** The id of something that looks like a response (an id, no method). */
+function responseIdOf(value: unknown): RequestId | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || 'method' in value) return undefined;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
+}
+
+/** `"id":5}` or `"id":"abc"}` at the very end of a message. */
+function trailingIdOf(tail: string): RequestId | undefined {
+  const match = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/.exec(tail);
+  if (!match) return undefined;
+  const raw = match[1]!;
+  return raw.startsWith('"') ? (JSON.parse(raw) as string) : Number(raw);
 }

@@ -6,6 +6,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ErrorCode,
+  McpError,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
@@ -27,31 +29,55 @@ import { StderrTail } from './stderr-tail.js';
 import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
+import { markIncident } from './incidents.js';
 
-export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed';
+/** `failed`: it crashed maxConsecutiveCrashes times in a row; it is started again only after its backoff. */
+export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';
+
+/** What an operator sees of one server (`gatehouse servers`). */
+export interface ServerStatus {
+  state: ServerState;
+  pid: number | null;
+  callsInFlight: number;
+  consecutiveCrashes: number;
+  lastCrashAt: string | null;
+  /** When a crashed or failed server may be started again (a call before then waits, or fails fast when failed). */
+  nextStartAt: string | null;
+  stderrTail: string[];
+}
 
 /** What the connection tells its owner; the owner records events and refreshes the cache. */
 export interface ServerConnectionHooks {
   started(server: string, info: { pid?: number | undefined; startMs: number }): void;
   stopped(server: string, reason: 'idle' | 'shutdown'): void;
   crashed(server: string, info: { pid?: number | undefined; stderrTail: string[]; consecutiveCrashes: number }): void;
-  listed(server: string, listing: ServerListing): void;
+  /** Awaited before a start completes: the listing is stored and its tools pinned before any call uses the server. */
+  listed(server: string, listing: ServerListing): Promise<void>;
+  /** It crashed maxConsecutiveCrashes times in a row: calls fail fast until `nextStartAt`. */
+  failed(server: string, info: { stderrTail: string[]; consecutiveCrashes: number; nextStartAt: string }): void;
   /** A log message that arrived outside any call, or while several sessions had calls in flight. */
   logDropped(server: string, params: LoggingMessageNotification['params']): void;
   resourceUpdated(server: string, uri: string): void;
 }
 
-export interface ServerTimings {
+export interface ServerSettings {
   idleTimeoutMs: number;
   callTimeoutMs: number;
   startTimeoutMs: number;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
+  maxConsecutiveCrashes: number;
+  /** Longest message a stdio server may write (its largest result plus the envelope). */
+  maxMessageBytes: number;
 }
+
+/** Lines of a crashed server's stderr kept in events and errors. */
+const STDERR_LINES_REPORTED = 20;
 
 /**
  * One downstream MCP server: started on first use, stopped after its idle timeout,
- * restarted with exponential backoff after a crash. One connection is shared by every
+ * restarted with exponential backoff after a crash, marked failed after too many crashes in a
+ * row (then calls fail fast until the backoff has passed, and the next one probes a start). One connection is shared by every
  * agent; server-to-client requests (elicitation, sampling, roots) are routed to the caller
  * whose call is in flight.
  */
@@ -59,10 +85,16 @@ export class ServerConnection {
   private client: Client | undefined;
   private starting: Promise<Client> | undefined;
   private stopping = false;
+  /** Set by a shutdown: a call still in flight must not start the server again behind the gateway's back. */
+  private shutDown = false;
+  /** Processes of failed starts still being stopped. */
+  private readonly closing = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | undefined;
   private inflight = 0;
   private pins = 0;
   private consecutiveCrashes = 0;
+  /** Counts starts, so that the failures of calls that one lost connection took down share an incident id. */
+  private generation = 0;
   private lastCrashAt = 0;
   private pid: number | undefined;
   private readonly stderr = new StderrTail(50);
@@ -73,12 +105,36 @@ export class ServerConnection {
     readonly name: string,
     private readonly config: ServerConfig,
     private readonly env: Readonly<Record<string, string>>,
-    private readonly timings: ServerTimings,
+    private readonly timings: ServerSettings,
     private readonly hooks: ServerConnectionHooks,
   ) {}
 
   get state(): ServerState {
     return this.stateValue;
+  }
+
+  /** `stdio` for a child process, `http` for a streamable HTTP session. */
+  get transport(): 'stdio' | 'http' {
+    return isStdioServer(this.config) ? 'stdio' : 'http';
+  }
+
+  /** Crashes in a row (0 once the server answers again), and when the next start may begin (epoch ms). */
+  get restartBackoff(): { consecutiveCrashes: number; nextStartAt: number } {
+    if (this.consecutiveCrashes === 0) return { consecutiveCrashes: 0, nextStartAt: 0 };
+    return { consecutiveCrashes: this.consecutiveCrashes, nextStartAt: this.lastCrashAt + this.backoffDelay() };
+  }
+
+  status(): ServerStatus {
+    const nextStartAt = this.consecutiveCrashes > 0 && !this.client ? this.lastCrashAt + this.backoffDelay() : undefined;
+    return {
+      state: this.stateValue,
+      pid: this.client ? (this.pid ?? null) : null,
+      callsInFlight: this.inflight,
+      consecutiveCrashes: this.consecutiveCrashes,
+      lastCrashAt: this.lastCrashAt ? new Date(this.lastCrashAt).toISOString() : null,
+      nextStartAt: nextStartAt === undefined ? null : new Date(nextStartAt).toISOString(),
+      stderrTail: this.stderr.lines().slice(-STDERR_LINES_REPORTED),
+    };
   }
 
   /**
@@ -92,6 +148,7 @@ export class ServerConnection {
     options: RequestOptions = {},
   ): Promise<z.output<S>> {
     const client = await this.connect();
+    const generation = this.generation;
     const release = caller ? this.callers.enter(caller) : undefined;
     this.inflight += 1;
     this.clearIdleTimer();
@@ -102,6 +159,11 @@ export class ServerConnection {
       })) as z.output<S>;
       this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
       return result;
+    } catch (error) {
+      // The connection was lost under this call (closed, or the transport could not send): all the
+      // calls it takes down share one incident. An McpError with another code is an answer, or a timeout.
+      if (!(error instanceof McpError) || error.code === ErrorCode.ConnectionClosed) markIncident(error, `${this.name}#${generation}`);
+      throw error;
     } finally {
       release?.();
       this.inflight -= 1;
@@ -125,6 +187,8 @@ export class ServerConnection {
   /** Starts the server (once, however many callers ask at the same time). */
   async connect(): Promise<Client> {
     if (this.client) return this.client;
+    if (this.shutDown) throw new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${this.name}" is not started again: the gateway is shutting down`, { server: this.name });
+    if (!this.starting) this.refuseWhileFailed();
     this.starting ??= this.start().finally(() => {
       this.starting = undefined;
     });
@@ -133,8 +197,10 @@ export class ServerConnection {
 
   /** Stops the process or closes the session; the next use starts it again. */
   async stop(reason: 'idle' | 'shutdown' = 'shutdown'): Promise<void> {
+    if (reason === 'shutdown') this.shutDown = true;
     this.clearIdleTimer();
     if (this.starting) await this.starting.catch(() => undefined);
+    if (reason === 'shutdown') await Promise.all(this.closing);
     const client = this.client;
     if (!client) return;
     this.stopping = true;
@@ -155,29 +221,41 @@ export class ServerConnection {
     const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities() });
     this.registerServerToClientHandlers(client);
     const transport = this.createTransport();
-    client.onclose = () => this.handleClose(client);
+    let closedWhileStarting = false;
+    client.onclose = () => {
+      if (this.client === client) this.handleClose(client);
+      else closedWhileStarting = true;
+    };
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
+      await this.hooks.listed(this.name, listing);
+      // The server may have exited while its listing was being stored: that is a failed start.
+      if (closedWhileStarting) throw new Error('the server exited right after listing');
       this.client = client;
+      this.generation += 1;
       this.stateValue = 'running';
       this.hooks.started(this.name, { pid: this.pid, startMs: Math.round(performance.now() - begun) });
-      this.hooks.listed(this.name, listing);
       this.armIdleTimer();
       return client;
     } catch (error) {
-      this.stopping = true;
-      await client.close().catch(() => undefined);
-      this.stopping = false;
+      // Not awaited: a process that ignores its closed stdin gets SIGTERM only after a grace
+      // second, and the caller should not wait for that (a shutdown does). Its late close is
+      // ignored by handleClose, since this client never became the connection's.
+      const closing = client.close().catch(() => undefined);
+      this.closing.add(closing);
+      void closing.finally(() => this.closing.delete(closing));
       this.recordCrash();
-      const stderrTail = this.stderr.lines().slice(-5);
+      const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
       const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
+      // A start that timed out will not be faster on a second try: protect does not retry it.
+      const startTimedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
         `server "${this.name}" could not be started: ${(error as Error).message}${lastWords}`,
-        { server: this.name, stderrTail },
+        { server: this.name, stderrTail, ...(startTimedOut ? { startTimedOut: true } : {}) },
         { cause: error },
       );
     }
@@ -191,6 +269,7 @@ export class ServerConnection {
         // A minimal safe environment (PATH, HOME, …) plus the configured one: the gateway's own secrets never reach the child.
         env: { ...getDefaultEnvironment(), ...this.env },
         cwd: this.config.cwd,
+        maxMessageBytes: this.timings.maxMessageBytes,
         onStderr: (chunk) => this.stderr.push(chunk),
       });
     }
@@ -228,11 +307,26 @@ export class ServerConnection {
       else this.hooks.logDropped(this.name, notification.params);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => this.hooks.resourceUpdated(this.name, notification.params.uri));
+    // A server that floods list_changed gets one listing at a time, plus one after the last change.
+    let listing: Promise<void> | undefined;
+    let again = false;
     const relist = () => {
-      fetchListing(client, this.timings.startTimeoutMs).then(
-        (listing) => this.hooks.listed(this.name, listing),
-        () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
-      );
+      if (listing) {
+        again = true;
+        return;
+      }
+      listing = fetchListing(client, this.timings.startTimeoutMs)
+        .then(
+          (fresh) => this.hooks.listed(this.name, fresh),
+          () => undefined, // a failed refresh keeps the previous listing; the next start refreshes again
+        )
+        .finally(() => {
+          listing = undefined;
+          if (again && this.client === client) {
+            again = false;
+            relist();
+          }
+        });
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, relist);
     client.setNotificationHandler(ResourceListChangedNotificationSchema, relist);
@@ -248,19 +342,38 @@ export class ServerConnection {
   }
 
   private recordCrash(): void {
-    this.stateValue = 'crashed';
     this.consecutiveCrashes += 1;
     this.lastCrashAt = Date.now();
-    this.hooks.crashed(this.name, { pid: this.pid, stderrTail: this.stderr.lines(), consecutiveCrashes: this.consecutiveCrashes });
+    const failed = this.consecutiveCrashes >= this.timings.maxConsecutiveCrashes;
+    this.stateValue = failed ? 'failed' : 'crashed';
+    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
+    this.hooks.crashed(this.name, { pid: this.pid, stderrTail, consecutiveCrashes: this.consecutiveCrashes });
+    if (this.consecutiveCrashes === this.timings.maxConsecutiveCrashes) {
+      this.hooks.failed(this.name, { stderrTail, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(this.lastCrashAt + this.backoffDelay()).toISOString() });
+    }
+  }
+
+  /** A failed server is not started (nor waited for) before its backoff has passed: the call fails at once. */
+  private refuseWhileFailed(): void {
+    if (this.stateValue !== 'failed') return;
+    const nextStartAt = this.lastCrashAt + this.backoffDelay();
+    if (Date.now() >= nextStartAt) return; // this call probes a start
+    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
+    const lastWords = stderrTail.length > 0 ? `; its stderr ends: ${stderrTail.at(-1)}` : '';
+    throw new GatehouseError(
+      'GH_SERVER_FAILED',
+      `server "${this.name}" crashed ${this.consecutiveCrashes} times in a row and is marked failed; it will be started again at ${new Date(nextStartAt).toISOString()} (gatehouse servers shows its stderr)${lastWords}`,
+      { server: this.name, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(nextStartAt).toISOString(), stderrTail },
+    );
+  }
+
+  private backoffDelay(): number {
+    if (this.consecutiveCrashes === 0) return 0;
+    return Math.min(this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1), this.timings.restartBackoffMaxMs);
   }
 
   private async waitOutBackoff(): Promise<void> {
-    if (this.consecutiveCrashes === 0) return;
-    const delay = Math.min(
-      this.timings.restartBackoffMs * 2 ** (this.consecutiveCrashes - 1),
-      this.timings.restartBackoffMaxMs,
-    );
-    const remaining = this.lastCrashAt + delay - Date.now();
+    const remaining = this.lastCrashAt + this.backoffDelay() - Date.now();
     if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
   }
 

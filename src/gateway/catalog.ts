@@ -28,11 +28,13 @@ interface ProfileView {
 /**
  * What each profile can see. Listings come from the schema cache when present, so that
  * listing needs no running process; otherwise the server is started (first use) and its
- * listing cached. Views per profile are memoized until a listing changes.
+ * listing cached. Listings are kept in memory once read or stored (the store is asked only
+ * about a server it has not seen yet), and views per profile are memoized until a listing changes.
  */
 export class Catalog {
   private version = 0;
   private readonly views = new Map<string, ProfileView>();
+  private readonly remembered = new Map<string, ServerListing>();
 
   constructor(
     private readonly connections: ReadonlyMap<string, ServerConnection>,
@@ -53,18 +55,31 @@ export class Catalog {
     this.views.clear();
   }
 
-  cached(server: string): ServerListing | undefined {
-    return this.cache.get(server);
+  /** The cached listing of a server (from memory, else the schema cache), without starting it. */
+  async cached(server: string): Promise<ServerListing | undefined> {
+    const known = this.remembered.get(server);
+    if (known) return known;
+    const stored = await this.cache.get(server);
+    // A listing stored meanwhile (remember) is newer than the one read.
+    if (stored && !this.remembered.has(server)) this.remembered.set(server, stored);
+    return this.remembered.get(server);
+  }
+
+  /** Stores a listing in the schema cache; memory first, so that readers see it before the write completes. */
+  async store(server: string, listing: ServerListing): Promise<void> {
+    this.remembered.set(server, listing);
+    this.invalidate();
+    await this.cache.put(server, listing);
   }
 
   /** The server's listing, starting it when nothing is cached. */
   async listing(server: string): Promise<ServerListing> {
-    const cached = this.cache.get(server);
+    const cached = await this.cached(server);
     if (cached) return cached;
     const connection = this.connections.get(server);
     if (!connection) throw new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `unknown server "${server}"`, { server });
     await connection.connect();
-    const listed = this.cache.get(server);
+    const listed = await this.cached(server);
     if (!listed) throw new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${server}" started but gave no listing`, { server });
     return listed;
   }
@@ -77,7 +92,7 @@ export class Catalog {
     const results = await Promise.all(
       profile.servers.map(async (server): Promise<[string, ServerListing] | undefined> => {
         if (options.cachedOnly) {
-          const cached = this.cache.get(server);
+          const cached = await this.cached(server);
           return cached ? [server, cached] : undefined;
         }
         try {
@@ -137,7 +152,7 @@ export class Catalog {
     }
     const split = splitExposedName(exposed);
     if (!split || !profile.servers.includes(split.server) || !profile.allows(split.server, split.name)) throw notAllowed();
-    let listing = this.cache.get(split.server);
+    let listing = await this.cached(split.server);
     if (!listing) {
       if (options.cachedOnly) {
         throw new GatehouseError(

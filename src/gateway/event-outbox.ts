@@ -2,43 +2,77 @@ import type { Logger } from 'pino';
 import type { GatehouseEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 
+/** The longest an enqueued event waits for a batch to ride with. */
+export const DEFERRED_FLUSH_MS = 100;
+
 interface Pending {
   event: GatehouseEvent;
   done: () => void;
 }
 
 /**
- * Group commit for audit events. Events appended while the event loop is busy are written
- * together in one transaction on the next turn, so concurrent calls share one commit instead of
- * paying one each. `append` resolves once the event is committed: a call awaits it before
- * answering, so an acknowledged call's events are durable (WAL, synchronous=NORMAL: they survive
- * a killed process). A failed write is logged, never thrown at the agent: the call already ran.
+ * Group commit for audit events. Events appended while the event loop is busy, or while the
+ * previous batch is being written, are written together in one transaction, so concurrent calls
+ * share one commit instead of paying one each. One batch is written at a time, in order.
+ * `append` resolves once the event is committed: a call awaits it before answering, so an
+ * acknowledged call's events are durable (SQLite WAL with synchronous=NORMAL, or a PostgreSQL
+ * commit: they survive a killed process). A failed write is logged, never thrown at the agent:
+ * the call already ran.
  */
 export class EventOutbox {
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private deferred: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly log: Logger,
+    /** Told how many events each committed batch held (the checkpointer counts them). */
+    private readonly written: (count: number) => void = () => undefined,
   ) {}
+
+  /**
+   * Queues an event nobody waits for (a call's `tool.call.requested`): it rides with the next
+   * batch, usually the one that carries the call's outcome, instead of costing a commit of its
+   * own; at the latest it is written after `DEFERRED_FLUSH_MS`.
+   */
+  enqueue(event: GatehouseEvent): void {
+    this.queue.push({ event, done: () => undefined });
+    this.deferred ??= setTimeout(() => void this.flush(), DEFERRED_FLUSH_MS);
+  }
 
   append(event: GatehouseEvent): Promise<void> {
     return new Promise((done) => {
       this.queue.push({ event, done });
-      this.scheduled ??= setImmediate(() => this.flush());
+      // While a batch is being written, the next one starts when it ends (see flush).
+      if (!this.writing) this.scheduled ??= setImmediate(() => void this.flush());
     });
   }
 
-  /** Writes everything queued now (used at shutdown, before the store closes). */
-  flush(): void {
+  /** Writes everything queued now, after the batch in flight (also used at shutdown, before the store closes). */
+  async flush(): Promise<void> {
     if (this.scheduled) clearImmediate(this.scheduled);
+    if (this.deferred) clearTimeout(this.deferred);
     this.scheduled = undefined;
+    this.deferred = undefined;
+    while (this.writing) await this.writing;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    this.writing = this.write(batch);
     try {
-      this.store.appendBatch(batch.map((pending) => pending.event));
+      await this.writing;
+    } finally {
+      this.writing = undefined;
+      if (this.queue.length > 0) this.scheduled ??= setImmediate(() => void this.flush());
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    try {
+      await this.store.appendBatch(batch.map((pending) => pending.event));
+      this.written(batch.length);
     } catch (error) {
       this.log.error({ err: error, events: batch.length }, 'audit events could not be written');
     }

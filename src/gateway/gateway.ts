@@ -6,16 +6,25 @@ import type { GatehouseEvent, RecordEvent } from '../core/events.js';
 import { ToolSearchIndex } from '../core/tool-search.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { SchemaCache, ServerListing } from '../ports/schema-cache.js';
-import { ServerConnection, type ServerConnectionHooks } from '../downstream/server-connection.js';
+import { ServerConnection, type ServerConnectionHooks, type ServerStatus } from '../downstream/server-connection.js';
+import { Resilience } from '../resilience/resilience.js';
+import type { CircuitHooks, CircuitStatus } from '../resilience/circuit.js';
 import { Catalog } from './catalog.js';
 import { ArgumentValidator } from './pipeline/validate.js';
 import { ALWAYS_ASK_A_HUMAN, type TrustPolicy } from './pipeline/govern.js';
 import type { PipelineDeps } from './pipeline/run.js';
+import { NO_METRICS, NO_TRACING, type CallMetrics, type CallTracing } from './pipeline/telemetry.js';
 import type { ApprovalStore } from '../ports/approval-store.js';
 import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { AuditArchive } from '../ports/audit-archive.js';
+import type { RunsStore } from '../ports/runs-store.js';
+import type { AuditSigner } from '../core/checkpoint.js';
+import { Checkpointer } from './checkpointer.js';
+import { RunsRefresher } from './runs-refresher.js';
 import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
@@ -33,6 +42,10 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
+  /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
+  checkpoints?: CheckpointStore;
+  archive?: AuditArchive;
+  runs?: RunsStore;
 }
 
 /** How often a running gateway looks for pins accepted by another process. */
@@ -40,6 +53,28 @@ const PIN_REFRESH_MS = 1_000;
 
 /** How often expired idempotency keys are deleted (also once at start). */
 const LEDGER_PRUNE_MS = 60 * 60 * 1000;
+
+/** What a gateway may be given besides its config and stores; every part has a default. */
+export interface GatewayOptions {
+  /** Which gated calls need a human; until trust levels exist, every G2/G3 call does. */
+  trust?: TrustPolicy;
+  /** Spans per call (see src/telemetry); off by default. */
+  tracing?: CallTracing;
+  /** Call counters and latency for /metrics; off by default. */
+  metrics?: CallMetrics;
+  /** Signs audit checkpoints; without one the gateway writes none. */
+  signer?: AuditSigner;
+}
+
+/** Room for the JSON-RPC envelope around a result of maxResultBytes, in a stdio server's message limit. */
+const MESSAGE_ENVELOPE_BYTES = 64 * 1024;
+
+/** One server as an operator sees it: the process and its circuit. */
+export interface ServerReport extends ServerStatus {
+  server: string;
+  circuit: CircuitStatus;
+  bulkhead: { inFlight: number; queued: number; maxConcurrentCalls: number; maxQueuedCalls: number };
+}
 
 /** A live upstream session, so that server-wide notifications reach the agents that may see them. */
 export interface SessionHandle {
@@ -63,23 +98,40 @@ export class Gateway {
   readonly gates: GateBook;
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
+  readonly resilience: Resilience;
+  readonly checkpointer: Checkpointer | undefined;
+  readonly runsRefresher: RunsRefresher | undefined;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
-  constructor(
+  /**
+   * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
+   * key, every pin), then prunes expired idempotency keys and schedules that hourly.
+   */
+  static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
+    const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
+    const gateway = new Gateway(config, stores, log, env, confirmKey, options);
+    await gateway.pins.refresh();
+    await gateway.pruneLedger();
+    return gateway;
+  }
+
+  private constructor(
     readonly config: GatehouseConfig,
     readonly stores: GatewayStores,
     readonly log: Logger,
     env: NodeJS.ProcessEnv,
-    trust: TrustPolicy = ALWAYS_ASK_A_HUMAN,
+    confirmKey: Buffer,
+    options: GatewayOptions,
   ) {
     this.profiles = compileProfiles(config);
     this.tokens = new TokenBook(config, env);
     for (const warning of this.tokens.warnings) log.warn(warning);
     const hooks = this.connectionHooks();
     const defaults = config.defaults;
+    this.resilience = new Resilience(config, this.circuitHooks());
     this.connections = new Map(
       Object.entries(config.servers).map(([name, server]) => [
         name,
@@ -89,15 +141,25 @@ export class Gateway {
           startTimeoutMs: server.startTimeoutMs ?? defaults.startTimeoutMs,
           restartBackoffMs: defaults.restartBackoffMs,
           restartBackoffMaxMs: defaults.restartBackoffMaxMs,
+          maxConsecutiveCrashes: defaults.maxConsecutiveCrashes,
+          maxMessageBytes: this.resilience.guard(name).maxResultBytes + MESSAGE_ENVELOPE_BYTES,
         }, hooks),
       ]),
     );
     this.subscriptions = new Subscriptions(this.connections);
-    this.audit = new EventOutbox(stores.events, log);
+    const audit = config.audit;
+    this.checkpointer = options.signer && stores.checkpoints
+      ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
+      : undefined;
+    this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
+    this.audit = new EventOutbox(stores.events, log, (count) => {
+      this.checkpointer?.written(count);
+      this.runsRefresher?.written();
+    });
     const record: RecordEvent = (event) => this.record(event);
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
-    // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins.
+    // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins (open).
     this.pins = new PinBook(stores.pins, record);
     this.catalog = new Catalog(this.connections, stores.cache, (message, data) => log.warn(data, message), (server, tool) =>
       this.pins.isQuarantined(server, tool.name),
@@ -111,28 +173,38 @@ export class Gateway {
         desk: this.desk,
         ledger: stores.ledger,
         reviews: stores.reviews,
-        confirmTokens: new ConfirmTokens(stores.keys.key('confirm-token', () => randomBytes(32))),
-        trust,
+        confirmTokens: new ConfirmTokens(confirmKey),
+        trust: options.trust ?? ALWAYS_ASK_A_HUMAN,
         settings: config.governance,
         record,
       },
       connections: this.connections,
       audit: this.audit,
+      tracing: options.tracing ?? NO_TRACING,
+      metrics: options.metrics ?? NO_METRICS,
+      resilience: this.resilience,
     };
-    const prune = () => stores.ledger.prune(new Date().toISOString());
-    prune();
-    this.pruneTimer = setInterval(prune, LEDGER_PRUNE_MS).unref();
+    this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
+  }
+
+  /** Deletes expired idempotency keys; a failure is logged (the next run tries again). */
+  private async pruneLedger(): Promise<void> {
+    try {
+      await this.stores.ledger.prune(new Date().toISOString());
+    } catch (error) {
+      this.log.warn({ err: error }, 'expired idempotency keys could not be pruned');
+    }
   }
 
   /**
    * Picks up pins accepted (or quarantined) by another process, at most once a second; on a
    * change the catalog is rebuilt and sessions are told their tool list changed.
    */
-  refreshPins(): void {
+  async refreshPins(): Promise<void> {
     const now = Date.now();
     if (now - this.pinsCheckedAt < PIN_REFRESH_MS) return;
     this.pinsCheckedAt = now;
-    if (!this.pins.refresh()) return;
+    if (!(await this.pins.refresh())) return;
     this.catalog.invalidate();
     for (const session of this.sessions) session.server.sendToolListChanged().catch(() => undefined);
   }
@@ -166,6 +238,32 @@ export class Gateway {
     return index;
   }
 
+  /** Every server's state, circuit and bulkhead, for `gatehouse servers` (GET /api/servers). */
+  serverReports(): ServerReport[] {
+    return [...this.connections.values()].map((connection) => {
+      const guard = this.resilience.guard(connection.name);
+      return {
+        server: connection.name,
+        ...connection.status(),
+        circuit: guard.circuit.status(),
+        bulkhead: { inFlight: guard.bulkhead.inFlight, queued: guard.bulkhead.queued, maxConcurrentCalls: guard.bulkhead.maxConcurrent, maxQueuedCalls: guard.bulkhead.maxQueued },
+      };
+    });
+  }
+
+  /**
+   * Why a server's tools cannot be called right now (its circuit is open, or it is marked failed),
+   * with when that ends; undefined when they can. Lazy search shows it beside each hit.
+   */
+  unavailability(server: string): { reason: string; until: string | null } | undefined {
+    const circuit = this.resilience.guard(server).circuit.status();
+    if (circuit.state === 'open') return { reason: 'circuit open after repeated failures', until: circuit.retryAt };
+    if (circuit.state === 'half_open') return { reason: 'circuit half-open: a probe call is testing the server', until: null };
+    const status = this.connections.get(server)?.status();
+    if (status?.state === 'failed') return { reason: `server crashed ${status.consecutiveCrashes} times in a row`, until: status.nextStartAt };
+    return undefined;
+  }
+
   /** Number of downstream processes or sessions currently running. */
   runningServers(): string[] {
     return [...this.connections.values()].filter((c) => c.state === 'running').map((c) => c.name);
@@ -175,7 +273,7 @@ export class Gateway {
     clearInterval(this.pruneTimer);
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
-    this.audit.flush();
+    await this.audit.flush();
   }
 
   private connectionHooks(): ServerConnectionHooks {
@@ -193,24 +291,47 @@ export class Gateway {
         this.log.warn({ server, pid: info.pid, consecutiveCrashes: info.consecutiveCrashes }, 'downstream server exited unexpectedly');
         this.record({ type: 'server.crashed', server, payload: { ...info, pid: info.pid ?? null } });
       },
+      failed: (server, info) => {
+        this.log.error({ server, consecutiveCrashes: info.consecutiveCrashes, nextStartAt: info.nextStartAt, stderrTail: info.stderrTail.slice(-5) }, 'downstream server is crash-looping: marked failed');
+        this.record({ type: 'server.failed', server, payload: info });
+      },
       listed: (server, listing) => this.listingArrived(server, listing),
       logDropped: (server, params) => this.log.debug({ server, level: params.level }, 'log message from a server with no single caller in flight, not delivered'),
       resourceUpdated: (server, uri) => this.subscriptions.updated(server, uri),
     };
   }
 
-  /** Stores a server's listing in the schema cache, pinning its tools (and quarantining changed ones). */
-  storeListing(server: string, listing: ServerListing): void {
-    this.stores.cache.put(server, listing);
-    const quarantined = this.pins.check(server, listing);
-    for (const tool of quarantined) this.log.warn({ server, tool }, 'tool definition changed since it was pinned: quarantined until `gatehouse tools accept`');
-    this.catalog.invalidate();
+  private circuitHooks(): CircuitHooks {
+    return {
+      opened: (server, info) => {
+        this.log.warn({ server, retryAt: info.retryAt, rule: info.rule }, 'circuit opened: calls to the server fail fast');
+        this.record({ type: 'circuit.opened', server, payload: info });
+      },
+      halfOpened: (server) => this.record({ type: 'circuit.half_opened', server, payload: {} }),
+      closed: (server) => {
+        this.log.info({ server }, 'circuit closed: the server answers again');
+        this.record({ type: 'circuit.closed', server, payload: {} });
+      },
+    };
   }
 
-  private listingArrived(server: string, listing: ServerListing): void {
+  /** Stores a server's listing in the schema cache, pinning its tools (and quarantining changed ones). */
+  async storeListing(server: string, listing: ServerListing): Promise<void> {
+    // Pins first: the catalog must not show a changed tool before it is quarantined.
+    const quarantined = await this.pins.check(server, listing);
+    for (const tool of quarantined) this.log.warn({ server, tool }, 'tool definition changed since it was pinned: quarantined until `gatehouse tools accept`');
+    await this.catalog.store(server, listing);
+  }
+
+  private async listingArrived(server: string, listing: ServerListing): Promise<void> {
     for (const bad of listing.rejected ?? []) this.log.warn({ server, tool: bad.name, problem: bad.problem }, 'tool left out: not a valid MCP tool definition');
-    const previous = this.stores.cache.get(server);
-    this.storeListing(server, listing);
+    const previous = await this.catalog.cached(server);
+    try {
+      await this.storeListing(server, listing);
+    } catch (error) {
+      this.log.error({ err: error, server }, 'listing could not be stored or pinned');
+      throw error;
+    }
     if (!previous) return;
     const changed = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     for (const session of this.sessions) {

@@ -75,8 +75,13 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
       const query = requireString(args, 'query', request.name);
       const limit = typeof args.limit === 'number' ? Math.max(1, Math.min(50, Math.floor(args.limit))) : 10;
       const index = await gateway.searchIndex(caller.profile);
-      const results = index.search(query, limit);
-      const unindexed = caller.profile.servers.filter((server) => !gateway.catalog.cached(server));
+      // A server whose circuit is open (or that is marked failed) keeps its tools in the results, marked, so that the agent knows to wait or choose another.
+      const results = index.search(query, limit).map((hit) => {
+        const unavailable = gateway.unavailability(hit.server);
+        return unavailable ? { ...hit, available: false, unavailable: unavailable.reason, until: unavailable.until } : hit;
+      });
+      const cached = await Promise.all(caller.profile.servers.map((server) => gateway.catalog.cached(server)));
+      const unindexed = caller.profile.servers.filter((_, index) => !cached[index]);
       gateway.record({
         type: 'tools.listed',
         agent: caller.agent.name,
@@ -96,7 +101,9 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
         tool: found.item.name,
         payload: { via: 'describe_tool', session: caller.session },
       });
-      return json(agentView(found.item, found.exposed, gateway.gates.gateOf(found.server, found.item)));
+      const unavailable = gateway.unavailability(found.server);
+      const view = agentView(found.item, found.exposed, gateway.gates.gateOf(found.server, found.item));
+      return json(unavailable ? { ...view, available: false, unavailable: unavailable.reason, until: unavailable.until } : view);
     }
     case 'call_tool': {
       const name = requireString(args, 'name', request.name);
@@ -108,7 +115,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
     }
     case 'approval_status': {
       const id = requireString(args, 'approval_id', request.name);
-      const approval = gateway.desk.get(id);
+      const approval = await gateway.desk.get(id);
       if (approval.agent !== caller.agent.name) {
         throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}" of agent "${caller.agent.name}"`, { approval: id });
       }

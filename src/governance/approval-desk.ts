@@ -13,11 +13,12 @@ export function grantTtlFromConfig(config: Pick<GatehouseConfig, 'profiles'>): (
 /**
  * Where approvals are asked for, decided and waited on. The gateway, the CLI and the HTTP API
  * all decide through here, so the rules (no self-approval, decide once, events) hold for each.
- * A waiting call sees a decision made in this process at once, and one made by another
- * process on the same store within one poll interval.
+ * A waiting call sees a decision made in this process at once; one made by another process
+ * at once too when the store pushes decisions (PostgreSQL), else within one poll interval.
  */
 export class ApprovalDesk {
-  private readonly wakers = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private watching: Promise<void> | undefined;
 
   constructor(
     private readonly store: ApprovalStore,
@@ -27,8 +28,8 @@ export class ApprovalDesk {
     private readonly pollMs = 200,
   ) {}
 
-  request(approval: NewApproval): ApprovalRequest {
-    const created = this.store.create(approval);
+  async request(approval: NewApproval): Promise<ApprovalRequest> {
+    const created = await this.store.create(approval);
     this.record({
       type: 'approval.requested',
       agent: created.agent,
@@ -40,24 +41,24 @@ export class ApprovalDesk {
     return created;
   }
 
-  get(id: string): ApprovalRequest {
-    const found = this.store.get(id);
+  async get(id: string): Promise<ApprovalRequest> {
+    const found = await this.store.get(id);
     if (!found) throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}"`, { approval: id });
     return found;
   }
 
-  list(filter?: Parameters<ApprovalStore['list']>[0]): ApprovalRequest[] {
+  list(filter?: Parameters<ApprovalStore['list']>[0]): Promise<ApprovalRequest[]> {
     return this.store.list(filter);
   }
 
   /** A human's decision. `by` is the operator; the agent that asked can never decide. */
-  decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; now?: Date }): ApprovalRequest {
-    const request = this.get(id);
+  async decide(id: string, decision: { approved: boolean; by: string; reason?: string | undefined; now?: Date }): Promise<ApprovalRequest> {
+    const request = await this.get(id);
     if (decision.by === request.agent) {
       throw new GatehouseError('GH_SELF_APPROVAL', `"${decision.by}" requested ${id} and may not decide it`, { approval: id, agent: request.agent });
     }
     const now = decision.now ?? new Date();
-    const decided = this.store.decide(id, {
+    const decided = await this.store.decide(id, {
       approved: decision.approved,
       by: decision.by,
       at: now.toISOString(),
@@ -65,7 +66,7 @@ export class ApprovalDesk {
       ...(decision.approved ? { grantExpiresAt: new Date(now.getTime() + this.grantTtlMs(request.profile)).toISOString() } : {}),
     });
     if (!decided) {
-      const current = this.get(id);
+      const current = await this.get(id);
       const state = current.status === 'pending' ? 'expired (undecided past its deadline)' : current.status;
       throw new GatehouseError('GH_APPROVAL_DECIDED', `approval ${id} cannot be decided: it is ${state}`, { approval: id, status: current.status });
     }
@@ -77,12 +78,12 @@ export class ApprovalDesk {
       tool: decided.tool,
       payload: { approval: id, by: decision.by, reason: decision.reason ?? null },
     });
-    for (const wake of this.wakers.get(id) ?? []) wake();
+    this.wake(id);
     return decided;
   }
 
   /** Uses an approved grant once (compare-and-set in the store); false when it cannot be used. */
-  consume(id: string, bindingHash: string): boolean {
+  consume(id: string, bindingHash: string): Promise<boolean> {
     return this.store.consume(id, bindingHash, new Date().toISOString());
   }
 
@@ -91,44 +92,82 @@ export class ApprovalDesk {
    * means deny). Returns the request as it ends up; an aborted signal stops the wait.
    */
   async waitForDecision(id: string, signal?: AbortSignal): Promise<ApprovalRequest> {
-    for (;;) {
-      const current = this.get(id);
-      if (current.status !== 'pending') return current;
-      const remaining = Date.parse(current.expiresAt) - Date.now();
-      if (remaining <= 0) {
-        if (this.store.expire(id, new Date().toISOString())) {
-          this.record({
-            type: 'approval.expired',
-            agent: current.agent,
-            profile: current.profile,
-            server: current.server,
-            tool: current.tool,
-            payload: { approval: id, expiresAt: current.expiresAt },
-          });
+    // Registered before the first read, so that a decision arriving between a read and the
+    // sleep after it is not missed: the sleep then returns at once.
+    const waiter = new Waiter();
+    const set = this.waiters.get(id) ?? new Set();
+    set.add(waiter);
+    this.waiters.set(id, set);
+    try {
+      await this.watchOtherProcesses();
+      for (;;) {
+        waiter.woken = false;
+        const current = await this.get(id);
+        if (current.status !== 'pending') return current;
+        const remaining = Date.parse(current.expiresAt) - Date.now();
+        if (remaining <= 0) {
+          if (await this.store.expire(id, new Date().toISOString())) {
+            this.record({
+              type: 'approval.expired',
+              agent: current.agent,
+              profile: current.profile,
+              server: current.server,
+              tool: current.tool,
+              payload: { approval: id, expiresAt: current.expiresAt },
+            });
+          }
+          continue;
         }
-        continue;
+        if (signal?.aborted) throw new GatehouseError('GH_CANCELLED', `the call waiting for approval ${id} was cancelled by the client`, { approval: id });
+        await waiter.sleep(Math.min(this.pollMs, remaining), signal);
       }
-      if (signal?.aborted) throw new GatehouseError('GH_CANCELLED', `the call waiting for approval ${id} was cancelled by the client`, { approval: id });
-      await this.sleepUntilWoken(id, Math.min(this.pollMs, remaining), signal);
+    } finally {
+      set.delete(waiter);
+      if (set.size === 0) this.waiters.delete(id);
     }
   }
 
-  private async sleepUntilWoken(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+  private wake(id: string): void {
+    for (const waiter of this.waiters.get(id) ?? []) waiter.wake();
+  }
+
+  /**
+   * Subscribes once to decisions made in other processes, when the store can push them; a
+   * failed subscription is tried again by the next wait (meanwhile waiters poll).
+   */
+  private watchOtherProcesses(): Promise<void> {
+    const watch = this.store.watchDecisions;
+    if (!watch) return Promise.resolve();
+    this.watching ??= watch.call(this.store, (id) => this.wake(id)).catch(() => {
+      this.watching = undefined;
+    });
+    return this.watching;
+  }
+}
+
+/** One waiting call: sleeps until woken (a decision somewhere), its poll interval, or its caller's abort. */
+class Waiter {
+  woken = false;
+  private interrupt: (() => void) | undefined;
+
+  wake(): void {
+    this.woken = true;
+    this.interrupt?.();
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.woken || signal?.aborted) return;
     const controller = new AbortController();
-    const wake = () => controller.abort();
-    const set = this.wakers.get(id) ?? new Set();
-    set.add(wake);
-    this.wakers.set(id, set);
+    this.interrupt = () => controller.abort();
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await sleep(ms, undefined, { signal: controller.signal });
     } catch {
-      // woken by a decision in this process, or by the caller's abort (checked by the loop)
+      // woken, or aborted by the caller (checked by the loop)
     } finally {
+      this.interrupt = undefined;
       signal?.removeEventListener('abort', onAbort);
-      set.delete(wake);
-      if (set.size === 0) this.wakers.delete(id);
     }
   }
 }

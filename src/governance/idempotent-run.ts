@@ -37,9 +37,9 @@ export async function runOnce(
   run: (execution: ExecutionStarted) => Promise<CallToolResult>,
 ): Promise<{ result: CallToolResult; replay: boolean }> {
   const now = new Date();
-  const existing = ledger.get(call.agent, call.tool, call.key, now.toISOString());
+  const existing = await ledger.get(call.agent, call.tool, call.key, now.toISOString());
   if (existing && existing.state !== 'failed') return { result: answerFromLedger(existing, call, record), replay: true };
-  const claim = ledger.claim({
+  const claim = await ledger.claim({
     agent: call.agent,
     tool: call.tool,
     key: call.key,
@@ -51,13 +51,13 @@ export async function runOnce(
   const execution = new ExecutionStarted();
   try {
     const result = await run(execution);
-    ledger.complete(call.agent, call.tool, call.key, 'committed', { result } satisfies StoredOutcome);
+    await ledger.complete(call.agent, call.tool, call.key, 'committed', { result } satisfies StoredOutcome);
     return { result, replay: false };
   } catch (error) {
     if (execution.started && isGatehouseError(error)) {
-      ledger.complete(call.agent, call.tool, call.key, 'committed', { error: error.toJSON() } satisfies StoredOutcome);
+      await ledger.complete(call.agent, call.tool, call.key, 'committed', { error: error.toJSON() } satisfies StoredOutcome);
     } else {
-      ledger.complete(call.agent, call.tool, call.key, 'failed');
+      await ledger.complete(call.agent, call.tool, call.key, 'failed');
     }
     throw error;
   }

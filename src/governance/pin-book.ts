@@ -24,51 +24,65 @@ export class PinBook {
   /** Every pin, as last read from the store (re-read whenever the store's pin version moves). */
   private pins = new Map<string, ToolPin>();
   private seenVersion = -1;
+  /** check and refresh run one at a time, so that a slow read never overwrites a newer one. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: PinStore,
     private readonly record: RecordEvent,
-  ) {
-    this.refresh();
-  }
+  ) {}
 
   /** Pins new tools and quarantines changed ones; returns the names newly quarantined. */
-  check(server: string, listing: ServerListing): string[] {
-    this.refresh();
-    const at = new Date().toISOString();
-    const newlyQuarantined: string[] = [];
-    let changed = false;
-    for (const tool of listing.tools) {
-      const hash = toolHash(tool);
-      const pin = this.pins.get(keyOf(server, tool.name));
-      if (!pin) {
-        this.store.pin(server, tool.name, hash, pinnedPart(tool), at);
+  check(server: string, listing: ServerListing): Promise<string[]> {
+    return this.inTurn(async () => {
+      await this.load();
+      const at = new Date().toISOString();
+      const newlyQuarantined: string[] = [];
+      let changed = false;
+      for (const tool of listing.tools) {
+        const hash = toolHash(tool);
+        const pin = this.pins.get(keyOf(server, tool.name));
+        if (!pin) {
+          await this.store.pin(server, tool.name, hash, pinnedPart(tool), at);
+          changed = true;
+          continue;
+        }
+        if (pin.hash === hash || (pin.status === 'quarantined' && pin.changedHash === hash)) continue;
+        await this.store.quarantine(server, tool.name, hash, pinnedPart(tool), at);
         changed = true;
-        continue;
+        newlyQuarantined.push(tool.name);
+        this.record({ type: 'tool.quarantined', server, tool: tool.name, payload: { pinnedHash: pin.hash, newHash: hash, changed: changedParts(pin.definition, pinnedPart(tool)) } });
       }
-      if (pin.hash === hash || (pin.status === 'quarantined' && pin.changedHash === hash)) continue;
-      this.store.quarantine(server, tool.name, hash, pinnedPart(tool), at);
-      changed = true;
-      newlyQuarantined.push(tool.name);
-      this.record({ type: 'tool.quarantined', server, tool: tool.name, payload: { pinnedHash: pin.hash, newHash: hash, changed: changedParts(pin.definition, pinnedPart(tool)) } });
-    }
-    if (changed) this.refresh();
-    return newlyQuarantined;
+      if (changed) await this.load();
+      return newlyQuarantined;
+    });
   }
 
+  /** From memory: the hot path of every call asks this. */
   isQuarantined(server: string, tool: string): boolean {
     return this.pins.get(keyOf(server, tool))?.status === 'quarantined';
   }
 
   /** Re-reads the pins when any process changed one; true when the set of quarantined tools changed. */
-  refresh(): boolean {
-    const version = this.store.version();
+  refresh(): Promise<boolean> {
+    return this.inTurn(() => this.load());
+  }
+
+  private async load(): Promise<boolean> {
+    const version = await this.store.version();
     if (version === this.seenVersion) return false;
-    this.seenVersion = version;
     const quarantinedBefore = this.quarantinedKeys();
-    this.pins = new Map(this.store.all().map((pin) => [keyOf(pin.server, pin.tool), pin]));
+    const pins = await this.store.all();
+    this.pins = new Map(pins.map((pin) => [keyOf(pin.server, pin.tool), pin]));
+    this.seenVersion = version;
     const quarantinedNow = this.quarantinedKeys();
     return quarantinedNow.length !== quarantinedBefore.length || quarantinedNow.some((key, index) => key !== quarantinedBefore[index]);
+  }
+
+  private inTurn<T>(body: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(body, body);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private quarantinedKeys(): string[] {

@@ -51,21 +51,27 @@ export interface ApprovalDecision {
 
 /** Approval requests and their single-use grants. Every state change is a compare-and-set. */
 export interface ApprovalStore {
-  create(request: NewApproval): ApprovalRequest;
-  get(id: string): ApprovalRequest | undefined;
+  create(request: NewApproval): Promise<ApprovalRequest>;
+  get(id: string): Promise<ApprovalRequest | undefined>;
   /** Newest first by `requestedAt`. */
-  list(filter?: { status?: ApprovalStatus; limit?: number }): ApprovalRequest[];
+  list(filter?: { status?: ApprovalStatus; limit?: number }): Promise<ApprovalRequest[]>;
   /**
    * pending (and `decision.at` before expiresAt) → approved | rejected; undefined when it was not
    * pending or is past expiresAt (the request then stays pending until `expire`). A rejection
    * stores no grantExpiresAt.
    */
-  decide(id: string, decision: ApprovalDecision): ApprovalRequest | undefined;
+  decide(id: string, decision: ApprovalDecision): Promise<ApprovalRequest | undefined>;
   /** approved, unexpired, same binding hash → consumed. False when any of that fails (or it was already used). */
-  consume(id: string, bindingHash: string, at: string): boolean;
+  consume(id: string, bindingHash: string, at: string): Promise<boolean>;
   /**
    * pending → expired; false when it was decided meanwhile. Not checked against expiresAt: the
    * waiting call may give up early (cancelled), and nobody should approve what nobody waits for.
    */
-  expire(id: string, at: string): boolean;
+  expire(id: string, at: string): Promise<boolean>;
+  /**
+   * Optional push channel: calls `onDecided` with the id of every request that leaves `pending`
+   * in any process sharing the store (PostgreSQL: LISTEN/NOTIFY); resolves once listening.
+   * Without it, a waiter in another process sees a decision at its next poll.
+   */
+  watchDecisions?(onDecided: (id: string) => void): Promise<void>;
 }

@@ -3,12 +3,12 @@ import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 
 /** Append-only event log. There is deliberately no update or delete verb. */
 export interface EventStore {
-  append(event: GatehouseEvent): void;
+  append(event: GatehouseEvent): Promise<void>;
   /** Several events in one transaction: all are written, or none. */
-  appendBatch(events: readonly GatehouseEvent[]): void;
+  appendBatch(events: readonly GatehouseEvent[]): Promise<void>;
   /** Events in order of appending, after `afterSeq` (exclusive). */
-  read(options?: { afterSeq?: number; limit?: number; type?: string }): StoredEvent[];
-  count(type?: string): number;
+  read(options?: { afterSeq?: number; limit?: number; type?: string }): Promise<StoredEvent[]>;
+  count(type?: string): Promise<number>;
   /** Every event as stored, with its chain links, in order: what `gatehouse audit verify` checks. */
-  chain(): Iterable<ChainedEvent>;
+  chain(): AsyncIterable<ChainedEvent>;
 }

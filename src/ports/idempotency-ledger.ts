@@ -24,15 +24,15 @@ export type ClaimOutcome = { claimed: true } | { claimed: false; existing: Idemp
  */
 export interface IdempotencyLedger {
   /** The live (unexpired at `now`) record of a key. */
-  get(agent: string, tool: string, key: string, now: string): IdempotencyRecord | undefined;
+  get(agent: string, tool: string, key: string, now: string): Promise<IdempotencyRecord | undefined>;
   /**
    * Inserts an in_progress record. A record that has expired (its expiresAt is not after the new
    * createdAt), or that failed, is replaced (a failed call never reached a result, so running it
    * again is what the agent wants).
    */
-  claim(record: Omit<IdempotencyRecord, 'state' | 'result'>): ClaimOutcome;
+  claim(record: Omit<IdempotencyRecord, 'state' | 'result'>): Promise<ClaimOutcome>;
   /** in_progress → committed (with the result) or failed; does nothing to a record in any other state, or none. */
-  complete(agent: string, tool: string, key: string, state: 'committed' | 'failed', result?: unknown): void;
+  complete(agent: string, tool: string, key: string, state: 'committed' | 'failed', result?: unknown): Promise<void>;
   /** Deletes records expired at `now`; returns how many. */
-  prune(now: string): number;
+  prune(now: string): Promise<number>;
 }

@@ -22,18 +22,18 @@ export interface ToolPin {
 /** Tool pins (trust on first use). */
 export interface PinStore {
   /** Ordered by server, then tool. */
-  all(): ToolPin[];
-  get(server: string, tool: string): ToolPin | undefined;
+  all(): Promise<ToolPin[]>;
+  get(server: string, tool: string): Promise<ToolPin | undefined>;
   /** Records a first-seen definition; does nothing when the tool is pinned already. */
-  pin(server: string, tool: string, hash: string, definition: unknown, at: string): void;
+  pin(server: string, tool: string, hash: string, definition: unknown, at: string): Promise<void>;
   /**
    * pinned → quarantined with the new definition (or updates the changed definition of a
    * quarantined tool). Does nothing for a tool that has no pin, or when it is quarantined with
    * this same hash already (it keeps its first changedAt, and the version does not grow).
    */
-  quarantine(server: string, tool: string, hash: string, definition: unknown, at: string): void;
+  quarantine(server: string, tool: string, hash: string, definition: unknown, at: string): Promise<void>;
   /** quarantined → pinned to the changed definition; undefined when the tool is not quarantined. */
-  accept(server: string, tool: string, at: string): ToolPin | undefined;
+  accept(server: string, tool: string, at: string): Promise<ToolPin | undefined>;
   /** Grows whenever any pin changes, in any process sharing the store; 0 when there is none. */
-  version(): number;
+  version(): Promise<number>;
 }

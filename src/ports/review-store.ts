@@ -19,10 +19,10 @@ export interface ReviewItem extends NewReviewItem {
 }
 
 export interface ReviewStore {
-  add(item: NewReviewItem): ReviewItem;
-  get(id: string): ReviewItem | undefined;
+  add(item: NewReviewItem): Promise<ReviewItem>;
+  get(id: string): Promise<ReviewItem | undefined>;
   /** Newest first by `at`; with `pending: true` only those not acknowledged yet (false or absent: all). */
-  list(filter?: { pending?: boolean; limit?: number }): ReviewItem[];
+  list(filter?: { pending?: boolean; limit?: number }): Promise<ReviewItem[]>;
   /** Marks an item reviewed; undefined when it does not exist or was acknowledged already. */
-  ack(id: string, by: string, at: string): ReviewItem | undefined;
+  ack(id: string, by: string, at: string): Promise<ReviewItem | undefined>;
 }

@@ -16,7 +16,7 @@ export interface ServerListing {
 
 /** Persisted schema cache: lets tools/list and lazy search answer with no process running. */
 export interface SchemaCache {
-  get(server: string): ServerListing | undefined;
-  put(server: string, listing: ServerListing): void;
-  servers(): string[];
+  get(server: string): Promise<ServerListing | undefined>;
+  put(server: string, listing: ServerListing): Promise<void>;
+  servers(): Promise<string[]>;
 }

@@ -33,12 +33,12 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
         throw new GatehouseError('GH_INVALID_ARGUMENTS', `status must be one of ${STATUSES.join(', ')}`);
       }
       const limit = Number(url.searchParams.get('limit') ?? 100);
-      sendJson(res, 200, { approvals: gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
+      sendJson(res, 200, { approvals: await gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
     } else if (id && !action && req.method === 'GET') {
-      sendJson(res, 200, gateway.desk.get(id));
+      sendJson(res, 200, await gateway.desk.get(id));
     } else if (id && action && req.method === 'POST') {
       const reason = await readReason(req, gateway.config.http.maxBodyBytes, action === 'reject');
-      const decided = gateway.desk.decide(id, { approved: action === 'approve', by: operator, reason });
+      const decided = await gateway.desk.decide(id, { approved: action === 'approve', by: operator, reason });
       sendJson(res, 200, decided);
     } else {
       sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}` } });

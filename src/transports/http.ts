@@ -9,9 +9,13 @@ import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
+import { handleServersApi } from './servers-api.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
-import { hostAllowed, originAllowed } from './origin-check.js';
+import { originCheck, type OriginCheck } from './origin-check.js';
+import { handleMetrics } from './metrics-endpoint.js';
+import type { PrometheusMetrics } from '../telemetry/prometheus-metrics.js';
+import { gatewayGaugeSources } from '../telemetry/gateway-gauges.js';
 
 interface HttpSession {
   id: string;
@@ -29,15 +33,24 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** Served at /metrics when given (the gateway's call metrics, plus gauges read at scrape time). */
+  metrics?: PrometheusMetrics | undefined;
+}
+
 /**
  * `gatehouse serve`: streamable HTTP at /mcp/<profile>. Each request passes, in order: Host and
  * Origin checks (DNS rebinding), bearer authentication, profile authorization, the body limit;
- * only then does the MCP transport see it.
+ * only then does the MCP transport see it. /healthz, /metrics and /api/approvals sit beside it.
  */
-export async function serveHttp(gateway: Gateway, options: { host: string; port: number }): Promise<HttpGateway> {
+export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise<HttpGateway> {
   const http = gateway.config.http;
   const sessions = new Map<string, HttpSession>();
   let boundPort = options.port;
+  let origins: OriginCheck = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
+  options.metrics?.watch(gatewayGaugeSources(gateway, () => sessions.size));
 
   const server: HttpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -46,21 +59,36 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
       else res.end();
     });
   });
+  // Node closes idle keep-alive sockets after 5 s; a client that reuses one in the same
+  // instant gets a reset ("fetch failed"). Idle sockets stay open well beyond any client's
+  // pool timeout instead; close() still ends them all.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
-    if (!hostAllowed(req.headers.host, options.host, boundPort, http.allowedHosts)) {
+    if (!origins.hostAllowed(req.headers.host)) {
       return sendError(res, 403, -32000, `forbidden host header "${req.headers.host ?? ''}"`);
     }
-    if (!originAllowed(req.headers.origin, boundPort, http.allowedOrigins)) {
+    if (!origins.originAllowed(req.headers.origin)) {
       return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
     }
     if (url.pathname === '/healthz' && req.method === 'GET') {
-      return sendJson(res, 200, { status: 'ok', sessions: sessions.size, serversRunning: gateway.runningServers() });
+      const reports = gateway.serverReports();
+      return sendJson(res, 200, {
+        status: 'ok',
+        sessions: sessions.size,
+        serversRunning: gateway.runningServers(),
+        // Names only: details (stderr) need an operator token (GET /api/servers).
+        serversFailed: reports.filter((report) => report.state === 'failed').map((report) => report.server),
+        circuitsOpen: reports.filter((report) => report.circuit.state !== 'closed').map((report) => report.server),
+      });
     }
+    if (url.pathname === '/metrics' && options.metrics) return handleMetrics(gateway, options.metrics, req, res, bearerToken(req), options.host);
+    if (url.pathname.startsWith('/api/') && handleServersApi(gateway, req, res, url, bearerToken(req))) return;
     if (url.pathname.startsWith('/api/') && (await handleApprovalsApi(gateway, req, res, url, bearerToken(req)))) return;
     const match = /^\/mcp\/([A-Za-z0-9_-]+)\/?$/.exec(url.pathname);
-    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals`);
+    if (!match) return sendError(res, 404, -32000, `no route for ${url.pathname}; MCP is served at /mcp/<profile>, the approvals API at /api/approvals${options.metrics ? ', metrics at /metrics' : ''}`);
     const profileName = match[1]!;
 
     let agent: AgentIdentity;
@@ -101,7 +129,7 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
       return sendError(res, 400, -32000, 'no mcp-session-id header: the first request of a session must be initialize');
     }
     const id = randomUUID();
-    const transport = new StreamableHttpSessionTransport(id, () => {
+    const transport = new StreamableHttpSessionTransport(id, http.keepAliveMs, () => {
       sessions.set(id, session);
       gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session: id, transport: 'http' } });
     });
@@ -140,6 +168,7 @@ export async function serveHttp(gateway: Gateway, options: { host: string; port:
     server.listen(options.port, options.host, () => resolve());
   });
   boundPort = (server.address() as AddressInfo).port;
+  origins = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {

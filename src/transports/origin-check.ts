@@ -5,20 +5,23 @@
  */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-export function hostAllowed(host: string | undefined, boundHost: string, port: number, extra: readonly string[]): boolean {
-  if (!host) return false;
-  const lower = host.toLowerCase();
-  if (extra.map((h) => h.toLowerCase()).includes(lower)) return true;
-  const names = new Set([...LOOPBACK_NAMES, boundHost.includes(':') ? `[${boundHost}]` : boundHost]);
-  for (const name of names) {
-    if (lower === `${name}:${port}` || (port === 80 && lower === name)) return true;
-  }
-  return false;
+export interface OriginCheck {
+  hostAllowed(host: string | undefined): boolean;
+  /** Non-browser clients send no Origin: allowed. */
+  originAllowed(origin: string | undefined): boolean;
 }
 
-export function originAllowed(origin: string | undefined, port: number, extra: readonly string[]): boolean {
-  if (origin === undefined) return true; // non-browser clients send no Origin
-  const lower = origin.toLowerCase();
-  if (extra.map((o) => o.toLowerCase()).includes(lower)) return true;
-  return LOOPBACK_NAMES.some((name) => lower === `http://${name}:${port}` || (port === 80 && lower === `http://${name}`));
+/** The accepted Host and Origin values for a server bound to `boundHost:port`, computed once. */
+export function originCheck(boundHost: string, port: number, extraHosts: readonly string[], extraOrigins: readonly string[]): OriginCheck {
+  const names = [...LOOPBACK_NAMES, boundHost.includes(':') ? `[${boundHost}]` : boundHost];
+  const hosts = new Set([...extraHosts.map((host) => host.toLowerCase()), ...names.map((name) => `${name}:${port}`), ...(port === 80 ? names : [])]);
+  const origins = new Set([
+    ...extraOrigins.map((origin) => origin.toLowerCase()),
+    ...LOOPBACK_NAMES.map((name) => `http://${name}:${port}`),
+    ...(port === 80 ? LOOPBACK_NAMES.map((name) => `http://${name}`) : []),
+  ]);
+  return {
+    hostAllowed: (host) => host !== undefined && hosts.has(host.toLowerCase()),
+    originAllowed: (origin) => origin === undefined || origins.has(origin.toLowerCase()),
+  };
 }

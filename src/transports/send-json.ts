@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 
-/** A complete JSON response in one write, with its length. */
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+/** A complete JSON response in one write, with its length (and any `headers` besides). */
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { sendJsonRpcError as sendError } from './send-json.js';
+import { isInitializeRequest, JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
 
 /** A POST that carried requests, open until every one of them is answered. */
 interface Exchange {
@@ -16,15 +16,13 @@ interface Exchange {
   lastWriteAt: number;
 }
 
-/** A silent stream gets a comment this often, so that proxies and clients do not time it out. */
-const KEEP_ALIVE_MS = 15_000;
-
 /**
  * The server side of MCP streamable HTTP for one session, on node's own request and response
  * objects. A POST's answer is plain JSON when its responses are ready before anything else has
  * to be said; it becomes an SSE stream the moment a notification or a server-to-client request
  * for it comes first (progress, log lines, elicitation, sampling), or when it has been silent for
- * KEEP_ALIVE_MS. The spec lets the server choose either per POST; the client must accept both.
+ * `keepAliveMs` (then it gets a comment that often, so that proxies and clients do not time it
+ * out). The spec lets the server choose either per POST; the client must accept both.
  *
  * This replaces the SDK's StreamableHTTPServerTransport, which converts every request and
  * response to web streams and always answers with SSE: about a third of the gateway's HTTP time
@@ -44,11 +42,12 @@ export class StreamableHttpSessionTransport implements Transport {
 
   constructor(
     readonly sessionId: string,
+    private readonly keepAliveMs: number,
     private readonly onInitialized: () => void,
   ) {}
 
   async start(): Promise<void> {
-    this.keepAlive = setInterval(() => this.keepStreamsAlive(), KEEP_ALIVE_MS / 3);
+    this.keepAlive = setInterval(() => this.keepStreamsAlive(), Math.max(10, this.keepAliveMs / 3));
     this.keepAlive.unref();
   }
 
@@ -89,14 +88,7 @@ export class StreamableHttpSessionTransport implements Transport {
     exchange.held.push(message);
     if (exchange.open.size > 0) return;
     this.exchanges.delete(exchange);
-    const answer = exchange.batch ? exchange.held : exchange.held[0];
-    const text = JSON.stringify(answer);
-    exchange.res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'mcp-session-id': this.sessionId,
-    });
-    exchange.res.end(text);
+    sendJson(exchange.res, 200, exchange.batch ? exchange.held : exchange.held[0], { 'mcp-session-id': this.sessionId });
   }
 
   async close(): Promise<void> {
@@ -194,7 +186,7 @@ export class StreamableHttpSessionTransport implements Transport {
   }
 
   private keepStreamsAlive(): void {
-    const quietSince = Date.now() - KEEP_ALIVE_MS;
+    const quietSince = Date.now() - this.keepAliveMs;
     for (const exchange of this.exchanges) {
       if (exchange.lastWriteAt > quietSince) continue;
       this.stream(exchange);
@@ -230,12 +222,13 @@ function protocolVersionProblem(req: IncomingMessage): string | undefined {
   return `Bad Request: unsupported MCP-Protocol-Version "${String(version)}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`;
 }
 
+/**
+ * The SDK's own schema (about 2 µs a message): anything it would not recognise (an id that is
+ * not a string or an integer, params that are not an object, an unknown key) is dropped by the
+ * SDK as "unknown message type", which would leave the POST unanswered until the client gave up.
+ */
 function isJsonRpcMessage(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const message = value as Record<string, unknown>;
-  if (message.jsonrpc !== '2.0') return false;
-  if ('method' in message) return typeof message.method === 'string';
-  return 'id' in message && ('result' in message || 'error' in message);
+  return JSONRPCMessageSchema.safeParse(value).success;
 }
 
 function sseHeaders(sessionId: string): Record<string, string> {

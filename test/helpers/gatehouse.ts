@@ -33,13 +33,17 @@ export function tempConfig(config: Record<string, unknown>): { dir: string; conf
   return { dir, configPath, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The usual test config: three real servers, an eager, a narrow and a lazy profile, two agents. */
+/**
+ * The usual test config: three real servers, an eager, a narrow and a lazy profile, two agents.
+ * Server entries are copies: a test that changes its config (an idle timeout) must not change
+ * the next test's.
+ */
 export function standardConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
     servers: {
-      everything: SERVERS.everything,
-      filesystem: SERVERS.filesystem,
+      everything: structuredClone(SERVERS.everything),
+      filesystem: structuredClone(SERVERS.filesystem),
       memory: { ...SERVERS.memory, env: { MEMORY_FILE_PATH: '${configDir}/memory.jsonl', GATEHOUSE_TEST_VISIBLE: 'yes' } },
     },
     profiles: {

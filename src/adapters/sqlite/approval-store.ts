@@ -62,7 +62,7 @@ export class SqliteApprovalStore implements ApprovalStore {
     this.expireStmt = db.prepare(`UPDATE approvals SET status = 'expired', decided_at = ? WHERE id = ? AND status = 'pending'`);
   }
 
-  create(request: NewApproval): ApprovalRequest {
+  async create(request: NewApproval): Promise<ApprovalRequest> {
     const id = `apr_${randomBytes(8).toString('hex')}`;
     const row = this.insertStmt.get(
       id,
@@ -83,18 +83,18 @@ export class SqliteApprovalStore implements ApprovalStore {
     return fromRow(row);
   }
 
-  get(id: string): ApprovalRequest | undefined {
+  async get(id: string): Promise<ApprovalRequest | undefined> {
     const row = this.getStmt.get(id) as ApprovalRow | undefined;
     return row && fromRow(row);
   }
 
-  list(filter: { status?: ApprovalStatus; limit?: number } = {}): ApprovalRequest[] {
+  async list(filter: { status?: ApprovalStatus; limit?: number } = {}): Promise<ApprovalRequest[]> {
     const limit = filter.limit ?? -1;
     const rows = (filter.status ? this.listByStatus.all(filter.status, limit) : this.listAll.all(limit)) as ApprovalRow[];
     return rows.map(fromRow);
   }
 
-  decide(id: string, decision: ApprovalDecision): ApprovalRequest | undefined {
+  async decide(id: string, decision: ApprovalDecision): Promise<ApprovalRequest | undefined> {
     const row = this.decideStmt.get(
       decision.approved ? 'approved' : 'rejected',
       decision.at,
@@ -108,11 +108,11 @@ export class SqliteApprovalStore implements ApprovalStore {
     return row && fromRow(row);
   }
 
-  consume(id: string, bindingHash: string, at: string): boolean {
+  async consume(id: string, bindingHash: string, at: string): Promise<boolean> {
     return this.consumeStmt.run(at, id, bindingHash, at).changes === 1;
   }
 
-  expire(id: string, at: string): boolean {
+  async expire(id: string, at: string): Promise<boolean> {
     return this.expireStmt.run(at, id).changes === 1;
   }
 }

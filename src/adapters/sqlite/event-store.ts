@@ -1,9 +1,12 @@
-import { eventHash, GENESIS_HASH, type ChainedEvent, type ChainedFields } from '../../core/event-chain.js';
+import { extendChain, storedEvent, type ChainedEvent, type ChainedFields } from '../../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../../core/events.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SqliteDatabase } from './database.js';
 
 type EventRow = ChainedFields;
+
+/** Events read per query while walking the chain. */
+const CHAIN_PAGE = 1000;
 
 /**
  * Events in SQLite, hash-chained: a batch is written in an IMMEDIATE transaction that first
@@ -22,58 +25,45 @@ export class SqliteEventStore implements EventStore {
     this.last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.insertAll = db.transaction((events: readonly GatehouseEvent[]) => {
       const last = this.last.get() as { seq: number; hash: string | null } | undefined;
-      let seq = last?.seq ?? 0;
-      let prevHash = last?.hash ?? GENESIS_HASH;
-      for (const event of events) {
-        seq += 1;
-        const fields = {
-          seq,
-          type: event.type,
-          at: event.at,
-          agent: event.agent ?? null,
-          profile: event.profile ?? null,
-          server: event.server ?? null,
-          tool: event.tool ?? null,
-          payload: JSON.stringify(event.payload),
-        };
-        const hash = eventHash(prevHash, fields);
-        this.insert.run(fields.seq, fields.type, fields.at, fields.agent, fields.profile, fields.server, fields.tool, fields.payload, prevHash, hash);
-        prevHash = hash;
+      for (const row of extendChain(last, events)) {
+        this.insert.run(row.seq, row.type, row.at, row.agent, row.profile, row.server, row.tool, row.payload, row.prevHash, row.hash);
       }
     });
   }
 
-  append(event: GatehouseEvent): void {
-    this.appendBatch([event]);
+  async append(event: GatehouseEvent): Promise<void> {
+    this.insertAll.immediate([event]);
   }
 
-  appendBatch(events: readonly GatehouseEvent[]): void {
+  async appendBatch(events: readonly GatehouseEvent[]): Promise<void> {
     this.insertAll.immediate(events);
   }
 
-  /** Every event with its chain fields, in order, for `gatehouse audit verify`. */
-  *chain(): Generator<ChainedEvent> {
-    const rows = this.db.prepare('SELECT seq, type, at, agent, profile, server, tool, payload, prev_hash AS prevHash, hash FROM events ORDER BY seq').iterate();
-    for (const row of rows) yield row as ChainedEvent;
+  /**
+   * Every event with its chain fields, in order, for `gatehouse audit verify`. Read a page at a
+   * time rather than through one open cursor, which would keep the connection busy between
+   * the consumer's awaits.
+   */
+  async *chain(): AsyncGenerator<ChainedEvent> {
+    const page = this.db.prepare(
+      'SELECT seq, type, at, agent, profile, server, tool, payload, prev_hash AS prevHash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    for (let after = 0; ; ) {
+      const rows = page.all(after, CHAIN_PAGE) as ChainedEvent[];
+      yield* rows;
+      if (rows.length < CHAIN_PAGE) return;
+      after = rows.at(-1)!.seq;
+    }
   }
 
-  read(options: { afterSeq?: number; limit?: number; type?: string } = {}): StoredEvent[] {
+  async read(options: { afterSeq?: number; limit?: number; type?: string } = {}): Promise<StoredEvent[]> {
     const rows = this.db
       .prepare(`SELECT * FROM events WHERE seq > ? ${options.type ? 'AND type = ?' : ''} ORDER BY seq LIMIT ?`)
       .all(...[options.afterSeq ?? 0, ...(options.type ? [options.type] : []), options.limit ?? -1]) as EventRow[];
-    return rows.map((row) => ({
-      seq: row.seq,
-      type: row.type as StoredEvent['type'],
-      at: row.at,
-      agent: row.agent ?? undefined,
-      profile: row.profile ?? undefined,
-      server: row.server ?? undefined,
-      tool: row.tool ?? undefined,
-      payload: JSON.parse(row.payload) as Record<string, unknown>,
-    }));
+    return rows.map(storedEvent);
   }
 
-  count(type?: string): number {
+  async count(type?: string): Promise<number> {
     const sql = type ? 'SELECT count(*) FROM events WHERE type = ?' : 'SELECT count(*) FROM events';
     return this.db.prepare(sql).pluck().get(...(type ? [type] : [])) as number;
   }

@@ -50,21 +50,21 @@ export class SqliteIdempotencyLedger implements IdempotencyLedger {
     this.pruneStmt = db.prepare('DELETE FROM idempotency WHERE expires_at <= ?');
   }
 
-  get(agent: string, tool: string, key: string, now: string): IdempotencyRecord | undefined {
+  async get(agent: string, tool: string, key: string, now: string): Promise<IdempotencyRecord | undefined> {
     const row = this.getStmt.get(agent, tool, key, now) as LedgerRow | undefined;
     return row && fromRow(row);
   }
 
-  claim(record: Omit<IdempotencyRecord, 'state' | 'result'>): ClaimOutcome {
+  async claim(record: Omit<IdempotencyRecord, 'state' | 'result'>): Promise<ClaimOutcome> {
     return this.claimTx.immediate(record);
   }
 
-  complete(agent: string, tool: string, key: string, state: 'committed' | 'failed', result?: unknown): void {
+  async complete(agent: string, tool: string, key: string, state: 'committed' | 'failed', result?: unknown): Promise<void> {
     // Only an in_progress row moves: a row that was pruned, or completed already, stays as it is.
     this.completeStmt.run(state, result === undefined ? null : JSON.stringify(result), agent, tool, key);
   }
 
-  prune(now: string): number {
+  async prune(now: string): Promise<number> {
     return this.pruneStmt.run(now).changes;
   }
 }

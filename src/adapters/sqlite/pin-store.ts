@@ -53,29 +53,29 @@ export class SqlitePinStore implements PinStore {
     this.versionStmt = db.prepare('SELECT coalesce(max(version), 0) FROM tool_pins').pluck();
   }
 
-  all(): ToolPin[] {
+  async all(): Promise<ToolPin[]> {
     return (this.allStmt.all() as PinRow[]).map(fromRow);
   }
 
-  get(server: string, tool: string): ToolPin | undefined {
+  async get(server: string, tool: string): Promise<ToolPin | undefined> {
     const row = this.getStmt.get(server, tool) as PinRow | undefined;
     return row && fromRow(row);
   }
 
-  pin(server: string, tool: string, hash: string, definition: unknown, at: string): void {
+  async pin(server: string, tool: string, hash: string, definition: unknown, at: string): Promise<void> {
     this.pinStmt.run(server, tool, hash, JSON.stringify(definition), at);
   }
 
-  quarantine(server: string, tool: string, hash: string, definition: unknown, at: string): void {
+  async quarantine(server: string, tool: string, hash: string, definition: unknown, at: string): Promise<void> {
     this.quarantineStmt.run(hash, JSON.stringify(definition), at, server, tool, hash);
   }
 
-  accept(server: string, tool: string, at: string): ToolPin | undefined {
+  async accept(server: string, tool: string, at: string): Promise<ToolPin | undefined> {
     const row = this.acceptStmt.get(at, server, tool) as PinRow | undefined;
     return row && fromRow(row);
   }
 
-  version(): number {
+  async version(): Promise<number> {
     return this.versionStmt.get() as number;
   }
 }

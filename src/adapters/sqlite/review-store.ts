@@ -37,7 +37,7 @@ export class SqliteReviewStore implements ReviewStore {
     this.ackStmt = db.prepare('UPDATE review_items SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL RETURNING *');
   }
 
-  add(item: NewReviewItem): ReviewItem {
+  async add(item: NewReviewItem): Promise<ReviewItem> {
     const id = `rev_${randomBytes(8).toString('hex')}`;
     const row = this.insertStmt.get(
       id,
@@ -53,17 +53,17 @@ export class SqliteReviewStore implements ReviewStore {
     return fromRow(row);
   }
 
-  get(id: string): ReviewItem | undefined {
+  async get(id: string): Promise<ReviewItem | undefined> {
     const row = this.getStmt.get(id) as ReviewRow | undefined;
     return row && fromRow(row);
   }
 
-  list(filter: { pending?: boolean; limit?: number } = {}): ReviewItem[] {
+  async list(filter: { pending?: boolean; limit?: number } = {}): Promise<ReviewItem[]> {
     const limit = filter.limit ?? -1;
     return ((filter.pending ? this.listPending : this.listAll).all(limit) as ReviewRow[]).map(fromRow);
   }
 
-  ack(id: string, by: string, at: string): ReviewItem | undefined {
+  async ack(id: string, by: string, at: string): Promise<ReviewItem | undefined> {
     const row = this.ackStmt.get(at, by, id) as ReviewRow | undefined;
     return row && fromRow(row);
   }

@@ -80,7 +80,7 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
       return maybeKeyed(run);
     case 'G1': {
       const governed = await keyed(clientKey ?? `derived:${fingerprintOf()}`, run);
-      if (!governed.replay) requestReview(deps, call, governed.result);
+      if (!governed.replay) await requestReview(deps, call, governed.result);
       return governed;
     }
     case 'G2': {
@@ -93,7 +93,7 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
         });
       }
       return maybeKeyed(async (execution) => {
-        const approval = requestApproval(deps, ctx, call, `gate G2 (${call.gate.source})`);
+        const approval = await requestApproval(deps, ctx, call, `gate G2 (${call.gate.source})`);
         await useGrant(deps, ctx, call, approval.id, call.caller.profile.approval.mode === 'wait');
         return run(execution);
       });
@@ -164,7 +164,7 @@ async function commit(
 async function preflight(deps: GovernanceDeps, ctx: CallContext, call: GovernedCall, execute: Execute): Promise<GatehouseError> {
   const preflightId = `pf_${randomBytes(10).toString('hex')}`;
   const approvalRequired = deps.trust(ctx.agent, 'G3').approvalRequired;
-  const approval = approvalRequired ? requestApproval(deps, ctx, call, `gate G3 (${call.gate.source}): two-step commit ${preflightId}`) : undefined;
+  const approval = approvalRequired ? await requestApproval(deps, ctx, call, `gate G3 (${call.gate.source}): two-step commit ${preflightId}`) : undefined;
   const expiresAt = Date.now() + deps.settings.confirmTtlMs;
   const confirmToken = deps.confirmTokens.issue({
     preflight: preflightId,
@@ -223,7 +223,7 @@ async function planOf(deps: GovernanceDeps, ctx: CallContext, call: GovernedCall
   };
 }
 
-function requestApproval(deps: GovernanceDeps, ctx: CallContext, call: GovernedCall, reason: string): ApprovalRequest {
+function requestApproval(deps: GovernanceDeps, ctx: CallContext, call: GovernedCall, reason: string): Promise<ApprovalRequest> {
   const now = Date.now();
   return deps.desk.request({
     server: call.server,
@@ -247,7 +247,7 @@ function requestApproval(deps: GovernanceDeps, ctx: CallContext, call: GovernedC
  * answered with GH_APPROVAL_PENDING (return mode).
  */
 async function useGrant(deps: GovernanceDeps, ctx: CallContext, call: GovernedCall, id: string, wait: boolean): Promise<void> {
-  let request = deps.desk.get(id);
+  let request = await deps.desk.get(id);
   const mismatch = (why: string) => new GatehouseError('GH_APPROVAL_MISMATCH', `approval ${id} does not cover this call: ${why}`, { approval: id, why });
   if (request.agent !== ctx.agent || request.profile !== ctx.profile) throw mismatch(`it was requested by agent "${request.agent}" on profile "${request.profile}"`);
   if (`${request.server}/${request.tool}` !== ctx.toolId) throw mismatch(`it was requested for tool "${request.exposedName}"`);
@@ -270,8 +270,8 @@ async function useGrant(deps: GovernanceDeps, ctx: CallContext, call: GovernedCa
     default:
       break;
   }
-  if (deps.desk.consume(id, ctx.planHash)) return;
-  const now = deps.desk.get(id);
+  if (await deps.desk.consume(id, ctx.planHash)) return;
+  const now = await deps.desk.get(id);
   if (now.status === 'approved' && now.grantExpiresAt && now.grantExpiresAt <= new Date().toISOString()) {
     throw new GatehouseError('GH_APPROVAL_EXPIRED', `the grant of approval ${id} expired at ${now.grantExpiresAt}; call again for a new request`, { approval: id });
   }
@@ -299,10 +299,10 @@ async function waitWithProgress(deps: GovernanceDeps, request: ApprovalRequest, 
   const stopAsking = new AbortController();
   const caller = call.caller.downstreamCaller;
   if (call.caller.profile.approval.elicit && caller.capabilities?.elicitation) {
-    void elicitApproval(caller, request, stopAsking.signal).then((decision) => {
+    void elicitApproval(caller, request, stopAsking.signal).then(async (decision) => {
       if (!decision || stopAsking.signal.aborted) return;
       try {
-        deps.desk.decide(request.id, {
+        await deps.desk.decide(request.id, {
           approved: decision.approved,
           by: `${request.agent}'s client user (elicitation)`,
           reason: decision.reason,
@@ -320,12 +320,12 @@ async function waitWithProgress(deps: GovernanceDeps, request: ApprovalRequest, 
   }
 }
 
-function requestReview(deps: GovernanceDeps, call: GovernedCall, result: CallToolResult): void {
+async function requestReview(deps: GovernanceDeps, call: GovernedCall, result: CallToolResult): Promise<void> {
   const text = result.content
     .map((part) => (part.type === 'text' ? part.text : `[${part.type}]`))
     .join(' ')
     .slice(0, 500);
-  const item = deps.reviews.add({
+  const item = await deps.reviews.add({
     at: new Date().toISOString(),
     agent: call.caller.agent.name,
     profile: call.caller.profile.name,

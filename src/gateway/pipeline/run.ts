@@ -1,5 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError, type ErrorCode } from '../../core/errors.js';
+import type { CALL_OUTCOME_EVENT_TYPES } from '../../core/events.js';
+import { newRunId } from '../../core/run-id.js';
 import type { EventOutbox } from '../event-outbox.js';
 import type { ServerConnection } from '../../downstream/server-connection.js';
 import { NO_CONTROL, splitControlArguments } from '../../governance/control-arguments.js';
@@ -9,8 +11,10 @@ import { authorize } from './authorize.js';
 import { resolve } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
 import { govern, type GovernanceDeps } from './govern.js';
-import { forward } from './forward.js';
+import { checkRequestSize, protect } from './protect.js';
+import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
+import type { CallEnd, CallMetrics, CallOutcome, CallTrace, CallTracing, StageName } from './telemetry.js';
 
 export interface PipelineDeps {
   catalog: Catalog;
@@ -19,9 +23,12 @@ export interface PipelineDeps {
   governance: GovernanceDeps;
   connections: ReadonlyMap<string, ServerConnection>;
   audit: EventOutbox;
+  /** Spans per call and stage; NO_TRACING when tracing is off. */
+  tracing: CallTracing;
+  /** Calls by server, tool, gate and outcome, and their latency; NO_METRICS without /metrics. */
+  metrics: CallMetrics;
+  resilience: Resilience;
 }
-
-type StageName = 'authorize' | 'resolve' | 'validate' | 'govern' | 'forward';
 
 /** Outcomes where the gate held the call back on purpose: nothing ran, and nothing failed. */
 const HELD = new Set<ErrorCode>(['GH_DRY_RUN', 'GH_CONFIRM_REQUIRED', 'GH_APPROVAL_PENDING']);
@@ -41,18 +48,39 @@ const DENIED = new Set<ErrorCode>([
 ]);
 
 /**
- * The call pipeline: authorize → resolve → validate → govern → forward, then one audit event
- * whatever the outcome. Eager tools/call and the lazy call_tool meta-tool both come here.
+ * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward
+ * (protected: bulkhead, circuit breaker, timeout, safe retries). A `tool.call.requested` event
+ * opens the run and exactly one outcome event closes it, whatever happened; both carry the run id
+ * (the runs view joins them). Eager tools/call and the lazy call_tool meta-tool both come here.
  */
 export async function runCall(deps: PipelineDeps, request: CallRequest): Promise<CallToolResult> {
   const startedAt = new Date();
   const started = performance.now();
+  const runId = newRunId(startedAt.getTime());
+  // Not awaited, and no commit of its own: the outbox writes in order, so it is committed with
+  // (or before) the outcome event, which is awaited; a long call's shows within 100 ms.
+  deps.audit.enqueue({
+    type: 'tool.call.requested',
+    at: startedAt.toISOString(),
+    agent: request.caller.agent.name,
+    profile: request.caller.profile.name,
+    tool: request.name,
+    payload: { runId, via: request.via, session: request.caller.session },
+  });
+  const trace = deps.tracing.start(request);
   let stage: StageName = 'authorize';
+  const enter = (next: Exclude<StageName, 'forward'>) => {
+    stage = next;
+    trace.stage(next);
+  };
   let resolved: ResolvedCall | undefined;
   let gate: string | undefined;
   try {
+    trace.stage('authorize');
     authorize(request);
-    stage = 'resolve';
+    enter('admit');
+    deps.resilience.rateLimiter.admit(request.caller.agent.name, request.caller.profile.name);
+    enter('resolve');
     resolved = await resolve(request, deps.catalog);
     if (deps.pins.isQuarantined(resolved.server, resolved.tool.name)) {
       throw new GatehouseError('GH_TOOL_QUARANTINED', `tool "${request.name}" changed since it was pinned and is quarantined; an operator must review it (gatehouse tools accept ${resolved.server}/${resolved.tool.name})`, {
@@ -60,20 +88,21 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
         tool: resolved.tool.name,
       });
     }
-    stage = 'validate';
+    enter('validate');
     const gateDecision = deps.governance.gates.gateOf(resolved.server, resolved.tool);
     gate = gateDecision.gate;
     const split = gate === 'G2' || gate === 'G3' ? splitControlArguments(resolved.arguments, resolved.tool) : { arguments: resolved.arguments, control: NO_CONTROL };
     const call = { ...resolved, arguments: split.arguments };
     deps.validator.validate(call);
-    stage = 'govern';
+    checkRequestSize(call, deps.resilience.guard(call.server).maxRequestBytes);
+    enter('govern');
     const connection = deps.connections.get(call.server)!;
     const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
       stage = 'forward';
-      return forward({ ...call, arguments: args }, connection);
+      return protect({ resilience: deps.resilience, record: deps.governance.record }, { ...call, arguments: args }, gateDecision.gate, connection, trace);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
-    await record(deps, request, resolved, gate, startedAt, started, { outcome });
+    await finish(deps, request, trace, { runId, startedAt, started }, { outcome, server: resolved.server, tool: resolved.tool.name, gate, stage });
     return governed.result;
   } catch (error) {
     const failure = isGatehouseError(error)
@@ -82,14 +111,20 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     const outcome = HELD.has(failure.code) ? 'held' : DENIED.has(failure.code) ? 'denied' : 'error';
     // A preflight may have run the tool's own dry run (stage forward), but the gate held the call.
     if (outcome === 'held') stage = 'govern';
-    await record(deps, request, resolved, gate, startedAt, started, { outcome, stage, code: failure.code, message: failure.message });
+    await finish(deps, request, trace, { runId, startedAt, started }, {
+      outcome,
+      server: resolved?.server,
+      tool: resolved?.tool.name,
+      gate,
+      stage,
+      code: failure.code,
+      message: failure.message,
+    });
     throw failure;
   }
 }
 
-type Outcome = 'ok' | 'tool_error' | 'replay' | 'held' | 'denied' | 'error';
-
-const EVENT_OF: Record<Outcome, 'tool.call.succeeded' | 'tool.call.failed' | 'tool.call.held' | 'policy.denied'> = {
+const EVENT_OF: Record<CallOutcome, (typeof CALL_OUTCOME_EVENT_TYPES)[number]> = {
   ok: 'tool.call.succeeded',
   tool_error: 'tool.call.succeeded',
   replay: 'tool.call.succeeded',
@@ -98,29 +133,30 @@ const EVENT_OF: Record<Outcome, 'tool.call.succeeded' | 'tool.call.failed' | 'to
   error: 'tool.call.failed',
 };
 
-function record(
-  deps: PipelineDeps,
-  request: CallRequest,
-  resolved: ResolvedCall | undefined,
-  gate: string | undefined,
-  startedAt: Date,
-  started: number,
-  result: { outcome: Outcome; stage?: StageName; code?: string; message?: string },
-): Promise<void> {
-  // Awaited before the agent gets its answer: an acknowledged call's event is committed.
-  return deps.audit.append({
-    type: EVENT_OF[result.outcome],
-    at: startedAt.toISOString(),
-    agent: request.caller.agent.name,
-    profile: request.caller.profile.name,
-    server: resolved?.server,
-    tool: resolved?.tool.name ?? request.name,
-    payload: {
-      via: request.via,
-      session: request.caller.session,
-      gate: gate ?? null,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      ...result,
-    },
-  });
+/** The audit event (awaited), the metrics and the end of the call's span, whatever the outcome. */
+async function finish(deps: PipelineDeps, request: CallRequest, trace: CallTrace, run: { runId: string; startedAt: Date; started: number }, end: CallEnd): Promise<void> {
+  const seconds = (performance.now() - run.started) / 1000;
+  deps.metrics.observe(end, seconds);
+  try {
+    // Awaited before the agent gets its answer: an acknowledged call's event is committed.
+    await deps.audit.append({
+      type: EVENT_OF[end.outcome],
+      at: run.startedAt.toISOString(),
+      agent: request.caller.agent.name,
+      profile: request.caller.profile.name,
+      server: end.server,
+      tool: end.tool ?? request.name,
+      payload: {
+        runId: run.runId,
+        via: request.via,
+        session: request.caller.session,
+        gate: end.gate ?? null,
+        durationMs: Math.round(seconds * 1_000_000) / 1000,
+        outcome: end.outcome,
+        ...(end.code === undefined ? {} : { stage: end.stage, code: end.code, message: end.message }),
+      },
+    });
+  } finally {
+    trace.end(end);
+  }
 }

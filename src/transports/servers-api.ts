@@ -1,0 +1,29 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isGatehouseError } from '../core/errors.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { sendJson } from './send-json.js';
+
+/**
+ * `GET /api/servers` (operator token): the live state of every downstream server of this gateway
+ * process: process state, crashes in a row, when a crashed or failed server is started again, its
+ * last stderr lines, its circuit and its bulkhead. Returns false when the path is not this API's.
+ */
+export function handleServersApi(gateway: Gateway, req: IncomingMessage, res: ServerResponse, url: URL, bearer: string | undefined): boolean {
+  if (!/^\/api\/servers\/?$/.test(url.pathname)) return false;
+  try {
+    gateway.tokens.authenticateOperator(bearer);
+  } catch (error) {
+    if (!isGatehouseError(error)) throw error;
+    const status = error.code === 'GH_NOT_OPERATOR' ? 403 : 401;
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
+    sendJson(res, status, { error: error.toJSON() });
+    return true;
+  }
+  if (req.method !== 'GET') {
+    res.setHeader('allow', 'GET');
+    sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method ?? ''} is not allowed on ${url.pathname}` } });
+    return true;
+  }
+  sendJson(res, 200, { pid: process.pid, at: new Date().toISOString(), servers: gateway.serverReports() });
+  return true;
+}

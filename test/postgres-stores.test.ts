@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PostgresApprovalStore } from '../src/adapters/postgres/approval-store.js';
+import { PostgresDatabase } from '../src/adapters/postgres/database.js';
+import { PostgresEventStore } from '../src/adapters/postgres/event-store.js';
+import { PostgresIdempotencyLedger } from '../src/adapters/postgres/idempotency-ledger.js';
+import { PostgresKeyStore } from '../src/adapters/postgres/key-store.js';
+import { PostgresPinStore } from '../src/adapters/postgres/pin-store.js';
+import { PostgresReviewStore } from '../src/adapters/postgres/review-store.js';
+import { PostgresSchemaCache } from '../src/adapters/postgres/schema-cache.js';
+import { isGatehouseError } from '../src/core/errors.js';
+import { eventStoreContract } from './contracts/event-store.js';
+import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
+import { postgresForThisFile } from './helpers/postgres.js';
+import { raceAcrossProcesses } from './helpers/store-race.js';
+
+// A real PostgreSQL cluster, started for this file; each test gets its own database.
+const postgres = postgresForThisFile();
+
+function storesOf(db: PostgresDatabase): GovernanceStores {
+  return { approvals: new PostgresApprovalStore(db), ledger: new PostgresIdempotencyLedger(db), reviews: new PostgresReviewStore(db), pins: new PostgresPinStore(db) };
+}
+
+/** A fresh database, and every connection pool opened to it (another() opens one more, as a second gateway would). */
+async function freshDatabase(): Promise<{ url: string; first: PostgresDatabase; another: () => Promise<PostgresDatabase>; close: () => Promise<void> }> {
+  const url = await postgres.freshDatabase();
+  const pools = [await PostgresDatabase.open(url)];
+  return {
+    url,
+    first: pools[0]!,
+    another: async () => {
+      const db = await PostgresDatabase.open(url);
+      pools.push(db);
+      return db;
+    },
+    close: async () => {
+      for (const db of pools) await db.close();
+    },
+  };
+}
+
+governanceStoreContract('postgres', async () => {
+  const { first, another, close } = await freshDatabase();
+  return { ...storesOf(first), openSecond: async () => storesOf(await another()), close };
+});
+
+eventStoreContract('postgres', async () => {
+  const { first, another, close } = await freshDatabase();
+  return {
+    events: new PostgresEventStore(first),
+    openSecond: async () => new PostgresEventStore(await another()),
+    raw: async (sql) => void (await first.query(sql)),
+    close,
+  };
+});
+
+test('postgres: the cluster under test is PostgreSQL 15 or later on loopback', () => {
+  assert.ok(postgres.cluster().version >= 15, `version ${postgres.cluster().version}`);
+});
+
+test('postgres: TRUNCATE of the events is refused too', async () => {
+  const { first, close } = await freshDatabase();
+  try {
+    await new PostgresEventStore(first).append({ type: 'session.opened', at: new Date().toISOString(), payload: {} });
+    await assert.rejects(first.query('TRUNCATE events'), /append-only/);
+    assert.equal(await new PostgresEventStore(first).count(), 1);
+  } finally {
+    await close();
+  }
+});
+
+test('postgres: processes starting together on an empty database apply each migration once', async () => {
+  const url = await postgres.freshDatabase();
+  const pools = await Promise.all(Array.from({ length: 6 }, () => PostgresDatabase.open(url)));
+  try {
+    const { rows } = await pools[0]!.query<{ version: number; n: string }>('SELECT version, count(*) AS n FROM migrations GROUP BY version ORDER BY version');
+    assert.ok(rows.length >= 1);
+    assert.ok(rows.every((row) => Number(row.n) === 1), JSON.stringify(rows));
+    // Reopening applies nothing again.
+    const again = await PostgresDatabase.open(url);
+    await again.close();
+    assert.equal((await pools[0]!.query('SELECT * FROM migrations')).rowCount, rows.length);
+  } finally {
+    for (const db of pools) await db.close();
+  }
+});
+
+test('postgres: the schema cache and the key store', async () => {
+  const { first, another, close } = await freshDatabase();
+  try {
+    const cache = new PostgresSchemaCache(first);
+    assert.equal(await cache.get('srv'), undefined);
+    const listing = {
+      tools: [{ name: 'echo', description: 'null \u0000 byte', inputSchema: { type: 'object' as const, properties: { b: {}, a: {} } } }],
+      resources: [],
+      resourceTemplates: [],
+      prompts: [],
+      listedAt: '2026-01-01T00:00:00.000Z',
+      source: 'live' as const,
+    };
+    await cache.put('srv', listing);
+    assert.deepEqual(await cache.get('srv'), listing);
+    assert.deepEqual(Object.keys((await cache.get('srv'))!.tools[0]!.inputSchema.properties!), ['b', 'a'], 'stored as written');
+    await cache.put('srv', { ...listing, tools: [] });
+    assert.deepEqual((await cache.get('srv'))?.tools, []);
+    await cache.put('another', listing);
+    assert.deepEqual(await cache.servers(), ['another', 'srv']);
+
+    const keys = [new PostgresKeyStore(first), new PostgresKeyStore(await another())];
+    const made = await Promise.all(keys.map((store, i) => store.key('confirm-token', () => Buffer.alloc(32, i + 1))));
+    assert.deepEqual(made[0], made[1], 'two gateways racing to create a key both get the one that won');
+    assert.deepEqual(await keys[0]!.key('confirm-token', () => Buffer.alloc(32, 9)), made[0]);
+  } finally {
+    await close();
+  }
+});
+
+test('postgres: approval decisions are pushed to every process listening (NOTIFY on commit)', async () => {
+  const { first, another, close } = await freshDatabase();
+  try {
+    const listener = new PostgresApprovalStore(await another());
+    const heard: string[] = [];
+    await listener.watchDecisions((id) => heard.push(id));
+    const store = new PostgresApprovalStore(first);
+    const at = new Date().toISOString();
+    const request = { server: 's', tool: 't', exposedName: 's__t', arguments: {}, agent: 'a', profile: 'p', gate: 'G2' as const, reason: 'r', bindingHash: 'h', policyVersion: 'v', requestedAt: at, expiresAt: '9999-01-01T00:00:00.000Z' };
+    const approved = await store.create(request);
+    const expired = await store.create(request);
+    const untouched = await store.create(request);
+    await store.decide(approved.id, { approved: true, by: 'op', at });
+    await store.expire(expired.id, at);
+    await store.consume(approved.id, 'h', at); // approved → consumed is not a decision
+    await store.decide(untouched.id, { approved: true, by: 'op', at: '9999-02-01T00:00:00.000Z' }); // refused: past expiresAt
+    const until = Date.now() + 5_000;
+    while (heard.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(heard, [approved.id, expired.id]);
+  } finally {
+    await close();
+  }
+});
+
+test('postgres: an unreachable database is GH_STORE_UNAVAILABLE, without the password in the message', async () => {
+  const url = postgres.cluster().url('postgres').replace('postgres@', 'postgres:s3cret@').replace(/:(\d+)\//, ':1/');
+  await assert.rejects(PostgresDatabase.open(url), (error) => {
+    assert.ok(isGatehouseError(error, 'GH_STORE_UNAVAILABLE'), String(error));
+    assert.doesNotMatch(error.message, /s3cret/);
+    return true;
+  });
+});
+
+test('postgres: a store that went away is GH_STORE_UNAVAILABLE during use too; a refusal by the database stays itself', async () => {
+  const { first, another, close } = await freshDatabase();
+  try {
+    const events = new PostgresEventStore(first);
+    await events.append({ type: 'session.opened', at: new Date().toISOString(), payload: {} });
+    await assert.rejects(first.query("UPDATE events SET type = 'x'"), (error) => !isGatehouseError(error) && /append-only/.test((error as Error).message));
+    const gone = await another();
+    await gone.close();
+    await assert.rejects(new PostgresIdempotencyLedger(gone).get('a', 't', 'k', new Date().toISOString()), (error) => isGatehouseError(error, 'GH_STORE_UNAVAILABLE'));
+    await assert.rejects(new PostgresEventStore(gone).append({ type: 'session.opened', at: new Date().toISOString(), payload: {} }), (error) => isGatehouseError(error, 'GH_STORE_UNAVAILABLE'));
+    assert.equal(await events.count(), 1);
+  } finally {
+    await close();
+  }
+});
+
+test('postgres: processes racing on one database claim each key and consume each grant exactly once, and append one chain', async () => {
+  // Fewer than on SQLite: each claim is a network round trip here, and contention, not volume, is the point.
+  await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10 }, { keys: 400, grants: 100 });
+});

@@ -1,0 +1,148 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatehouseError, isGatehouseError } from '../src/core/errors.js';
+import { mayRetry, retryDelayMs } from '../src/core/retry-rules.js';
+import { TokenBucket } from '../src/core/token-bucket.js';
+import { validateConfig } from '../src/config/load.js';
+import { Bulkhead } from '../src/resilience/bulkhead.js';
+import { ServerCircuit } from '../src/resilience/circuit.js';
+import { RateLimiter } from '../src/resilience/rate-limiter.js';
+import { Resilience } from '../src/resilience/resilience.js';
+import { ToolSettings } from '../src/resilience/tool-settings.js';
+import { JsonLineSplitter } from '../src/downstream/json-lines.js';
+
+const down = (incident?: string) => new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', 'server went away', incident ? { incident } : {});
+
+describe('resilience rules (pure)', () => {
+  test('retries: G0 always; others only when idempotent; G2/G3 also need an idempotency key', () => {
+    assert.equal(mayRetry({ gate: 'G0', idempotent: false, hasIdempotencyKey: false }), true);
+    assert.equal(mayRetry({ gate: 'G1', idempotent: false, hasIdempotencyKey: true }), false);
+    assert.equal(mayRetry({ gate: 'G1', idempotent: true, hasIdempotencyKey: false }), true);
+    assert.equal(mayRetry({ gate: 'G2', idempotent: true, hasIdempotencyKey: false }), false);
+    assert.equal(mayRetry({ gate: 'G3', idempotent: true, hasIdempotencyKey: true }), true);
+    assert.equal(mayRetry({ gate: 'G3', idempotent: false, hasIdempotencyKey: true }), false);
+  });
+
+  test('backoff: full jitter under an exponential ceiling capped at the maximum', () => {
+    assert.equal(retryDelayMs(1, 100, 2000, () => 0.999999), 100);
+    assert.equal(retryDelayMs(2, 100, 2000, () => 0.5), 100);
+    assert.equal(retryDelayMs(6, 100, 2000, () => 0.999999), 2000);
+    assert.equal(retryDelayMs(3, 100, 2000, () => 0), 0);
+  });
+
+  test('token bucket: a burst, then one token per 1/rate seconds, with the wait until the next', () => {
+    const bucket = new TokenBucket(2, 3, 0);
+    for (let i = 0; i < 3; i += 1) assert.deepEqual(bucket.take(0), { ok: true });
+    assert.deepEqual(bucket.take(0), { ok: false, retryAfterMs: 500 });
+    assert.deepEqual(bucket.take(250), { ok: false, retryAfterMs: 250 });
+    assert.deepEqual(bucket.take(500), { ok: true });
+    assert.equal(bucket.isFull(10_000), true);
+  });
+
+  test('rate limiter: agent and profile buckets, GH_RATE_LIMITED naming the limit and the wait', () => {
+    const limiter = new RateLimiter({ agents: { a: { rateLimit: { callsPerSecond: 10, burst: 1 } } }, profiles: { p: { rateLimit: { callsPerSecond: 1 } } } });
+    limiter.admit('a', 'q', 0);
+    assert.throws(() => limiter.admit('a', 'q', 50), (e: unknown) => isGatehouseError(e, 'GH_RATE_LIMITED') && e.data.retryAfterMs === 50 && e.data.limit === 'agents.a.rateLimit');
+    limiter.admit('b', 'p', 0);
+    limiter.admit('c', 'p', 0); // per agent within a profile
+    assert.throws(() => limiter.admit('b', 'p', 10), (e: unknown) => isGatehouseError(e, 'GH_RATE_LIMITED') && e.data.limit === 'profiles.p.rateLimit');
+  });
+
+  test('tool settings: exact name beats the longest glob, per setting', () => {
+    const settings = new ToolSettings({
+      s: { tools: { '*': { idempotent: true }, 'get_*': { callTimeoutMs: 500 }, get_slow: { callTimeoutMs: 9000, gate: 'G0' }, write: { idempotent: false } } } as never,
+    });
+    assert.deepEqual(settings.of('s', 'get_slow'), { idempotent: true, callTimeoutMs: 9000 });
+    assert.deepEqual(settings.of('s', 'get_x'), { idempotent: true, callTimeoutMs: 500 });
+    assert.deepEqual(settings.of('s', 'write'), { idempotent: false, callTimeoutMs: undefined });
+    assert.deepEqual(settings.of('other', 'x'), { idempotent: false, callTimeoutMs: undefined });
+  });
+
+  test('bulkhead: slots, then a queue served in order, then GH_SERVER_BUSY; a cancelled waiter leaves the queue', async () => {
+    const bulkhead = new Bulkhead('s', 1, 1);
+    const first = await bulkhead.acquire(undefined);
+    const order: string[] = [];
+    const queued = bulkhead.acquire(undefined).then((release) => {
+      order.push('queued ran');
+      release();
+    });
+    await assert.rejects(bulkhead.acquire(undefined), (e: unknown) => isGatehouseError(e, 'GH_SERVER_BUSY'));
+    first();
+    await queued;
+    assert.deepEqual(order, ['queued ran']);
+    const holder = await bulkhead.acquire(undefined);
+    const controller = new AbortController();
+    const cancelled = bulkhead.acquire(controller.signal);
+    controller.abort();
+    await assert.rejects(cancelled, (e: unknown) => isGatehouseError(e, 'GH_CANCELLED'));
+    assert.equal(bulkhead.queued, 0);
+    holder();
+    assert.equal(bulkhead.inFlight, 0);
+  });
+
+  test('circuit: opens after N failures (one per lost connection), fails fast, probes once after the pause, closes', async () => {
+    const events: string[] = [];
+    const circuit = new ServerCircuit(
+      's',
+      { enabled: true, consecutiveFailures: 2, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 100 },
+      { opened: () => events.push('opened'), halfOpened: () => events.push('half_opened'), closed: () => events.push('closed') },
+    );
+    const fail = (error: GatehouseError) => circuit.run(() => Promise.reject(error));
+    // Three calls killed by one lost connection count once.
+    for (let i = 0; i < 3; i += 1) await assert.rejects(fail(down('s#1')));
+    assert.equal(circuit.status().state, 'closed');
+    // A tool's own protocol error does not count.
+    await assert.rejects(fail(new GatehouseError('GH_DOWNSTREAM_ERROR', 'bad params')));
+    await assert.rejects(fail(down()));
+    assert.equal(circuit.status().state, 'open');
+    let ran = false;
+    await assert.rejects(
+      circuit.run(async () => (ran = true)),
+      (e: unknown) => isGatehouseError(e, 'GH_CIRCUIT_OPEN') && /server "s" is unavailable.*tried again at/.test(e.message),
+    );
+    assert.equal(ran, false);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    let release!: () => void;
+    const probe = circuit.run(() => new Promise<string>((resolve) => (release = () => resolve('ok'))));
+    await assert.rejects(circuit.run(async () => 'second'), (e: unknown) => isGatehouseError(e, 'GH_CIRCUIT_OPEN') && e.data.probing === true);
+    release();
+    assert.equal(await probe, 'ok');
+    assert.equal(circuit.status().state, 'closed');
+    assert.deepEqual(events, ['opened', 'half_opened', 'closed']);
+  });
+
+  test('config: resilience keys validate, merge with defaults per key, and bad values name their path', () => {
+    const config = validateConfig(
+      {
+        defaults: { circuitBreaker: { consecutiveFailures: 7 }, retry: { maxRetries: 1 } },
+        servers: { s: { command: 'x', circuitBreaker: { halfOpenAfterMs: 500 }, maxConcurrentCalls: 3, tools: { 'get_*': { gate: 'G0', idempotent: true, callTimeoutMs: 100 } } } },
+        profiles: { p: { allow: ['s/*'], rateLimit: { callsPerSecond: 5 } } },
+        agents: { a: { profiles: ['p'], tokenSha256: 'a'.repeat(64), rateLimit: { callsPerSecond: 1, burst: 2 } } },
+      },
+      '/tmp/gatehouse.yaml',
+      {},
+    );
+    const guard = new Resilience(config, { opened: () => undefined, halfOpened: () => undefined, closed: () => undefined }).guard('s');
+    assert.equal(guard.bulkhead.maxConcurrent, 3);
+    assert.equal(guard.bulkhead.maxQueued, 256);
+    assert.deepEqual(guard.retry, { maxRetries: 1, baseDelayMs: 100, maxDelayMs: 2000 });
+    assert.equal(guard.maxResultBytes, 8 * 1024 * 1024);
+    assert.throws(
+      () => validateConfig({ defaults: { retry: { maxRetries: 3 } }, servers: { s: { command: 'x', circuitBreaker: { failureRatio: 2 } } }, profiles: { p: { allow: ['s/*'] } } }, '/tmp/g.yaml', {}),
+      (e: unknown) => isGatehouseError(e, 'GH_CONFIG_INVALID') && /defaults\.retry\.maxRetries/.test(e.message) && /servers\.s\.circuitBreaker\.failureRatio/.test(e.message),
+    );
+  });
+
+  test('stdio framing: lines split across chunks, and a line over the limit is skipped and reported with its edges', () => {
+    const lines: string[] = [];
+    const oversized: Array<{ bytes: number; tail: string }> = [];
+    const splitter = new JsonLineSplitter(20, (line) => lines.push(line), (line) => oversized.push(line));
+    splitter.push(Buffer.from('{"a":1}\n{"b"'));
+    splitter.push(Buffer.from(':2}\r\n'));
+    splitter.push(Buffer.from(`{"big":"${'x'.repeat(40)}","id":7}\n{"c":3}\n`));
+    assert.deepEqual(lines, ['{"a":1}', '{"b":2}', '{"c":3}']);
+    assert.equal(oversized.length, 1);
+    assert.equal(oversized[0]!.bytes, 57);
+    assert.match(oversized[0]!.tail, /"id":7}$/);
+  });
+});
