@@ -10,6 +10,7 @@ import { listQuarantine, pipelineStatus, releaseQuarantined } from '../pipeline/
 import { runPipeline, type RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
+import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
 
 const integer = (value: string): number => {
@@ -57,6 +58,24 @@ async function withPipeline<T>(context: CliContext, options: EngineOptions, use:
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 
+function finallyStop<T>(bar: ProgressBar, work: () => T): T {
+  try {
+    return work();
+  } finally {
+    bar.stop();
+  }
+}
+
+/** Runs a pipeline run or replay with a progress bar of the engine's statement on a terminal (lines only elsewhere). */
+async function withProgressBar<T>(engine: PipelineEngine, use: (bar: { progress: (message: string) => void; step: (label: string) => void }) => Promise<T>): Promise<T> {
+  const bar = new ProgressBar(process.stderr, () => engine.progress());
+  try {
+    return await use({ progress: bar.line, step: bar.start });
+  } finally {
+    bar.stop();
+  }
+}
+
 function printReport(report: RunReport, json: boolean | undefined): void {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatRunSummary(report));
 }
@@ -86,14 +105,21 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--years <n>', 'school years (default: 2 to 12, from the row count)', integer)
     .action((options: { rows: number; seed: number; out: string; faultScale: number; years?: number }) => {
       const started = Date.now();
-      const manifest = generate({
+      let lines = 0;
+      const bar = new ProgressBar(process.stderr, () => (100 * lines) / Math.max(1, options.rows));
+      bar.start('writing files');
+      const manifest = finallyStop(bar, () => generate({
         rows: options.rows,
         seed: options.seed,
         outDir: path.resolve(options.out),
         faultScale: options.faultScale,
         ...(options.years ? { years: options.years } : {}),
-        onFile: (file) => progress(`  wrote ${file.file}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB (${((Date.now() - started) / 1000).toFixed(1)} s)`),
-      });
+        onLines: (soFar) => {
+          lines = soFar;
+          bar.tick();
+        },
+        onFile: (file) => bar.line(`  wrote ${file.file}: ${file.rows.toLocaleString('en-US')} rows, ${(file.bytes / 1e6).toFixed(1)} MB (${((Date.now() - started) / 1000).toFixed(1)} s)`),
+      }));
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(
         `generated ${manifest.counts.rows.toLocaleString('en-US')} rows (${manifest.counts.factRows.toLocaleString('en-US')} fact rows) in ${manifest.files.length} files, ` +
@@ -112,7 +138,9 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--dry-run', 'run every gate and print what would be promoted; write nothing to Final')
     .option('--json', 'print the run report as JSON')
     .action(async (options: EngineOptions & { data: string; dryRun?: boolean; json?: boolean }) => {
-      await withPipeline(context, options, (engine, loaded) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir: path.resolve(options.data), dryRun: options.dryRun ?? false, progress })));
+      await withPipeline(context, options, (engine, loaded) =>
+        withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir: path.resolve(options.data), dryRun: options.dryRun ?? false, ...bar }))),
+      );
     });
 
   engineOptions(
@@ -126,7 +154,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .action(async (options: EngineOptions & { from: string; dryRun?: boolean; json?: boolean }) => {
       if (!LAYERS.includes(options.from as Layer) || options.from === 'final') throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `--from must be one of raw, stage, std, enrich, semantic (got ${options.from})`);
       await withPipeline(context, options, async (engine, loaded) => {
-        const report = await reporting(options.json, () => runPipeline(engine, loaded, { from: options.from as Exclude<Layer, 'final'>, dryRun: options.dryRun ?? false, progress }));
+        const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from as Exclude<Layer, 'final'>, dryRun: options.dryRun ?? false, ...bar })));
         const changed = Object.keys(report.finalBefore).filter((table) => report.finalBefore[table] !== report.finalAfter[table]);
         if (!options.json && report.status === 'published') process.stdout.write(changed.length === 0 ? '\nreplay: Final tables byte-identical (content hashes equal)\n' : `\nreplay: Final changed: ${changed.join(', ')}\n`);
       });

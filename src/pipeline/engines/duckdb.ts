@@ -26,6 +26,8 @@ const HELPERS = [
 /** A string no file holds: DuckDB's reader would otherwise turn empty fields into NULL, and Raw keeps '' as ''. */
 const NEVER_NULL = '\u0002\u0003';
 
+const PROGRESS_AFTER_MS = 500;
+
 export interface DuckDbOptions {
   /** The database file (':memory:' for a throwaway one). */
   path: string;
@@ -53,6 +55,8 @@ export class DuckDbEngine implements PipelineEngine {
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(options.path, config);
     const engine = new DuckDbEngine(instance, await instance.connect(), options.path);
+    // Progress of a statement (for the CLI's bar) is tracked once it has run PROGRESS_AFTER_MS; DuckDB prints nothing itself.
+    await engine.exec(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = ${PROGRESS_AFTER_MS}`);
     for (const sql of HELPERS) await engine.exec(sql);
     return engine;
   }
@@ -142,6 +146,11 @@ export class DuckDbEngine implements PipelineEngine {
     const [count] = await this.query(`SELECT count(*) AS n FROM ${load.table} WHERE _file_id = ${load.fileId}`);
     await this.exec(`DROP TABLE IF EXISTS ${coercions}; DROP TABLE IF EXISTS ${rejectsTable}; DROP TABLE IF EXISTS ${rejectsScan}`);
     return { rows: Number(count!.n), rejected: rejects.length };
+  }
+
+  progress(): number | undefined {
+    const { percentage } = this.connection.progress;
+    return percentage >= 0 ? percentage : undefined;
   }
 
   async close(): Promise<void> {

@@ -144,6 +144,11 @@ export class PostgresEngine implements PipelineEngine {
     return { rows, rejected };
   }
 
+  /** PostgreSQL reports no progress of a general statement (its pg_stat_progress_* views cover COPY, indexes and vacuum). */
+  progress(): number | undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     await this.client.end();
   }

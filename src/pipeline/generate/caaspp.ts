@@ -52,7 +52,7 @@ function statistics(values: Float64Array): string[] {
 export function writeCaaspp(context: GeneratorContext, year: number): WrittenFile {
   const { universe, faults } = context;
   const name = caasppFileName(year);
-  const writer = new LineWriter(path.join(context.outDir, name));
+  const writer = new LineWriter(path.join(context.outDir, name), context.linesWritten);
   writer.write(CAASPP_HEADER.join('^'));
   let rows = 0;
   // The research file has its own fault stream, so that adding a fault kind to enrollment does not move these.
@@ -130,7 +130,7 @@ export function writeCaaspp(context: GeneratorContext, year: number): WrittenFil
 export function writeEntities(context: GeneratorContext, year: number): WrittenFile {
   const { universe, faults } = context;
   const name = entitiesFileName(year);
-  const writer = new LineWriter(path.join(context.outDir, name));
+  const writer = new LineWriter(path.join(context.outDir, name), context.linesWritten);
   writer.write(ENTITIES_HEADER.join('^'));
   let rows = 0;
   const row = (fields: string[]) => {

@@ -12,6 +12,8 @@ export interface GeneratorContext {
   outDir: string;
   /** The next school code that resolves to nothing (9000000 and up, never used by a real school). */
   nextUnknownSchool: number;
+  /** Told how many lines were written, as they are (for progress). */
+  linesWritten: (lines: number) => void;
 }
 
 /** Stats of one written file, for the manifest. */

@@ -16,7 +16,7 @@ const NO_DATA = 'No Data';
 
 export function writeDirectory(context: GeneratorContext, renameHeader: boolean): WrittenFile {
   const { universe, faults, random } = context;
-  const writer = new LineWriter(path.join(context.outDir, DIRECTORY_FILE));
+  const writer = new LineWriter(path.join(context.outDir, DIRECTORY_FILE), context.linesWritten);
   const header: string[] = [...DIRECTORY_HEADER];
   if (renameHeader) {
     header[0] = DIRECTORY_RENAME.to;

@@ -32,7 +32,7 @@ export function enrollmentFileName(year: number): string {
 export function writeEnrollment(context: GeneratorContext, year: number, renameHeader: boolean): WrittenFile {
   const { universe, faults, random } = context;
   const name = enrollmentFileName(year);
-  const writer = new LineWriter(path.join(context.outDir, name));
+  const writer = new LineWriter(path.join(context.outDir, name), context.linesWritten);
   const header: string[] = [...ENROLLMENT_HEADER];
   if (renameHeader) {
     header[header.indexOf(ENROLLMENT_RENAME.from)] = ENROLLMENT_RENAME.to;

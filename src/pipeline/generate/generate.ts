@@ -24,6 +24,8 @@ export interface GenerateOptions {
   years?: number;
   /** Called after each file. */
   onFile?: (file: WrittenFile) => void;
+  /** Called with the number of lines written so far, about every MiB (the run is synchronous: a timer would not fire). */
+  onLines?: (linesSoFar: number) => void;
 }
 
 export interface Manifest {
@@ -45,7 +47,12 @@ export function generate(options: GenerateOptions): Manifest {
   const root = new Random(options.seed);
   const universe = buildUniverse(options.rows, root.fork(1), options.years);
   const faultScale = options.faultScale ?? 1;
-  const context: GeneratorContext = { universe, faults: new FaultBook(root.fork(2), faultScale), random: root.fork(3), outDir: options.outDir, nextUnknownSchool: 9_000_000 };
+  let lines = 0;
+  const linesWritten = (count: number) => {
+    lines += count;
+    options.onLines?.(lines);
+  };
+  const context: GeneratorContext = { universe, faults: new FaultBook(root.fork(2), faultScale), random: root.fork(3), outDir: options.outDir, nextUnknownSchool: 9_000_000, linesWritten };
   const files: WrittenFile[] = [];
   const done = (file: WrittenFile) => {
     files.push(file);

@@ -15,7 +15,11 @@ export class LineWriter {
   line = 0;
   bytes = 0;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** Told how many lines each buffer flush wrote (for progress). */
+    private readonly flushed: (lines: number) => void = () => undefined,
+  ) {
     this.fd = openSync(file, 'w');
   }
 
@@ -30,6 +34,7 @@ export class LineWriter {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('\n') + '\n';
     this.bytes += writeSync(this.fd, chunk, null, 'latin1');
+    this.flushed(this.pending.length);
     this.pending = [];
     this.pendingChars = 0;
   }

@@ -7,7 +7,10 @@ export interface RunContext {
   definition: PipelineDefinition;
   runId: number;
   dryRun: boolean;
+  /** A finished step's line. */
   progress: (message: string) => void;
+  /** A long step starts (a progress bar shows it until the next one). */
+  step: (label: string) => void;
 }
 
 /** Rows in, promoted and quarantined of one table at one gate (asserted: in = promoted + quarantined). */

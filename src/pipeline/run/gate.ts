@@ -26,9 +26,11 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
   const tables = gateTables(context, gate);
   await engine.exec(`DELETE FROM ops.quarantine WHERE gate = ${literal(gate)}`);
   await engine.exec(`DELETE FROM ops.partitions WHERE run_id = ${runId} AND gate = ${literal(gate)}`);
+  context.step(`  gate ${gate}: partition checks`);
   const held = await partitionChecks(context, gate, checks, tables);
   const counts: GateCount[] = [];
   for (const table of tables) {
+    context.step(`  gate ${gate} ${table}`);
     const qualified = `${layer}.${table}`;
     const rules = rowRulesFor(checks, table, layer === 'raw' ? definition.sources[table] : undefined);
     for (const rule of rules) {

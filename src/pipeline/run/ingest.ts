@@ -64,6 +64,7 @@ async function ingestFile(context: RunContext, source: string, spec: SourceDefin
   const { engine, runId } = context;
   const started = Date.now();
   const name = path.basename(file);
+  context.step(`  raw ${source}: ${name}`);
   const scanned = await scanFile(file, spec.delimiter);
   const [known] = await engine.query(`SELECT file_id FROM ops.raw_files WHERE sha256 = ${literal(scanned.sha256)} AND source = ${literal(source)}`);
   if (known) {

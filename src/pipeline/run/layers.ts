@@ -8,6 +8,7 @@ export async function buildLayer(context: RunContext, layer: Exclude<Layer, 'raw
   const counts: LayerCount[] = [];
   for (const [table, sql] of Object.entries(definition.layers[layer])) {
     const started = Date.now();
+    context.step(`  ${layer}.${table}`);
     await engine.createTableAs(`${layer}.${table}`, sql);
     const [row] = await engine.query(`SELECT count(*) AS n FROM ${layer}.${table}`);
     const result: LayerCount = { layer, table, rows: Number(row!.n), seconds: (Date.now() - started) / 1000 };

@@ -61,6 +61,7 @@ export async function publish(context: RunContext): Promise<PublishResult> {
   await engine.exec('BEGIN TRANSACTION');
   try {
     for (const [table, contract] of Object.entries(definition.contracts)) {
+      context.step(`  final.${table}`);
       const semanticColumns = (await engine.columns(`semantic.${table}`)).map((column) => `${column.name}:${column.engineType}`).join(',');
       const finalExists = await engine.tableExists(`final.${table}`);
       const sameShape = finalExists && (await engine.columns(`final.${table}`)).map((column) => `${column.name}:${column.engineType}`).join(',') === semanticColumns;

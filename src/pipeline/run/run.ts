@@ -21,6 +21,8 @@ export interface RunOptions {
   from?: Exclude<Layer, 'final'>;
   dryRun?: boolean;
   progress?: (message: string) => void;
+  /** Called as each long step (a file's load, a table's build, a gate on a table, a publish) starts. */
+  step?: (label: string) => void;
 }
 
 export interface RunReport {
@@ -52,7 +54,7 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   await ensureOpsTables(engine);
   const [next] = await engine.query('SELECT coalesce(max(run_id), 0) + 1 AS id FROM ops.runs');
   const runId = Number(next!.id);
-  const context: RunContext = { engine, definition: loaded.definition, runId, dryRun: options.dryRun ?? false, progress };
+  const context: RunContext = { engine, definition: loaded.definition, runId, dryRun: options.dryRun ?? false, progress, step: options.step ?? (() => undefined) };
   await engine.exec(`INSERT INTO ops.runs VALUES (${runId}, ${literal(mode)}, ${literal(from)}, ${context.dryRun}, ${literal(now())}, NULL, 'running', ${literal(loaded.hash)}, NULL, NULL)`);
   progress(`run ${runId}: ${mode}${mode === 'replay' ? ` from ${from}` : ''}${context.dryRun ? ' (dry run)' : ''} on ${engine.description}`);
   try {
