@@ -26,7 +26,8 @@ describe('progress bar', () => {
     const out = stream(true);
     const bar = new ProgressBar(out, () => 42, 60_000);
     bar.start('stage.caaspp');
-    assert.match(out.text, /^\rstage\.caaspp \[#{13}\.{17}\]  42%  0\.\d s\x1b\[K$/);
+    assert.ok(out.text.startsWith(`\rstage.caaspp [${'#'.repeat(13)}${'.'.repeat(17)}]  42%  0.`), JSON.stringify(out.text));
+    assert.ok(out.text.endsWith(' s\x1b[K'), JSON.stringify(out.text));
     out.text = '';
     bar.line('  stage.caaspp: 909,185 rows (18.8 s)');
     assert.ok(out.text.startsWith('\r\x1b[K  stage.caaspp: 909,185 rows (18.8 s)\n\rstage.caaspp ['), JSON.stringify(out.text));
