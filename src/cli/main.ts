@@ -14,6 +14,7 @@ import { registerDemoServer } from './demo-server.js';
 import { registerAudit } from './audit.js';
 import { registerServers } from './servers.js';
 import { registerRuns } from './runs.js';
+import { registerCommits } from './commits.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -21,7 +22,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerServers, registerDemoServer]) {
+for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerCommits, registerReview, registerAudit, registerServers, registerDemoServer]) {
   register(program, context);
 }
 

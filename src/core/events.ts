@@ -18,6 +18,8 @@ export const EVENT_TYPES = [
   'approval.expired',
   'preflight.issued',
   'commit.executed',
+  'commit.unknown',
+  'commit.resolved',
   'idempotent.replay',
   'review.requested',
   'review.acknowledged',

@@ -29,6 +29,7 @@ import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
+import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -108,13 +109,16 @@ export class Gateway {
 
   /**
    * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
-   * key, every pin), then prunes expired idempotency keys and schedules that hourly.
+   * key, every pin), then prunes expired idempotency keys and schedules that hourly, and
+   * reconciles the keyed calls a dead gateway left in flight (crash-recovery.ts).
    */
   static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
     const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
     const gateway = new Gateway(config, stores, log, env, confirmKey, options);
     await gateway.pins.refresh();
     await gateway.pruneLedger();
+    const unknown = await reconcileInFlight(stores.ledger, (event) => gateway.record(event));
+    if (unknown.length > 0) log.warn({ keys: unknown.map((entry) => `${entry.agent} ${entry.tool} ${entry.key}`) }, 'calls in flight when a gateway stopped are now unknown: an operator must decide (gatehouse commits list)');
     return gateway;
   }
 
@@ -177,6 +181,7 @@ export class Gateway {
         trust: options.trust ?? ALWAYS_ASK_A_HUMAN,
         settings: config.governance,
         record,
+        owner: processOwner(),
       },
       connections: this.connections,
       audit: this.audit,
