@@ -15,6 +15,7 @@ import { registerAudit } from './audit.js';
 import { registerServers } from './servers.js';
 import { registerRuns } from './runs.js';
 import { registerCommits } from './commits.js';
+import { registerDlq } from './dlq.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -22,7 +23,7 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerCommits, registerReview, registerAudit, registerServers, registerDemoServer]) {
+for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerCommits, registerDlq, registerReview, registerAudit, registerServers, registerDemoServer]) {
   register(program, context);
 }
 

@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
   GH_OUTCOME_UNKNOWN: 'the call was in flight when its gateway stopped; whether it ran is unknown, so it is not sent again until an operator decides (gatehouse commits resolve)',
   GH_COMMIT_UNKNOWN: '`gatehouse commits resolve`: no call with an unknown outcome has that key (or several do: name --agent and --tool)',
+  GH_DEAD_LETTER_UNKNOWN: '`gatehouse dlq`: no dead letter has that id (in the table or the fallback file)',
+  GH_DEAD_LETTER_SETTLED: '`gatehouse dlq retry|drop`: the dead letter is not open (being retried, retried, or dropped)',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
   GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
   GH_CIRCUIT_OPEN: "the server's circuit is open after repeated failures: calls fail fast until the time named (like HTTP 503)",

@@ -19,6 +19,9 @@ import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { DeadLetterFallback, DeadLetterStore } from '../ports/dead-letter-store.js';
+import { DeadLetterBox } from './dead-letter-box.js';
+import { ApprovedCallRunner } from './approved-calls.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { AuditArchive } from '../ports/audit-archive.js';
 import type { RunsStore } from '../ports/runs-store.js';
@@ -43,6 +46,9 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
+  deadLetters: DeadLetterStore;
+  /** Where dead letters go when the store refuses them (a JSON-lines file). */
+  deadLetterFile: DeadLetterFallback;
   /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
   checkpoints?: CheckpointStore;
   archive?: AuditArchive;
@@ -65,6 +71,8 @@ export interface GatewayOptions {
   metrics?: CallMetrics;
   /** Signs audit checkpoints; without one the gateway writes none. */
   signer?: AuditSigner;
+  /** Run approved calls of `queue` profiles (default true; a CLI command that opens a gateway says false). */
+  runApprovedCalls?: boolean;
 }
 
 /** Room for the JSON-RPC envelope around a result of maxResultBytes, in a stdio server's message limit. */
@@ -96,6 +104,8 @@ export class Gateway {
   readonly pipeline: PipelineDeps;
   readonly subscriptions: Subscriptions;
   readonly audit: EventOutbox;
+  readonly deadLetters: DeadLetterBox;
+  readonly approvedCalls: ApprovedCallRunner | undefined;
   readonly gates: GateBook;
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
@@ -156,11 +166,17 @@ export class Gateway {
       ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
       : undefined;
     this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
-    this.audit = new EventOutbox(stores.events, log, (count) => {
-      this.checkpointer?.written(count);
-      this.runsRefresher?.written();
-    });
     const record: RecordEvent = (event) => this.record(event);
+    this.deadLetters = new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record);
+    this.audit = new EventOutbox(
+      stores.events,
+      log,
+      (count) => {
+        this.checkpointer?.written(count);
+        this.runsRefresher?.written();
+      },
+      { deadLetter: (events, error, attempts) => this.deadLetters.addEvents(events, error, attempts) },
+    );
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
     // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins (open).
@@ -190,6 +206,7 @@ export class Gateway {
       resilience: this.resilience,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
+    this.approvedCalls = options.runApprovedCalls === false ? undefined : new ApprovedCallRunner(this);
   }
 
   /** Deletes expired idempotency keys; a failure is logged (the next run tries again). */
@@ -276,6 +293,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    await this.approvedCalls?.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
     await this.audit.flush();

@@ -281,11 +281,15 @@ async function useGrant(deps: GovernanceDeps, ctx: CallContext, call: GovernedCa
 }
 
 function pending(request: ApprovalRequest, call: GovernedCall): GatehouseError {
-  return new GatehouseError(
-    'GH_APPROVAL_PENDING',
-    `not executed: approval ${request.id} waits for a human (until ${request.expiresAt}). Once it is approved, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`,
-    { approvalId: request.id, expiresAt: request.expiresAt },
-  );
+  const queued = call.caller.profile.approval.mode === 'queue' && request.gate === 'G2';
+  const next = queued
+    ? `Once it is approved the gateway runs it; to read its outcome, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`
+    : `Once it is approved, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`;
+  return new GatehouseError('GH_APPROVAL_PENDING', `not executed: approval ${request.id} waits for a human (until ${request.expiresAt}). ${next}`, {
+    approvalId: request.id,
+    expiresAt: request.expiresAt,
+    queued,
+  });
 }
 
 /**

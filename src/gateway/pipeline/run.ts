@@ -48,6 +48,11 @@ const DENIED = new Set<ErrorCode>([
   'GH_OUTCOME_UNKNOWN',
 ]);
 
+/** Whether governance held the call back or refused it (nothing failed downstream). */
+export function isRefusal(code: ErrorCode): boolean {
+  return HELD.has(code) || DENIED.has(code);
+}
+
 /**
  * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward
  * (protected: bulkhead, circuit breaker, timeout, safe retries). A `tool.call.requested` event
