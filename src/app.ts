@@ -10,7 +10,10 @@ import { SqliteKeyStore } from './adapters/sqlite/key-store.js';
 import { SqliteCheckpointStore } from './adapters/sqlite/checkpoint-store.js';
 import { SqliteAuditArchive } from './adapters/sqlite/audit-archive.js';
 import { SqliteRunsStore } from './adapters/sqlite/runs-store.js';
+import { SqliteDeadLetterStore } from './adapters/sqlite/dead-letter-store.js';
 import { openSigningKey } from './adapters/fs/audit-signing-key.js';
+import { DeadLetterFile } from './adapters/fs/dead-letter-file.js';
+import { AUDIT_DEFAULTS } from './config/schema.js';
 import type { GatehouseConfig } from './config/load.js';
 import { Gateway, type GatewayOptions, type GatewayStores } from './gateway/gateway.js';
 
@@ -20,8 +23,12 @@ export interface OpenStores {
   close: () => Promise<void>;
 }
 
-/** Opens the configured store (`config.store`): the one place adapters are chosen. */
-export async function openStores(store: GatehouseConfig['store']): Promise<OpenStores> {
+/**
+ * Opens the configured store (`config.store`): the one place adapters are chosen. Dead letters
+ * the store refuses go to `deadLetterFile` (`audit.deadLetterFile`).
+ */
+export async function openStores(store: GatehouseConfig['store'], deadLetterFile = AUDIT_DEFAULTS.deadLetterFile): Promise<OpenStores> {
+  const fallback = new DeadLetterFile(deadLetterFile);
   if (store.kind === 'postgres') {
     const postgres = await import('./adapters/postgres/index.js');
     const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
@@ -34,6 +41,8 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
         reviews: new postgres.PostgresReviewStore(db),
         pins: new postgres.PostgresPinStore(db),
         keys: new postgres.PostgresKeyStore(db),
+        deadLetters: new postgres.PostgresDeadLetterStore(db),
+        deadLetterFile: fallback,
       },
       close: () => db.close(),
     };
@@ -48,6 +57,8 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
       reviews: new SqliteReviewStore(db),
       pins: new SqlitePinStore(db),
       keys: new SqliteKeyStore(db),
+      deadLetters: new SqliteDeadLetterStore(db),
+      deadLetterFile: fallback,
       checkpoints: new SqliteCheckpointStore(db),
       archive: new SqliteAuditArchive(db),
       runs: new SqliteRunsStore(db),
@@ -65,7 +76,7 @@ export async function openGateway(
   log: Logger,
   options: GatewayOptions = {},
 ): Promise<{ gateway: Gateway; close: () => Promise<void> }> {
-  const { stores, close } = await openStores(config.store);
+  const { stores, close } = await openStores(config.store, config.audit.deadLetterFile);
   let gateway: Gateway;
   try {
     // Checkpoints are signed where the store keeps them (SQLite so far).

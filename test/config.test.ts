@@ -27,6 +27,7 @@ describe('configuration', () => {
     const audit = validateConfig(standardConfig(), '/tmp/x/gatehouse.yaml', {}).audit;
     assert.deepEqual(audit, {
       signingKeyFile: '/tmp/x/.gatehouse/audit-signing-key.pem',
+      deadLetterFile: '/tmp/x/.gatehouse/dead-letters.jsonl',
       checkpointEveryEvents: 1000,
       checkpointEveryMs: 60_000,
       retention: { defaultDays: 2557, daysByType: {} },

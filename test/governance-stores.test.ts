@@ -9,6 +9,8 @@ import { SqliteIdempotencyLedger } from '../src/adapters/sqlite/idempotency-ledg
 import { SqlitePinStore } from '../src/adapters/sqlite/pin-store.js';
 import { SqliteReviewStore } from '../src/adapters/sqlite/review-store.js';
 import { eventStoreContract } from './contracts/event-store.js';
+import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
+import { SqliteDeadLetterStore } from '../src/adapters/sqlite/dead-letter-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
 
@@ -40,6 +42,11 @@ function freshFile(): { first: SqliteDatabase; another: () => SqliteDatabase; cl
 governanceStoreContract('sqlite', async () => {
   const { first, another, close } = freshFile();
   return { ...storesOf(first), openSecond: () => storesOf(another()), close };
+});
+
+deadLetterStoreContract('sqlite', async () => {
+  const { first, close } = freshFile();
+  return { letters: new SqliteDeadLetterStore(first), close };
 });
 
 eventStoreContract('sqlite', async () => {

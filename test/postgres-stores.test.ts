@@ -10,6 +10,8 @@ import { PostgresReviewStore } from '../src/adapters/postgres/review-store.js';
 import { PostgresSchemaCache } from '../src/adapters/postgres/schema-cache.js';
 import { isGatehouseError } from '../src/core/errors.js';
 import { eventStoreContract } from './contracts/event-store.js';
+import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
+import { PostgresDeadLetterStore } from '../src/adapters/postgres/dead-letter-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { postgresForThisFile } from './helpers/postgres.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
@@ -42,6 +44,11 @@ async function freshDatabase(): Promise<{ url: string; first: PostgresDatabase; 
 governanceStoreContract('postgres', async () => {
   const { first, another, close } = await freshDatabase();
   return { ...storesOf(first), openSecond: async () => storesOf(await another()), close };
+});
+
+deadLetterStoreContract('postgres', async () => {
+  const { first, close } = await freshDatabase();
+  return { letters: new PostgresDeadLetterStore(first), close };
 });
 
 eventStoreContract('postgres', async () => {

@@ -20,7 +20,7 @@ export interface OperatorStores {
  */
 export async function withOperatorStores<T>(context: CliContext, configFile: string | undefined, body: (operator: OperatorStores) => T | Promise<T>): Promise<T> {
   const config = context.loadConfig(configFile);
-  const { stores, close } = await openStores(config.store);
+  const { stores, close } = await openStores(config.store, config.audit.deadLetterFile);
   const writes: Array<Promise<void>> = [];
   const record: RecordEvent = (event) => void writes.push(stores.events.append({ ...event, at: new Date().toISOString() }));
   const desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);

@@ -15,6 +15,8 @@ import { registerAudit } from './audit.js';
 import { registerPipeline } from './pipeline.js';
 import { registerServers } from './servers.js';
 import { registerRuns } from './runs.js';
+import { registerCommits } from './commits.js';
+import { registerDlq } from './dlq.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -22,7 +24,24 @@ const program = new Command('gatehouse')
   .showHelpAfterError();
 
 const context = cliContext();
-for (const register of [registerServe, registerRuns, registerConnect, registerConfig, registerImport, registerIndex, registerTools, registerApprovals, registerReview, registerAudit, registerServers, registerDemoServer, registerPipeline]) {
+const commands = [
+  registerServe,
+  registerRuns,
+  registerConnect,
+  registerConfig,
+  registerImport,
+  registerIndex,
+  registerTools,
+  registerApprovals,
+  registerCommits,
+  registerDlq,
+  registerReview,
+  registerAudit,
+  registerServers,
+  registerDemoServer,
+  registerPipeline,
+];
+for (const register of commands) {
   register(program, context);
 }
 

@@ -78,7 +78,7 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
     configPath,
     rootDir,
     store: parsed.store.kind === 'sqlite' ? { ...parsed.store, path: path.resolve(rootDir, parsed.store.path) } : parsed.store,
-    audit: { ...parsed.audit, signingKeyFile: path.resolve(rootDir, parsed.audit.signingKeyFile) },
+    audit: { ...parsed.audit, signingKeyFile: path.resolve(rootDir, parsed.audit.signingKeyFile), deadLetterFile: path.resolve(rootDir, parsed.audit.deadLetterFile) },
     servers: Object.fromEntries(
       Object.entries(parsed.servers).map(([name, server]) => [
         name,

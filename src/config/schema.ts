@@ -112,8 +112,10 @@ const approvalSchema = z.strictObject({
   /**
    * `wait`: the call blocks until a decision or `timeoutMs` (then it is denied).
    * `return`: the call answers at once with an approval id; the agent calls again with it.
+   * `queue` (G2): answers at once like `return`, and once a human approves, the gateway runs the
+   * call itself; a failure after its safe retries goes to the dead letters (`gatehouse dlq`).
    */
-  mode: z.enum(['wait', 'return']).default('wait'),
+  mode: z.enum(['wait', 'return', 'queue']).default('wait'),
   /** How long a request may stay undecided; past it the request expires and the call is denied. */
   timeoutMs: z.number().int().positive().default(120_000),
   /** How long an approved (return-mode) grant stays usable. */
@@ -232,6 +234,7 @@ export const AUDIT_RETENTION_DEFAULT_DAYS = 2557;
 
 export const AUDIT_DEFAULTS = {
   signingKeyFile: '.gatehouse/audit-signing-key.pem',
+  deadLetterFile: '.gatehouse/dead-letters.jsonl',
   checkpointEveryEvents: 1000,
   checkpointEveryMs: 60_000,
   retention: { defaultDays: AUDIT_RETENTION_DEFAULT_DAYS, daysByType: {} },
@@ -245,6 +248,8 @@ const auditSchema = z.strictObject({
    * verifiers each gateway's public key.
    */
   signingKeyFile: z.string().min(1).default(AUDIT_DEFAULTS.signingKeyFile),
+  /** Dead letters the store refused (e.g. events when the event store fails): JSON lines, read by `gatehouse dlq`. */
+  deadLetterFile: z.string().min(1).default(AUDIT_DEFAULTS.deadLetterFile),
   /** A gateway signs a checkpoint after this many of its own events (0: not by count)… */
   checkpointEveryEvents: z.number().int().nonnegative().default(AUDIT_DEFAULTS.checkpointEveryEvents),
   /** …and every this often when it wrote events since its last one (0: not by time); and always at shutdown. */

@@ -18,6 +18,8 @@ export const EVENT_TYPES = [
   'approval.expired',
   'preflight.issued',
   'commit.executed',
+  'commit.unknown',
+  'commit.resolved',
   'idempotent.replay',
   'review.requested',
   'review.acknowledged',
@@ -32,8 +34,10 @@ export const EVENT_TYPES = [
   'circuit.closed',
   'retry.scheduled',
   'audit.pruned',
-  // Not emitted yet: their features arrive with later work (dead letters: issue 6; PII; trust levels).
   'dead_letter.added',
+  'dead_letter.retried',
+  'dead_letter.dropped',
+  // Not emitted yet: their features arrive with later work (PII; trust levels).
   'pii.scrubbed',
   'trust.changed',
 ] as const;

@@ -1,9 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { GatehouseEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 
 /** The longest an enqueued event waits for a batch to ride with. */
 export const DEFERRED_FLUSH_MS = 100;
+
+/** Retries of a batch the store refused: attempts after the first, and the first pause (doubled each time). */
+export const OUTBOX_RETRY = { retries: 3, baseDelayMs: 100 };
+
+/** Where a batch goes when every attempt failed (see dead-letter-box.ts); it must not lose it. */
+export type DeadLetterEvents = (events: GatehouseEvent[], error: unknown, attempts: number) => Promise<void>;
 
 interface Pending {
   event: GatehouseEvent;
@@ -16,8 +23,9 @@ interface Pending {
  * share one commit instead of paying one each. One batch is written at a time, in order.
  * `append` resolves once the event is committed: a call awaits it before answering, so an
  * acknowledged call's events are durable (SQLite WAL with synchronous=NORMAL, or a PostgreSQL
- * commit: they survive a killed process). A failed write is logged, never thrown at the agent:
- * the call already ran.
+ * commit: they survive a killed process). A failed write is tried again `OUTBOX_RETRY.retries`
+ * times with exponential backoff (later batches wait: the order is kept), then the batch is
+ * dead-lettered; never thrown at the agent: the call already ran.
  */
 export class EventOutbox {
   private queue: Pending[] = [];
@@ -30,6 +38,7 @@ export class EventOutbox {
     private readonly log: Logger,
     /** Told how many events each committed batch held (the checkpointer counts them). */
     private readonly written: (count: number) => void = () => undefined,
+    private readonly options: { retry?: typeof OUTBOX_RETRY; deadLetter?: DeadLetterEvents } = {},
   ) {}
 
   /**
@@ -70,11 +79,23 @@ export class EventOutbox {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    try {
-      await this.store.appendBatch(batch.map((pending) => pending.event));
-      this.written(batch.length);
-    } catch (error) {
-      this.log.error({ err: error, events: batch.length }, 'audit events could not be written');
+    const events = batch.map((pending) => pending.event);
+    const { retries, baseDelayMs } = this.options.retry ?? OUTBOX_RETRY;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.store.appendBatch(events);
+        this.written(batch.length);
+        break;
+      } catch (error) {
+        if (attempt <= retries) {
+          this.log.warn({ err: error, events: events.length, attempt }, 'audit events could not be written; trying again');
+          await sleep(baseDelayMs * 2 ** (attempt - 1));
+          continue;
+        }
+        this.log.error({ err: error, events: events.length, attempts: attempt }, 'audit events could not be written: dead-lettered');
+        await this.options.deadLetter?.(events, error, attempt).catch((lost: unknown) => this.log.fatal({ err: lost, events }, 'audit events could not be dead-lettered either: they are only in this log'));
+        break;
+      }
     }
     for (const pending of batch) pending.done();
   }

@@ -19,6 +19,9 @@ import type { IdempotencyLedger } from '../ports/idempotency-ledger.js';
 import type { ReviewStore } from '../ports/review-store.js';
 import type { PinStore } from '../ports/pin-store.js';
 import type { KeyStore } from '../ports/key-store.js';
+import type { DeadLetterFallback, DeadLetterStore } from '../ports/dead-letter-store.js';
+import { DeadLetterBox } from './dead-letter-box.js';
+import { ApprovedCallRunner } from './approved-calls.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { AuditArchive } from '../ports/audit-archive.js';
 import type { RunsStore } from '../ports/runs-store.js';
@@ -29,6 +32,7 @@ import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
+import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -42,6 +46,9 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
+  deadLetters: DeadLetterStore;
+  /** Where dead letters go when the store refuses them (a JSON-lines file). */
+  deadLetterFile: DeadLetterFallback;
   /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
   checkpoints?: CheckpointStore;
   archive?: AuditArchive;
@@ -64,6 +71,8 @@ export interface GatewayOptions {
   metrics?: CallMetrics;
   /** Signs audit checkpoints; without one the gateway writes none. */
   signer?: AuditSigner;
+  /** Run approved calls of `queue` profiles (default true; a CLI command that opens a gateway says false). */
+  runApprovedCalls?: boolean;
 }
 
 /** Room for the JSON-RPC envelope around a result of maxResultBytes, in a stdio server's message limit. */
@@ -95,6 +104,8 @@ export class Gateway {
   readonly pipeline: PipelineDeps;
   readonly subscriptions: Subscriptions;
   readonly audit: EventOutbox;
+  readonly deadLetters: DeadLetterBox;
+  readonly approvedCalls: ApprovedCallRunner | undefined;
   readonly gates: GateBook;
   readonly desk: ApprovalDesk;
   readonly pins: PinBook;
@@ -108,13 +119,16 @@ export class Gateway {
 
   /**
    * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
-   * key, every pin), then prunes expired idempotency keys and schedules that hourly.
+   * key, every pin), then prunes expired idempotency keys and schedules that hourly, and
+   * reconciles the keyed calls a dead gateway left in flight (crash-recovery.ts).
    */
   static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
     const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
     const gateway = new Gateway(config, stores, log, env, confirmKey, options);
     await gateway.pins.refresh();
     await gateway.pruneLedger();
+    const unknown = await reconcileInFlight(stores.ledger, (event) => gateway.record(event));
+    if (unknown.length > 0) log.warn({ keys: unknown.map((entry) => `${entry.agent} ${entry.tool} ${entry.key}`) }, 'calls in flight when a gateway stopped are now unknown: an operator must decide (gatehouse commits list)');
     return gateway;
   }
 
@@ -152,11 +166,17 @@ export class Gateway {
       ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
       : undefined;
     this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
-    this.audit = new EventOutbox(stores.events, log, (count) => {
-      this.checkpointer?.written(count);
-      this.runsRefresher?.written();
-    });
     const record: RecordEvent = (event) => this.record(event);
+    this.deadLetters = new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record);
+    this.audit = new EventOutbox(
+      stores.events,
+      log,
+      (count) => {
+        this.checkpointer?.written(count);
+        this.runsRefresher?.written();
+      },
+      { deadLetter: (events, error, attempts) => this.deadLetters.addEvents(events, error, attempts) },
+    );
     this.gates = new GateBook(config);
     this.desk = new ApprovalDesk(stores.approvals, record, grantTtlFromConfig(config), config.governance.approvalPollMs);
     // Every listing is pinned by the process that stores it (storeListing), so a start only loads the pins (open).
@@ -177,6 +197,7 @@ export class Gateway {
         trust: options.trust ?? ALWAYS_ASK_A_HUMAN,
         settings: config.governance,
         record,
+        owner: processOwner(),
       },
       connections: this.connections,
       audit: this.audit,
@@ -185,6 +206,7 @@ export class Gateway {
       resilience: this.resilience,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
+    this.approvedCalls = options.runApprovedCalls === false ? undefined : new ApprovedCallRunner(this);
   }
 
   /** Deletes expired idempotency keys; a failure is logged (the next run tries again). */
@@ -271,6 +293,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    await this.approvedCalls?.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
     await this.audit.flush();

@@ -12,14 +12,27 @@ export interface KeyedCall {
   key: string;
   fingerprint: string;
   retentionMs: number;
+  /** This process ("host:pid"), so that a restart can tell its dead predecessor's calls from a live neighbour's. */
+  owner: string;
 }
 
 /** What the ledger keeps of a call that started executing: its result, or the error it ended with. */
 type StoredOutcome = { result: CallToolResult } | { error: ReturnType<GatehouseError['toJSON']> };
 
-/** Marks an outcome from `run` as having reached execution, so that it is stored even when it is an error. */
+/**
+ * Marks an outcome from `run` as having reached execution, so that it is stored even when it is
+ * an error. `begin` is awaited right before the call goes downstream: it notes that in the
+ * ledger, so that a crash from then on leaves the key `unknown` instead of free.
+ */
 export class ExecutionStarted {
   started = false;
+
+  constructor(private readonly onBegin: () => Promise<void> = async () => undefined) {}
+
+  async begin(): Promise<void> {
+    await this.onBegin();
+    this.started = true;
+  }
 }
 
 /**
@@ -46,9 +59,10 @@ export async function runOnce(
     fingerprint: call.fingerprint,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + call.retentionMs).toISOString(),
+    owner: call.owner,
   });
   if (!claim.claimed) return { result: answerFromLedger(claim.existing, call, record), replay: true };
-  const execution = new ExecutionStarted();
+  const execution = new ExecutionStarted(() => ledger.markStarted(call.agent, call.tool, call.key, new Date().toISOString()));
   try {
     const result = await run(execution);
     await ledger.complete(call.agent, call.tool, call.key, 'committed', { result } satisfies StoredOutcome);
@@ -67,6 +81,13 @@ function answerFromLedger(existing: IdempotencyRecord, call: KeyedCall, record: 
   const data = { tool: call.tool, key: call.key };
   if (existing.fingerprint !== call.fingerprint) {
     throw new GatehouseError('GH_IDEMPOTENCY_MISMATCH', `idempotency key "${call.key}" was used for "${call.tool}" with other arguments; use a new key for a new call`, data);
+  }
+  if (existing.state === 'unknown') {
+    throw new GatehouseError(
+      'GH_OUTCOME_UNKNOWN',
+      `the call with idempotency key "${call.key}" was in flight when its gateway stopped (started ${existing.startedAt ?? existing.createdAt}); whether it ran is unknown, so it is not sent again. An operator must decide: gatehouse commits resolve ${call.key} --sent|--not-sent`,
+      { ...data, startedAt: existing.startedAt ?? null },
+    );
   }
   if (existing.state === 'in_progress') {
     throw new GatehouseError('GH_IDEMPOTENCY_CONFLICT', `a call with idempotency key "${call.key}" is still running; it was not executed again`, data);

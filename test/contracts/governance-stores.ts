@@ -290,6 +290,40 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       // A pruned key is free again, even for a claim dated before its old expiry.
       assert.deepEqual(await ledger.claim(claimOf('k1', 'fp-new', at(1), at(11))), { claimed: true });
     });
+
+    it('crash recovery: markStarted, list, reconcile only the named owner\'s in_progress record, unknown never expires nor is reclaimed', async ({ ledger }) => {
+      const owned = (key: string, owner: string) => ({ ...claimOf(key, 'fp', at(0), at(10)), owner });
+      await ledger.claim(owned('sent', 'host-a:1'));
+      await ledger.claim(owned('waiting', 'host-a:1'));
+      await ledger.claim(owned('alive', 'host-a:2'));
+      await ledger.markStarted('alice', 'crm/update_contact', 'sent', at(1));
+      await ledger.markStarted('alice', 'crm/update_contact', 'alive', at(1));
+      const inFlight = await ledger.list('in_progress');
+      assert.deepEqual(inFlight.map((r) => [r.key, r.owner, r.startedAt ?? null]).sort(), [['alive', 'host-a:2', at(1)], ['sent', 'host-a:1', at(1)], ['waiting', 'host-a:1', null]]);
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'alive', owner: 'host-a:1' }, 'unknown'), false, 'another owner: left alone');
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'sent', owner: 'host-a:1' }, 'unknown'), true);
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'sent', owner: 'host-a:1' }, 'unknown'), false, 'once');
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'waiting', owner: 'host-a:1' }, 'failed'), true);
+      assert.deepEqual((await ledger.list('unknown')).map((r) => r.key), ['sent']);
+      assert.equal((await ledger.get('alice', 'crm/update_contact', 'sent', at(3600)))?.state, 'unknown', 'an unknown record does not expire');
+      assert.equal(await ledger.prune(at(3600)), 2, 'prune keeps the unknown record');
+      const reclaim = await ledger.claim({ ...claimOf('sent', 'fp', at(3600), at(3700)), owner: 'host-b:1' });
+      assert.equal(reclaim.claimed, false);
+      assert.equal(!reclaim.claimed && reclaim.existing.state, 'unknown');
+      await ledger.complete('alice', 'crm/update_contact', 'sent', 'committed', { no: 1 });
+      assert.equal((await ledger.get('alice', 'crm/update_contact', 'sent', at(1)))?.state, 'unknown', 'complete moves only in_progress');
+      assert.equal(await ledger.resolve('alice', 'crm/update_contact', 'sent', 'committed', { sent: true }), true);
+      assert.equal(await ledger.resolve('alice', 'crm/update_contact', 'sent', 'failed'), false, 'resolve moves only unknown');
+      const resolved = await ledger.get('alice', 'crm/update_contact', 'sent', at(1));
+      assert.deepEqual([resolved?.state, resolved?.result], ['committed', { sent: true }]);
+    });
+
+    it('a record claimed without an owner is reconciled by owner null', async ({ ledger }) => {
+      await ledger.claim(claimOf('legacy', 'fp'));
+      assert.equal((await ledger.list('in_progress'))[0]?.owner, undefined);
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'legacy', owner: 'host-a:1' }, 'unknown'), false);
+      assert.equal(await ledger.reconcile({ agent: 'alice', tool: 'crm/update_contact', key: 'legacy' }, 'unknown'), true);
+    });
   });
 
   describe(`${name}: review store`, () => {

@@ -8,3 +8,4 @@ export { PostgresIdempotencyLedger } from './idempotency-ledger.js';
 export { PostgresReviewStore } from './review-store.js';
 export { PostgresPinStore } from './pin-store.js';
 export { PostgresKeyStore } from './key-store.js';
+export { PostgresDeadLetterStore } from './dead-letter-store.js';

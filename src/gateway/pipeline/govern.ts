@@ -11,7 +11,7 @@ import type { RecordEvent } from '../../core/events.js';
 import type { ApprovalDesk } from '../../governance/approval-desk.js';
 import { declares, type ControlArguments } from '../../governance/control-arguments.js';
 import type { GateBook } from '../../governance/gate-book.js';
-import { runOnce, type ExecutionStarted } from '../../governance/idempotent-run.js';
+import { ExecutionStarted, runOnce } from '../../governance/idempotent-run.js';
 import { elicitApproval } from '../../governance/elicit-approval.js';
 import type { ResolvedCall } from './types.js';
 
@@ -32,6 +32,8 @@ export interface GovernanceDeps {
   trust: TrustPolicy;
   settings: { confirmTtlMs: number; idempotencyRetentionMs: number };
   record: RecordEvent;
+  /** This process as an idempotency key's owner ("host:pid"): see crash-recovery.ts. */
+  owner: string;
 }
 
 /** A validated call with its gate and the control arguments the agent added. */
@@ -65,14 +67,14 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
   if (call.control.dryRun && (gate === 'G2' || gate === 'G3')) throw await dryRun(deps, ctx, call, execute);
   const clientKey = idempotencyKeyOf(call.meta);
   const run = async (execution: ExecutionStarted) => {
-    execution.started = true;
+    await execution.begin();
     return execute(call.arguments);
   };
   let fingerprint: string | undefined;
   const fingerprintOf = () => (fingerprint ??= argumentFingerprint(call.arguments));
   const keyed = (key: string, body: (execution: ExecutionStarted) => Promise<CallToolResult>) =>
     runOnce(deps.ledger, { ...ctx.keyScope, key, fingerprint: fingerprintOf() }, deps.record, body);
-  const unkeyed = async (body: (execution: ExecutionStarted) => Promise<CallToolResult>) => ({ result: await body({ started: false }), replay: false });
+  const unkeyed = async (body: (execution: ExecutionStarted) => Promise<CallToolResult>) => ({ result: await body(new ExecutionStarted()), replay: false });
   const maybeKeyed = (body: (execution: ExecutionStarted) => Promise<CallToolResult>) => (clientKey ? keyed(clientKey, body) : unkeyed(body));
 
   switch (gate) {
@@ -109,7 +111,7 @@ interface CallContext {
   /** `server/tool`. */
   toolId: string;
   planHash: string;
-  keyScope: { agent: string; profile: string; server: string; tool: string; retentionMs: number };
+  keyScope: { agent: string; profile: string; server: string; tool: string; retentionMs: number; owner: string };
 }
 
 function contextOf(deps: GovernanceDeps, call: GovernedCall): CallContext {
@@ -119,7 +121,7 @@ function contextOf(deps: GovernanceDeps, call: GovernedCall): CallContext {
   // Only approvals and commits are bound to the call; a G0 call should not pay for hashing it.
   const gated = call.gate.gate === 'G2' || call.gate.gate === 'G3';
   const planHash = gated ? bindingHash({ tool: toolId, arguments: call.arguments, agent, profile, policyVersion: deps.gates.policyVersion }) : '';
-  return { agent, profile, toolId, planHash, keyScope: { agent, profile, server: call.server, tool: toolId, retentionMs: deps.settings.idempotencyRetentionMs } };
+  return { agent, profile, toolId, planHash, keyScope: { agent, profile, server: call.server, tool: toolId, retentionMs: deps.settings.idempotencyRetentionMs, owner: deps.owner } };
 }
 
 function idempotencyKeyOf(meta: Record<string, unknown> | undefined): string | undefined {
@@ -279,11 +281,15 @@ async function useGrant(deps: GovernanceDeps, ctx: CallContext, call: GovernedCa
 }
 
 function pending(request: ApprovalRequest, call: GovernedCall): GatehouseError {
-  return new GatehouseError(
-    'GH_APPROVAL_PENDING',
-    `not executed: approval ${request.id} waits for a human (until ${request.expiresAt}). Once it is approved, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`,
-    { approvalId: request.id, expiresAt: request.expiresAt },
-  );
+  const queued = call.caller.profile.approval.mode === 'queue' && request.gate === 'G2';
+  const next = queued
+    ? `Once it is approved the gateway runs it; to read its outcome, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`
+    : `Once it is approved, call "${call.name}" again with the same arguments plus approval_id: "${request.id}".`;
+  return new GatehouseError('GH_APPROVAL_PENDING', `not executed: approval ${request.id} waits for a human (until ${request.expiresAt}). ${next}`, {
+    approvalId: request.id,
+    expiresAt: request.expiresAt,
+    queued,
+  });
 }
 
 /**

@@ -45,7 +45,13 @@ const DENIED = new Set<ErrorCode>([
   'GH_CONFIRM_INVALID',
   'GH_IDEMPOTENCY_MISMATCH',
   'GH_IDEMPOTENCY_CONFLICT',
+  'GH_OUTCOME_UNKNOWN',
 ]);
+
+/** Whether governance held the call back or refused it (nothing failed downstream). */
+export function isRefusal(code: ErrorCode): boolean {
+  return HELD.has(code) || DENIED.has(code);
+}
 
 /**
  * The call pipeline: authorize → admit (rate limit) → resolve → validate → govern → forward

@@ -24,8 +24,11 @@ export interface CallRequest {
   signal: AbortSignal | undefined;
   /** Set when the client asked for progress; receives the downstream server's progress. */
   onProgress: ((progress: Progress) => void) | undefined;
-  /** `direct` for an eager tools/call, `call_tool` when it came through the lazy meta-tool. */
-  via: 'direct' | 'call_tool';
+  /**
+   * `direct` for an eager tools/call, `call_tool` when it came through the lazy meta-tool,
+   * `approved` when the gateway runs an approved call of a `queue` profile itself.
+   */
+  via: 'direct' | 'call_tool' | 'approved';
 }
 
 export interface ResolvedCall extends CallRequest {

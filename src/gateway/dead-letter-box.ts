@@ -1,0 +1,109 @@
+import { GatehouseError, isGatehouseError } from '../core/errors.js';
+import type { GatehouseEvent, RecordEvent } from '../core/events.js';
+import { newDeadLetterId, type DeadLetter, type DeadLetterFallback, type DeadLetterStatus, type DeadLetterStore, type NewDeadLetter } from '../ports/dead-letter-store.js';
+
+/** A dead letter as `gatehouse dlq list` shows it: from the table, or still in the fallback file. */
+export type ListedDeadLetter = DeadLetter & { where: 'store' | 'file' };
+
+/**
+ * The dead letters of one store and its fallback file. A letter goes to the table; when the
+ * store refuses it, to the file. Retry and drop work on the table only: a letter still in the
+ * file is moved in first (its id is the primary key, so it moves once).
+ */
+export class DeadLetterBox {
+  constructor(
+    private readonly store: DeadLetterStore,
+    private readonly file: DeadLetterFallback,
+    private readonly record: RecordEvent,
+  ) {}
+
+  /** Keeps a letter (table, else file) and announces it with `dead_letter.added` unless `quiet`. */
+  async add(letter: NewDeadLetter, options: { quiet?: boolean } = {}): Promise<ListedDeadLetter> {
+    let kept: ListedDeadLetter;
+    try {
+      kept = { ...(await this.store.add(letter)), where: 'store' };
+    } catch {
+      kept = { ...letter, id: newDeadLetterId(), status: 'open', where: 'file' };
+      this.file.append(stripWhere(kept));
+    }
+    if (!options.quiet) {
+      this.record({ type: 'dead_letter.added', ...who(letter), payload: { deadLetter: kept.id, kind: letter.kind, code: letter.error.code, where: kept.where, attempts: letter.attempts } });
+    }
+    return kept;
+  }
+
+  /** The outbox's last resort for a batch: a letter of kind `events`, announced unless the batch only announced letters (no loop). */
+  async addEvents(events: GatehouseEvent[], error: unknown, attempts: number): Promise<void> {
+    await this.add(
+      { kind: 'events', createdAt: new Date().toISOString(), payload: { events }, error: failureOf(error), attempts },
+      { quiet: events.every((event) => event.type.startsWith('dead_letter.')) },
+    );
+  }
+
+  /** Table and file letters, newest first; with `status`, only those. */
+  async list(status?: DeadLetterStatus): Promise<ListedDeadLetter[]> {
+    const stored = (await this.store.list(status ? { status } : {})).map((letter) => ({ ...letter, where: 'store' as const }));
+    const ids = new Set(stored.map((letter) => letter.id));
+    const filed = this.file.letters().filter((letter) => !ids.has(letter.id) && (!status || letter.status === status)).map((letter) => ({ ...letter, where: 'file' as const }));
+    return [...stored, ...filed].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** A letter from the table, moving it in from the file first when it is only there. */
+  async get(id: string): Promise<DeadLetter> {
+    const stored = await this.store.get(id);
+    if (stored) return stored;
+    const filed = this.file.letters().find((letter) => letter.id === id);
+    if (!filed) throw new GatehouseError('GH_DEAD_LETTER_UNKNOWN', `no dead letter "${id}"`, { deadLetter: id });
+    try {
+      await this.store.add(filed, id);
+    } catch (error) {
+      if (!(await this.store.get(id))) throw error; // moved meanwhile by another command: fine
+    }
+    this.file.append({ id, movedToStoreAt: new Date().toISOString() });
+    return (await this.store.get(id))!;
+  }
+
+  /**
+   * Runs the letter again, once: open → retrying is a compare-and-set, so two retries cannot
+   * both run it. Success → retried; failure → open again with the new error and one more attempt.
+   */
+  async retry(id: string, by: string, rerun: (letter: DeadLetter) => Promise<void>): Promise<DeadLetter> {
+    const letter = await this.get(id);
+    if (!(await this.store.transition(id, 'open', 'retrying', { at: new Date().toISOString(), by }))) throw notOpen(letter);
+    try {
+      await rerun(letter);
+    } catch (error) {
+      await this.store.transition(id, 'retrying', 'open', { at: new Date().toISOString(), error: failureOf(error) });
+      this.record({ type: 'dead_letter.retried', ...who(letter), payload: { deadLetter: id, kind: letter.kind, by, ok: false, code: failureOf(error).code } });
+      throw error;
+    }
+    await this.store.transition(id, 'retrying', 'retried', { at: new Date().toISOString(), by });
+    this.record({ type: 'dead_letter.retried', ...who(letter), payload: { deadLetter: id, kind: letter.kind, by, ok: true } });
+    return (await this.store.get(id))!;
+  }
+
+  /** Gives up on a letter; it stays in the table as `dropped`, with who and why (and a `dead_letter.dropped` event). */
+  async drop(id: string, by: string, reason: string): Promise<DeadLetter> {
+    const letter = await this.get(id);
+    if (!(await this.store.transition(id, 'open', 'dropped', { at: new Date().toISOString(), by, reason }))) throw notOpen(letter);
+    this.record({ type: 'dead_letter.dropped', ...who(letter), payload: { deadLetter: id, kind: letter.kind, by, reason } });
+    return (await this.store.get(id))!;
+  }
+}
+
+function notOpen(letter: DeadLetter): GatehouseError {
+  return new GatehouseError('GH_DEAD_LETTER_SETTLED', `dead letter ${letter.id} is ${letter.status}, not open`, { deadLetter: letter.id, status: letter.status });
+}
+
+function who(letter: NewDeadLetter): Pick<GatehouseEvent, 'agent' | 'profile' | 'server' | 'tool'> {
+  return { agent: letter.agent, profile: letter.profile, server: letter.server, tool: letter.tool };
+}
+
+export function failureOf(error: unknown): { code: string; message: string } {
+  return isGatehouseError(error) ? { code: error.code, message: error.message } : { code: 'GH_STORE_UNAVAILABLE', message: (error as Error)?.message ?? String(error) };
+}
+
+function stripWhere(letter: ListedDeadLetter): DeadLetter {
+  const { where: _where, ...rest } = letter;
+  return rest;
+}

@@ -1,0 +1,107 @@
+import { hostname } from 'node:os';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { GatehouseError } from '../core/errors.js';
+import type { RecordEvent } from '../core/events.js';
+import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
+
+/** This process as the owner of the idempotency keys it claims. */
+export function processOwner(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * Whether the process that claimed a key is gone. Only a process on this host can be checked
+ * (its pid no longer exists); one on another host is taken as alive, so its keys stay
+ * in_progress until an operator looks (`gatehouse commits list --all`). A record older than
+ * owners is taken as gone. Every doubt leans towards "not sent again".
+ */
+export function ownerGone(owner: string | undefined): boolean {
+  if (owner === undefined) return true;
+  const at = owner.lastIndexOf(':');
+  const pid = Number(owner.slice(at + 1));
+  if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Crash recovery, at start: a keyed call left in_progress by a dead process is reconciled. One
+ * that had gone downstream becomes `unknown` (a `commit.unknown` event): it may or may not have
+ * run, so it is never sent again by itself, and a repeat is answered GH_OUTCOME_UNKNOWN until an
+ * operator resolves it. One that had not (it waited for an approval) is `failed`: the key is free.
+ */
+export async function reconcileInFlight(ledger: IdempotencyLedger, record: RecordEvent, gone: (owner: string | undefined) => boolean = ownerGone): Promise<IdempotencyRecord[]> {
+  const unknown: IdempotencyRecord[] = [];
+  for (const entry of await ledger.list('in_progress')) {
+    if (!gone(entry.owner)) continue;
+    const started = entry.startedAt !== undefined || entry.owner === undefined;
+    if (!(await ledger.reconcile(entry, started ? 'unknown' : 'failed')) || !started) continue;
+    unknown.push({ ...entry, state: 'unknown' });
+    record({
+      type: 'commit.unknown',
+      agent: entry.agent,
+      server: serverOf(entry.tool),
+      tool: entry.tool.slice(serverOf(entry.tool).length + 1),
+      payload: { key: entry.key, owner: entry.owner ?? null, startedAt: entry.startedAt ?? null, createdAt: entry.createdAt },
+    });
+  }
+  return unknown;
+}
+
+/** What identifies an unknown record for an operator: its key, and agent and tool when the key alone is ambiguous. */
+export interface UnknownSelector {
+  key: string;
+  agent?: string | undefined;
+  tool?: string | undefined;
+}
+
+/**
+ * An operator's decision on an unknown call. `sent`: it ran; the key is committed with a result
+ * saying so, and a repeat gets that result as a replay. Not sent: the key is `failed`, so the
+ * same call may run again (a G2/G3 call needs a new approval: its grant was used).
+ */
+export async function resolveUnknown(
+  ledger: IdempotencyLedger,
+  record: RecordEvent,
+  selector: UnknownSelector,
+  decision: { sent: boolean; by: string; reason?: string | undefined; at?: Date },
+): Promise<IdempotencyRecord> {
+  const entry = await findUnknown(ledger, selector);
+  const at = (decision.at ?? new Date()).toISOString();
+  const note = `${decision.by}${decision.reason ? `: ${decision.reason}` : ''}`;
+  const result: CallToolResult = {
+    content: [{ type: 'text', text: `this call was in flight when its gateway stopped; on ${at} an operator confirmed that it was sent (${note}). It was not sent again.` }],
+  };
+  if (!(await ledger.resolve(entry.agent, entry.tool, entry.key, decision.sent ? 'committed' : 'failed', decision.sent ? { result } : undefined))) {
+    throw new GatehouseError('GH_COMMIT_UNKNOWN', `"${entry.key}" was resolved meanwhile by someone else`, { key: entry.key });
+  }
+  const server = serverOf(entry.tool);
+  record({
+    type: 'commit.resolved',
+    agent: entry.agent,
+    server,
+    tool: entry.tool.slice(server.length + 1),
+    payload: { key: entry.key, resolution: decision.sent ? 'sent' : 'not_sent', by: decision.by, reason: decision.reason ?? null },
+  });
+  return { ...entry, state: decision.sent ? 'committed' : 'failed' };
+}
+
+async function findUnknown(ledger: IdempotencyLedger, selector: UnknownSelector): Promise<IdempotencyRecord> {
+  const matches = (await ledger.list('unknown')).filter(
+    (entry) => entry.key === selector.key && (selector.agent === undefined || entry.agent === selector.agent) && (selector.tool === undefined || entry.tool === selector.tool),
+  );
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new GatehouseError('GH_COMMIT_UNKNOWN', `no call with an unknown outcome has key "${selector.key}"`, { key: selector.key });
+  throw new GatehouseError('GH_COMMIT_UNKNOWN', `key "${selector.key}" is unknown for ${matches.length} calls; add --agent and --tool`, {
+    key: selector.key,
+    candidates: matches.map((entry) => ({ agent: entry.agent, tool: entry.tool })),
+  });
+}
+
+function serverOf(tool: string): string {
+  return tool.slice(0, Math.max(0, tool.indexOf('/')));
+}

@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { openSqlite } from '../src/adapters/sqlite/database.js';
+import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { SqliteDeadLetterStore } from '../src/adapters/sqlite/dead-letter-store.js';
+import { DeadLetterFile } from '../src/adapters/fs/dead-letter-file.js';
+import type { GatehouseEvent } from '../src/core/events.js';
+import { EventOutbox } from '../src/gateway/event-outbox.js';
+import { DeadLetterBox } from '../src/gateway/dead-letter-box.js';
+import type { EventStore } from '../src/ports/event-store.js';
+import type { DeadLetterStore } from '../src/ports/dead-letter-store.js';
+import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
+import { httpClient, runCli, startServe, tempConfig, text, TOKENS, waitFor } from './helpers/gatehouse.js';
+
+const event = (i: number): GatehouseEvent => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: `t${i}`, payload: { i } });
+const silent = pino({ level: 'silent' });
+const fast = { retries: 3, baseDelayMs: 5 };
+
+/** An event store that refuses the first `failures` batches (Infinity: all). */
+function flaky(store: EventStore, failures: number): EventStore & { attempts: number } {
+  const wrapped = {
+    attempts: 0,
+    append: store.append.bind(store),
+    read: store.read.bind(store),
+    count: store.count.bind(store),
+    chain: store.chain.bind(store),
+    appendBatch: (events: readonly GatehouseEvent[]) => {
+      wrapped.attempts += 1;
+      return wrapped.attempts <= failures ? Promise.reject(new Error('disk I/O error')) : store.appendBatch(events);
+    },
+  };
+  return wrapped;
+}
+
+function scratch(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-dlq-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('the outbox retries a refused batch with backoff and writes it when the store recovers: no dead letter', async () => {
+  const db = openSqlite(':memory:');
+  const store = flaky(new SqliteEventStore(db), 2);
+  const letters: GatehouseEvent[][] = [];
+  const outbox = new EventOutbox(store, silent, undefined, { retry: fast, deadLetter: async (events) => void letters.push(events) });
+  await Promise.all([outbox.append(event(1)), outbox.append(event(2))]);
+  assert.equal(store.attempts, 3);
+  assert.deepEqual((await store.read()).map((e) => e.tool), ['t1', 't2']);
+  assert.equal(letters.length, 0);
+  db.close();
+});
+
+test('after its retries a batch is dead-lettered to the table; when the table fails too, to the file; dlq retry re-appends it once', async () => {
+  const { dir, cleanup } = scratch();
+  const db = openSqlite(path.join(dir, 'g.db'));
+  try {
+    const events = new SqliteEventStore(db);
+    const recorded: Array<Omit<GatehouseEvent, 'at'>> = [];
+    const file = new DeadLetterFile(path.join(dir, 'dead-letters.jsonl'));
+    const table = new SqliteDeadLetterStore(db);
+    const box = new DeadLetterBox(table, file, (e) => void recorded.push(e));
+    const down = flaky(events, Infinity);
+    const outbox = new EventOutbox(down, silent, undefined, { retry: fast, deadLetter: (batch, error, attempts) => box.addEvents(batch, error, attempts) });
+    await outbox.append(event(1));
+    assert.equal(down.attempts, 4, 'the first try and 3 retries');
+    const [stored] = await table.list();
+    assert.deepEqual([stored?.kind, stored?.status, stored?.attempts, stored?.error.message], ['events', 'open', 4, 'disk I/O error']);
+    assert.deepEqual((stored?.payload.events as GatehouseEvent[]).map((e) => e.tool), ['t1']);
+    assert.deepEqual(recorded.map((e) => [e.type, e.payload.kind, e.payload.where]), [['dead_letter.added', 'events', 'store']]);
+
+    // The dead-letter table refuses too: the letter goes to the file, and is listed from there.
+    const broken: DeadLetterStore = { ...table, add: () => Promise.reject(new Error('database is locked')), list: table.list.bind(table), get: table.get.bind(table), transition: table.transition.bind(table) };
+    const fileBox = new DeadLetterBox(broken, file, (e) => void recorded.push(e));
+    const viaFile = new EventOutbox(down, silent, undefined, { retry: fast, deadLetter: (batch, error, attempts) => fileBox.addEvents(batch, error, attempts) });
+    await viaFile.append(event(2));
+    const line = JSON.parse(readFileSync(file.file, 'utf8').trim()) as { id: string; kind: string };
+    assert.equal(line.kind, 'events');
+    const listed = await box.list();
+    assert.deepEqual(listed.map((l) => [l.where, l.status]).sort(), [['file', 'open'], ['store', 'open']]);
+
+    // Retry: the file letter moves into the table (same id) and its events are appended once.
+    const rerun = async (letter: { payload: Record<string, unknown> }) => events.appendBatch(letter.payload.events as GatehouseEvent[]);
+    const retried = await box.retry(line.id, 'carol', rerun);
+    assert.equal(retried.status, 'retried');
+    await assert.rejects(box.retry(line.id, 'carol', rerun), /GH_DEAD_LETTER_SETTLED|not open/);
+    assert.deepEqual((await events.read()).map((e) => e.tool), ['t2']);
+    assert.deepEqual((await box.list('open')).map((l) => l.where), ['store'], 'the moved letter is listed once, from the table');
+    const dropped = await box.drop(stored!.id, 'dave', 'replayed from the backup');
+    assert.deepEqual([dropped.status, dropped.settledBy, dropped.settleReason], ['dropped', 'dave', 'replayed from the backup']);
+    assert.deepEqual(recorded.filter((e) => e.type !== 'dead_letter.added').map((e) => [e.type, e.payload.by]), [['dead_letter.retried', 'carol'], ['dead_letter.dropped', 'dave']]);
+  } finally {
+    db.close();
+    cleanup();
+  }
+});
+
+test('an approved call of a queue profile runs after its agent stopped waiting; its failure is dead-lettered; dlq retry runs it once; drop keeps the audit', async () => {
+  const temp = tempConfig({});
+  const { dir, configPath } = temp;
+  writeFileSync(configPath, stringify({
+    store: { kind: 'sqlite', path: 'state/gatehouse.db' },
+    servers: { crm: faultServer(dir, {}, { tools: { record: { gate: 'G2' }, lookup: { gate: 'G0' } } }) },
+    profiles: { queued: { allow: ['crm/*'], approval: { mode: 'queue' } } },
+    agents: { alice: { profiles: ['queued'], tokenEnv: 'TEST_TOKEN_ALICE' } },
+  }));
+  const cli = (...args: string[]) => runCli([...args, '--config', configPath]);
+  const executed = (id: string) => faultNotes(dir).filter((note) => note.event === 'executed' && note.id === id).length;
+  const gateway = await startServe(configPath);
+  let client: Client | undefined;
+  try {
+    client = await httpClient(gateway.url, 'queued', TOKENS.alice);
+    const ask = async (id: string) => {
+      const held = (await client!.callTool({ name: 'crm__record', arguments: { id, fault: 'crash_once' } })) as unknown as { _meta: { gatehouse: { code: string; data: { approvalId: string; queued: boolean } } } };
+      assert.equal(held._meta.gatehouse.code, 'GH_APPROVAL_PENDING');
+      assert.equal(held._meta.gatehouse.data.queued, true);
+      return held._meta.gatehouse.data.approvalId;
+    };
+    const first = await ask('q1');
+    const second = await ask('q2');
+    for (const approval of [first, second]) assert.equal(cli('approvals', 'approve', approval, '--by', 'carol').status, 0);
+    const open = () => JSON.parse(cli('dlq', 'list', '--json').stdout) as Array<{ id: string; kind: string; status: string; payload: { approval: string }; error: { code: string } }>;
+    await waitFor(() => open().length === 2, 15_000, 'two dead letters');
+    assert.equal(executed('q1'), 1, 'the crashing G2 call was not retried (no idempotency key)');
+    const letter = open().find((l) => l.payload.approval === first)!;
+    assert.deepEqual([letter.kind, letter.status, letter.error.code], ['call', 'open', 'GH_DOWNSTREAM_UNAVAILABLE']);
+    assert.match(cli('dlq', 'list').stdout, /ID\s+STATUS\s+KIND[\s\S]*call\s+store/);
+
+    // The agent reads the outcome with its approval id: the stored failure, not a second run.
+    const replay = (await client.callTool({ name: 'crm__record', arguments: { id: 'q1', fault: 'crash_once', approval_id: first } })) as unknown as { _meta: { gatehouse: { code: string; data: { replay?: boolean } } } };
+    assert.equal(replay._meta.gatehouse.code, 'GH_DOWNSTREAM_UNAVAILABLE');
+    assert.equal(replay._meta.gatehouse.data.replay, true);
+    assert.equal(executed('q1'), 1);
+
+    const retried = cli('dlq', 'retry', letter.id, '--by', 'carol');
+    assert.equal(retried.status, 0, retried.stderr);
+    assert.match(retried.stdout, /retried by carol: the call succeeded/);
+    assert.equal(executed('q1'), 2, 'run once more');
+    assert.match(cli('dlq', 'retry', letter.id).stderr, /GH_DEAD_LETTER_SETTLED/);
+    assert.equal(executed('q1'), 2);
+
+    const other = open().find((l) => l.payload.approval === second)!;
+    assert.equal(cli('dlq', 'drop', other.id).status, 1, '--reason is required');
+    assert.equal(cli('dlq', 'drop', other.id, '--by', 'dave', '--reason', 'done by hand').status, 0);
+    assert.equal(open().length, 0);
+    const all = JSON.parse(cli('dlq', 'list', '--all', '--json').stdout) as Array<{ status: string; settledBy: string }>;
+    assert.deepEqual(all.map((l) => [l.status, l.settledBy]).sort(), [['dropped', 'dave'], ['retried', 'carol']]);
+    const db = path.join(dir, 'state/gatehouse.db');
+    await waitFor(() => readEvents(db, ['dead_letter.added']).length === 2, 5_000, 'dead_letter.added events');
+    const settled = readEvents(db, ['dead_letter.retried', 'dead_letter.dropped']).map((e) => [e.type, e.payload.by, e.payload.reason ?? null]);
+    assert.deepEqual(settled, [['dead_letter.retried', 'carol', null], ['dead_letter.dropped', 'dave', 'done by hand']]);
+    assert.equal(text(await client.callTool({ name: 'crm__lookup', arguments: { id: 'still-serving' } })), 'ok still-serving');
+  } finally {
+    await client?.close().catch(() => undefined);
+    await gateway.stop();
+    temp.cleanup();
+  }
+});
