@@ -34,6 +34,9 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
         reviews: new postgres.PostgresReviewStore(db),
         pins: new postgres.PostgresPinStore(db),
         keys: new postgres.PostgresKeyStore(db),
+        checkpoints: new postgres.PostgresCheckpointStore(db),
+        archive: new postgres.PostgresAuditArchive(db),
+        runs: new postgres.PostgresRunsStore(db),
       },
       close: () => db.close(),
     };
@@ -68,9 +71,7 @@ export async function openGateway(
   const { stores, close } = await openStores(config.store);
   let gateway: Gateway;
   try {
-    // Checkpoints are signed where the store keeps them (SQLite so far).
-    const signer = stores.checkpoints ? openSigningKey(config.audit.signingKeyFile) : undefined;
-    gateway = await Gateway.open(config, stores, log, env, { ...options, ...(signer ? { signer } : {}) });
+    gateway = await Gateway.open(config, stores, log, env, { ...options, signer: openSigningKey(config.audit.signingKeyFile) });
   } catch (error) {
     await close();
     throw error;
@@ -81,7 +82,7 @@ export async function openGateway(
       await gateway.close();
       await gateway.audit.flush(); // anything recorded while the servers stopped
       await gateway.checkpointer?.close(); // signs the chain as this process leaves it
-      await gateway.runsRefresher?.close();
+      await gateway.runsRefresher.close();
       await close();
     },
   };

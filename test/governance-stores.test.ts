@@ -8,6 +8,10 @@ import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { SqliteIdempotencyLedger } from '../src/adapters/sqlite/idempotency-ledger.js';
 import { SqlitePinStore } from '../src/adapters/sqlite/pin-store.js';
 import { SqliteReviewStore } from '../src/adapters/sqlite/review-store.js';
+import { SqliteAuditArchive } from '../src/adapters/sqlite/audit-archive.js';
+import { SqliteCheckpointStore } from '../src/adapters/sqlite/checkpoint-store.js';
+import { SqliteRunsStore } from '../src/adapters/sqlite/runs-store.js';
+import { auditStoresContract, type AuditPorts } from './contracts/audit-stores.js';
 import { eventStoreContract } from './contracts/event-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
@@ -48,6 +52,24 @@ eventStoreContract('sqlite', async () => {
     events: new SqliteEventStore(first),
     openSecond: async () => new SqliteEventStore(another()),
     raw: async (sql) => void first.prepare(sql).run(),
+    close,
+  };
+});
+
+function auditPortsOf(db: SqliteDatabase): AuditPorts {
+  return { events: new SqliteEventStore(db), checkpoints: new SqliteCheckpointStore(db), archive: new SqliteAuditArchive(db), runs: new SqliteRunsStore(db) };
+}
+
+/** The guard triggers of migrations 001 and 006, which an attacker holding the file can drop. */
+const GUARDS = ['events_no_update', 'events_no_delete', 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete', 'audit_prunes_no_update', 'audit_prunes_no_delete', 'audit_prunes_at_checkpoint'];
+
+auditStoresContract('sqlite', async () => {
+  const { first, another, close } = freshFile();
+  return {
+    ...auditPortsOf(first),
+    openSecond: async () => auditPortsOf(another()),
+    raw: async (sql) => void first.exec(sql),
+    unguard: async () => void first.exec(GUARDS.map((name) => `DROP TRIGGER IF EXISTS ${name};`).join('')),
     close,
   };
 });

@@ -9,6 +9,10 @@ import { PostgresPinStore } from '../src/adapters/postgres/pin-store.js';
 import { PostgresReviewStore } from '../src/adapters/postgres/review-store.js';
 import { PostgresSchemaCache } from '../src/adapters/postgres/schema-cache.js';
 import { isGatehouseError } from '../src/core/errors.js';
+import { PostgresAuditArchive } from '../src/adapters/postgres/audit-archive.js';
+import { PostgresCheckpointStore } from '../src/adapters/postgres/checkpoint-store.js';
+import { PostgresRunsStore } from '../src/adapters/postgres/runs-store.js';
+import { auditStoresContract, type AuditPorts } from './contracts/audit-stores.js';
 import { eventStoreContract } from './contracts/event-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { postgresForThisFile } from './helpers/postgres.js';
@@ -50,6 +54,21 @@ eventStoreContract('postgres', async () => {
     events: new PostgresEventStore(first),
     openSecond: async () => new PostgresEventStore(await another()),
     raw: async (sql) => void (await first.query(sql)),
+    close,
+  };
+});
+
+function auditPortsOf(db: PostgresDatabase): AuditPorts {
+  return { events: new PostgresEventStore(db), checkpoints: new PostgresCheckpointStore(db), archive: new PostgresAuditArchive(db), runs: new PostgresRunsStore(db) };
+}
+
+auditStoresContract('postgres', async () => {
+  const { first, another, close } = await freshDatabase();
+  return {
+    ...auditPortsOf(first),
+    openSecond: async () => auditPortsOf(await another()),
+    raw: async (sql) => void (await first.query(sql)),
+    unguard: async () => void (await first.query(['events', 'audit_checkpoints', 'audit_prunes'].map((table) => `ALTER TABLE ${table} DISABLE TRIGGER USER;`).join(''))),
     close,
   };
 });

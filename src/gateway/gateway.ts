@@ -42,10 +42,9 @@ export interface GatewayStores {
   reviews: ReviewStore;
   pins: PinStore;
   keys: KeyStore;
-  /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
-  checkpoints?: CheckpointStore;
-  archive?: AuditArchive;
-  runs?: RunsStore;
+  checkpoints: CheckpointStore;
+  archive: AuditArchive;
+  runs: RunsStore;
 }
 
 /** How often a running gateway looks for pins accepted by another process. */
@@ -100,7 +99,7 @@ export class Gateway {
   readonly pins: PinBook;
   readonly resilience: Resilience;
   readonly checkpointer: Checkpointer | undefined;
-  readonly runsRefresher: RunsRefresher | undefined;
+  readonly runsRefresher: RunsRefresher;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -148,10 +147,10 @@ export class Gateway {
     );
     this.subscriptions = new Subscriptions(this.connections);
     const audit = config.audit;
-    this.checkpointer = options.signer && stores.checkpoints
+    this.checkpointer = options.signer
       ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
       : undefined;
-    this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
+    this.runsRefresher = new RunsRefresher(stores.runs, log);
     this.audit = new EventOutbox(stores.events, log, (count) => {
       this.checkpointer?.written(count);
       this.runsRefresher?.written();

@@ -12,9 +12,15 @@ const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'postgres');
  * chain and pin writes take transaction locks (`SELECT pg_advisory_xact_lock($1, $2)`).
  */
 export const LOCK_SPACE = 0x47617465;
-export const LOCKS = { migrations: 1, eventChain: 2, pins: 3 } as const;
+export const LOCKS = { migrations: 1, eventChain: 2, pins: 3, runsProjection: 4 } as const;
 
 type Listener = (payload: string) => void;
+
+/** A row as the driver returns it: bigint columns arrive as strings (they may exceed 2^53; a seq never will). */
+export type BigintAsString<T, K extends keyof T> = Omit<T, K> & Record<K, string>;
+
+/** The chain fields of an event, named as ChainedEvent names them. */
+export const CHAIN_COLUMNS = 'seq, type, at, agent, profile, server, tool, payload, prev_hash AS "prevHash", hash';
 
 /**
  * A PostgreSQL store shared by any number of gateway processes: a connection pool for the

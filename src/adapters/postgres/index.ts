@@ -8,3 +8,6 @@ export { PostgresIdempotencyLedger } from './idempotency-ledger.js';
 export { PostgresReviewStore } from './review-store.js';
 export { PostgresPinStore } from './pin-store.js';
 export { PostgresKeyStore } from './key-store.js';
+export { PostgresCheckpointStore } from './checkpoint-store.js';
+export { PostgresAuditArchive } from './audit-archive.js';
+export { PostgresRunsStore } from './runs-store.js';
