@@ -24,7 +24,7 @@ export interface OpenStores {
 export async function openStores(store: GatehouseConfig['store']): Promise<OpenStores> {
   if (store.kind === 'postgres') {
     const postgres = await import('./adapters/postgres/index.js');
-    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
+    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize, durability: store.durability });
     return {
       stores: {
         events: new postgres.PostgresEventStore(db),
@@ -41,7 +41,7 @@ export async function openStores(store: GatehouseConfig['store']): Promise<OpenS
       close: () => db.close(),
     };
   }
-  const db = openSqlite(store.path);
+  const db = openSqlite(store.path, { durability: store.durability });
   return {
     stores: {
       events: new SqliteEventStore(db),

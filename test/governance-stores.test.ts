@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { SqliteApprovalStore } from '../src/adapters/sqlite/approval-store.js';
 import { openSqlite, type SqliteDatabase } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
@@ -74,6 +75,15 @@ auditStoresContract('sqlite', async () => {
   };
 });
 
+test('sqlite: store.durability reaches the connection: process is synchronous=NORMAL, power is FULL', () => {
+  const file = path.join(dir, 'durability.db');
+  for (const [durability, synchronous] of [[undefined, 1], ['process', 1], ['power', 2]] as const) {
+    const db = openSqlite(file, durability ? { durability } : {});
+    assert.equal(db.pragma('synchronous', { simple: true }), synchronous, `durability ${durability}`);
+    db.close();
+  }
+});
+
 test('sqlite: processes racing on one file claim each key and consume each grant exactly once, and append one chain', async () => {
-  await raceAcrossProcesses({ kind: 'sqlite', path: path.join(dir, 'race.db') });
+  await raceAcrossProcesses({ kind: 'sqlite', path: path.join(dir, 'race.db'), durability: 'process' });
 });

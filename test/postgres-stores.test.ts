@@ -77,6 +77,21 @@ test('postgres: the cluster under test is PostgreSQL 15 or later on loopback', (
   assert.ok(postgres.cluster().version >= 15, `version ${postgres.cluster().version}`);
 });
 
+test('postgres: store.durability reaches every connection, whatever the database default: power is synchronous_commit on, process off', async () => {
+  const url = await postgres.freshDatabase();
+  await postgres.cluster().sql(`ALTER DATABASE ${url.split('/').at(-1)} SET synchronous_commit = local`);
+  for (const [durability, expected] of [[undefined, 'on'], ['power', 'on'], ['process', 'off']] as const) {
+    const db = await PostgresDatabase.open(url, durability ? { durability, poolSize: 3 } : { poolSize: 3 });
+    try {
+      // Several at once, so that they are several connections of the pool.
+      const settings = await Promise.all([1, 2, 3].map(async () => (await db.query<{ synchronous_commit: string }>('SELECT pg_sleep(0.05), current_setting(\'synchronous_commit\') AS synchronous_commit')).rows[0]!.synchronous_commit));
+      assert.deepEqual(settings, [expected, expected, expected], `durability ${durability}`);
+    } finally {
+      await db.close();
+    }
+  }
+});
+
 test('postgres: TRUNCATE of the events is refused too', async () => {
   const { first, close } = await freshDatabase();
   try {
@@ -186,5 +201,5 @@ test('postgres: a store that went away is GH_STORE_UNAVAILABLE during use too; a
 
 test('postgres: processes racing on one database claim each key and consume each grant exactly once, and append one chain', async () => {
   // Fewer than on SQLite: each claim is a network round trip here, and contention, not volume, is the point.
-  await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10 }, { keys: 400, grants: 100 });
+  await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10, durability: 'process' }, { keys: 400, grants: 100 });
 });
