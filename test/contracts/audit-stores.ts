@@ -1,5 +1,6 @@
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { fixtureTest } from './fixture-test.js';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { verifyStore } from '../../src/audit/verify.js';
 import { keyIdOf, signCheckpoint, signPrune, TrustedKeys, type AuditSigner } from '../../src/core/checkpoint.js';
@@ -66,16 +67,7 @@ const literal = (text: string | null): string => (text === null ? 'NULL' : `'${t
  * per call from the call events, however many connections project at once.
  */
 export function auditStoresContract(name: string, open: () => Promise<AuditFixture>): void {
-  const it = (title: string, body: (fixture: AuditFixture) => Promise<void>): void => {
-    test(title, async () => {
-      const fixture = await open();
-      try {
-        await body(fixture);
-      } finally {
-        await fixture.close();
-      }
-    });
-  };
+  const it = fixtureTest(open);
 
   describe(`${name}: checkpoint store and audit archive`, () => {
     it('checkpoints: head is the last event; a second checkpoint at one seq is ignored; list and latest in seq order', async ({ events, checkpoints }) => {

@@ -50,14 +50,8 @@ export class PostgresAuditArchive implements AuditArchive {
       const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM events WHERE seq <= $1', [record.floorSeq]);
       const deleted = Number(rows[0]!.count);
       // The floor row first: the events_no_delete trigger lets deletes through only below it.
-      await client.query('INSERT INTO audit_prunes (floor_seq, pruned_at, key_id, signature, deleted, by) VALUES ($1, $2, $3, $4, $5, $6)', [
-        record.floorSeq,
-        record.at,
-        record.keyId,
-        record.signature,
-        deleted,
-        by,
-      ]);
+      const values = [record.floorSeq, record.at, record.keyId, record.signature, deleted, by];
+      await client.query('INSERT INTO audit_prunes (floor_seq, pruned_at, key_id, signature, deleted, by) VALUES ($1, $2, $3, $4, $5, $6)', values);
       // The runs of the deleted events go too; project first (under the projection's lock, held
       // to the commit), so that none is left half-made.
       for (let advanced = 1; advanced > 0; ) advanced = await RunsProjection.step(client, 100_000);

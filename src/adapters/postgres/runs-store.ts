@@ -1,3 +1,4 @@
+import { catchUp } from '../../core/catch-up.js';
 import type { Run, RunFilter, RunsStore } from '../../ports/runs-store.js';
 import type { PostgresDatabase } from './database.js';
 import { RunsProjection } from './runs-projection.js';
@@ -14,14 +15,12 @@ const COLUMNS = `run_id AS "runId", agent, profile, server, tool, gate, status, 
 export class PostgresRunsStore implements RunsStore {
   constructor(private readonly db: PostgresDatabase) {}
 
-  async refresh(maxEvents = Number.POSITIVE_INFINITY): Promise<number> {
-    let done = 0;
-    while (done < maxEvents && (await RunsProjection.behind(this.db))) {
-      const advanced = await this.db.transaction((client) => RunsProjection.step(client, Math.min(CHUNK, maxEvents - done)));
-      if (advanced === 0) break;
-      done += advanced;
-    }
-    return done;
+  refresh(maxEvents = Number.POSITIVE_INFINITY): Promise<number> {
+    return catchUp(
+      () => RunsProjection.behind(this.db),
+      (limit) => this.db.transaction((client) => RunsProjection.step(client, limit)),
+      { maxEvents, chunk: CHUNK },
+    );
   }
 
   async list(filter: RunFilter = {}): Promise<Run[]> {
