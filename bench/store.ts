@@ -12,7 +12,7 @@
  * SQLite: a file in a temp folder, WAL, synchronous=NORMAL (as the gateway opens it: a commit
  * survives a killed process, not an OS crash). PostgreSQL: a throwaway cluster on loopback with
  * its default settings (fsync on, synchronous_commit on: every commit waits for the WAL flush),
- * and again on a database with synchronous_commit=off (a commit survives a killed gateway, the
+ * and again with `store.durability: process`, i.e. synchronous_commit=off (a commit survives a killed gateway, the
  * server's last few hundred milliseconds may not survive an OS crash: SQLite's promise), which
  * shows what the disk's flush costs. Run with `npm run bench:store [-- --events N]`.
  */
@@ -127,11 +127,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-bench-store-'));
   const cluster = await startPostgres({ durable: true });
   try {
-    const sqliteStore: GatehouseConfig['store'] = { kind: 'sqlite', path: path.join(dir, 'bench.db') };
-    const postgresStore: GatehouseConfig['store'] = { kind: 'postgres', url: await cluster.createDatabase('bench'), poolSize: 10 };
-    const relaxedUrl = await cluster.createDatabase('bench_relaxed');
-    await cluster.sql('ALTER DATABASE bench_relaxed SET synchronous_commit = off');
-    const relaxedStore: GatehouseConfig['store'] = { kind: 'postgres', url: relaxedUrl, poolSize: 10 };
+    const sqliteStore: GatehouseConfig['store'] = { kind: 'sqlite', path: path.join(dir, 'bench.db'), durability: 'process' };
+    const postgresStore: GatehouseConfig['store'] = { kind: 'postgres', url: await cluster.createDatabase('bench'), poolSize: 10, durability: 'power' };
+    // store.durability: process sets synchronous_commit=off on every connection.
+    const relaxedStore: GatehouseConfig['store'] = { kind: 'postgres', url: await cluster.createDatabase('bench_relaxed'), poolSize: 10, durability: 'process' };
     const sqlite = await benchAdapter('sqlite', () => openStores(sqliteStore), count);
     const postgres = await benchAdapter(`postgres ${cluster.version}`, () => openStores(postgresStore), count);
     const relaxed = await benchAdapter(`postgres ${cluster.version}, synchronous_commit=off`, () => openStores(relaxedStore), count);

@@ -31,7 +31,7 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
   const fallback = new DeadLetterFile(deadLetterFile);
   if (store.kind === 'postgres') {
     const postgres = await import('./adapters/postgres/index.js');
-    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize });
+    const db = await postgres.PostgresDatabase.open(store.url, { poolSize: store.poolSize, durability: store.durability });
     return {
       stores: {
         events: new postgres.PostgresEventStore(db),
@@ -43,11 +43,14 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
         keys: new postgres.PostgresKeyStore(db),
         deadLetters: new postgres.PostgresDeadLetterStore(db),
         deadLetterFile: fallback,
+        checkpoints: new postgres.PostgresCheckpointStore(db),
+        archive: new postgres.PostgresAuditArchive(db),
+        runs: new postgres.PostgresRunsStore(db),
       },
       close: () => db.close(),
     };
   }
-  const db = openSqlite(store.path);
+  const db = openSqlite(store.path, { durability: store.durability });
   return {
     stores: {
       events: new SqliteEventStore(db),
@@ -79,9 +82,7 @@ export async function openGateway(
   const { stores, close } = await openStores(config.store, config.audit.deadLetterFile);
   let gateway: Gateway;
   try {
-    // Checkpoints are signed where the store keeps them (SQLite so far).
-    const signer = stores.checkpoints ? openSigningKey(config.audit.signingKeyFile) : undefined;
-    gateway = await Gateway.open(config, stores, log, env, { ...options, ...(signer ? { signer } : {}) });
+    gateway = await Gateway.open(config, stores, log, env, { ...options, signer: openSigningKey(config.audit.signingKeyFile) });
   } catch (error) {
     await close();
     throw error;
@@ -92,7 +93,7 @@ export async function openGateway(
       await gateway.close();
       await gateway.audit.flush(); // anything recorded while the servers stopped
       await gateway.checkpointer?.close(); // signs the chain as this process leaves it
-      await gateway.runsRefresher?.close();
+      await gateway.runsRefresher.close();
       await close();
     },
   };

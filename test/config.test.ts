@@ -91,9 +91,19 @@ describe('configuration', () => {
     const config = { servers: {}, profiles: {}, store: { kind: 'postgres', url: '${DATABASE_URL}' } };
     assert.deepEqual(problemsOf(config), ['store.url: environment variable DATABASE_URL is not set']);
     const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { DATABASE_URL: 'postgres://gh:pw@db:5432/gatehouse' });
-    assert.deepEqual(ok.store, { kind: 'postgres', url: 'postgres://gh:pw@db:5432/gatehouse', poolSize: 10 });
+    assert.deepEqual(ok.store, { kind: 'postgres', url: 'postgres://gh:pw@db:5432/gatehouse', poolSize: 10, durability: 'power' });
     assert.deepEqual(problemsOf({ ...config, store: { kind: 'postgres' } }), ['store.url: Invalid input: expected string, received undefined']);
     assert.deepEqual(problemsOf({ ...config, store: { kind: 'postgres', url: 'x', path: 'y' } }).length, 1, 'a postgres store has no path');
+  });
+
+  test('store.durability: each adapter keeps its default (sqlite process, postgres power); only process or power', () => {
+    const store = (value: Record<string, unknown>) => validateConfig({ servers: {}, profiles: {}, store: value }, '/tmp/x/gatehouse.yaml', {}).store;
+    assert.equal(store({ kind: 'sqlite' }).durability, 'process');
+    assert.equal(store({ kind: 'postgres', url: 'postgres://db/g' }).durability, 'power');
+    assert.equal(store({ kind: 'sqlite', durability: 'power' }).durability, 'power');
+    assert.equal(store({ kind: 'postgres', url: 'postgres://db/g', durability: 'process' }).durability, 'process');
+    assert.equal(validateConfig({ servers: {}, profiles: {} }, '/tmp/x/gatehouse.yaml', {}).store.durability, 'process', 'the default store');
+    assert.deepEqual(problemsOf({ servers: {}, profiles: {}, store: { kind: 'sqlite', durability: 'disk' } }), ['store.durability: Invalid option: expected one of "process"|"power"']);
   });
 
   test('gatehouse config check exits 1 and prints each problem; YAML and JSON both load', () => {

@@ -9,6 +9,10 @@ import { PostgresPinStore } from '../src/adapters/postgres/pin-store.js';
 import { PostgresReviewStore } from '../src/adapters/postgres/review-store.js';
 import { PostgresSchemaCache } from '../src/adapters/postgres/schema-cache.js';
 import { isGatehouseError } from '../src/core/errors.js';
+import { PostgresAuditArchive } from '../src/adapters/postgres/audit-archive.js';
+import { PostgresCheckpointStore } from '../src/adapters/postgres/checkpoint-store.js';
+import { PostgresRunsStore } from '../src/adapters/postgres/runs-store.js';
+import { auditStoresContract, type AuditPorts } from './contracts/audit-stores.js';
 import { eventStoreContract } from './contracts/event-store.js';
 import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
 import { PostgresDeadLetterStore } from '../src/adapters/postgres/dead-letter-store.js';
@@ -61,8 +65,38 @@ eventStoreContract('postgres', async () => {
   };
 });
 
+function auditPortsOf(db: PostgresDatabase): AuditPorts {
+  return { events: new PostgresEventStore(db), checkpoints: new PostgresCheckpointStore(db), archive: new PostgresAuditArchive(db), runs: new PostgresRunsStore(db) };
+}
+
+auditStoresContract('postgres', async () => {
+  const { first, another, close } = await freshDatabase();
+  return {
+    ...auditPortsOf(first),
+    openSecond: async () => auditPortsOf(await another()),
+    raw: async (sql) => void (await first.query(sql)),
+    unguard: async () => void (await first.query(['events', 'audit_checkpoints', 'audit_prunes'].map((table) => `ALTER TABLE ${table} DISABLE TRIGGER USER;`).join(''))),
+    close,
+  };
+});
+
 test('postgres: the cluster under test is PostgreSQL 15 or later on loopback', () => {
   assert.ok(postgres.cluster().version >= 15, `version ${postgres.cluster().version}`);
+});
+
+test('postgres: store.durability reaches every connection, whatever the database default: power is synchronous_commit on, process off', async () => {
+  const url = await postgres.freshDatabase();
+  await postgres.cluster().sql(`ALTER DATABASE ${url.split('/').at(-1)} SET synchronous_commit = local`);
+  for (const [durability, expected] of [[undefined, 'on'], ['power', 'on'], ['process', 'off']] as const) {
+    const db = await PostgresDatabase.open(url, durability ? { durability, poolSize: 3 } : { poolSize: 3 });
+    try {
+      // Several at once, so that they are several connections of the pool.
+      const settings = await Promise.all([1, 2, 3].map(async () => (await db.query<{ synchronous_commit: string }>('SELECT pg_sleep(0.05), current_setting(\'synchronous_commit\') AS synchronous_commit')).rows[0]!.synchronous_commit));
+      assert.deepEqual(settings, [expected, expected, expected], `durability ${durability}`);
+    } finally {
+      await db.close();
+    }
+  }
 });
 
 test('postgres: TRUNCATE of the events is refused too', async () => {
@@ -174,5 +208,5 @@ test('postgres: a store that went away is GH_STORE_UNAVAILABLE during use too; a
 
 test('postgres: processes racing on one database claim each key and consume each grant exactly once, and append one chain', async () => {
   // Fewer than on SQLite: each claim is a network round trip here, and contention, not volume, is the point.
-  await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10 }, { keys: 400, grants: 100 });
+  await raceAcrossProcesses({ kind: 'postgres', url: await postgres.freshDatabase(), poolSize: 10, durability: 'process' }, { keys: 400, grants: 100 });
 });

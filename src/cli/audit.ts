@@ -4,7 +4,6 @@ import { openSigningKey, readPublicKeyPem } from '../adapters/fs/audit-signing-k
 import { exportLines, readCheckpointFile, verifyExport } from '../audit/export.js';
 import { pruneExpired } from '../audit/prune.js';
 import { verifyStore } from '../audit/verify.js';
-import { auditStores } from '../audit/require-stores.js';
 import { describeProblem, type AuditReport, type SourcedCheckpoint } from '../core/audit-verifier.js';
 import { signCheckpoint, TrustedKeys } from '../core/checkpoint.js';
 import { GatehouseError } from '../core/errors.js';
@@ -57,7 +56,7 @@ export function registerAudit(program: Command, context: CliContext): void {
       withOperatorStores(context, options.config, async ({ stores, config }) => {
         const now = new Date();
         const since = options.since === undefined ? undefined : parseSince(options.since, now);
-        await writeLines(process.stdout, exportLines(auditStores(stores, 'gatehouse audit export'), openSigningKey(config.audit.signingKeyFile), { since, now }));
+        await writeLines(process.stdout, exportLines(stores, openSigningKey(config.audit.signingKeyFile), { since, now }));
       }),
     );
 
@@ -67,7 +66,7 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .action((options: { config?: string }) =>
       withOperatorStores(context, options.config, async ({ stores, config }) => {
-        const { checkpoints } = auditStores(stores, 'gatehouse audit checkpoint');
+        const { checkpoints } = stores;
         const head = await checkpoints.head();
         if (!head) throw new GatehouseError('GH_INVALID_ARGUMENTS', 'the store holds no chained event yet: nothing to sign');
         const checkpoint = signCheckpoint(head, new Date().toISOString(), openSigningKey(config.audit.signingKeyFile));
@@ -97,7 +96,7 @@ export function registerAudit(program: Command, context: CliContext): void {
       withOperatorStores(context, options.config, async ({ stores, config }) => {
         const signer = openSigningKey(config.audit.signingKeyFile);
         const outcome = await pruneExpired(
-          { ...auditStores(stores, 'gatehouse audit prune'), append: (event) => stores.events.append(event) },
+          { ...stores, append: (event) => stores.events.append(event) },
           signer,
           new TrustedKeys([signer.publicKeyPem]),
           config.audit.retention,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runsStore } from '../audit/require-stores.js';
 import { GatehouseError } from '../core/errors.js';
 import { RUN_STATUSES, type Run, type RunFilter, type RunStatus } from '../ports/runs-store.js';
 import type { CliContext } from './context.js';
@@ -31,7 +30,7 @@ export function registerRuns(program: Command, context: CliContext): void {
           ...(options.run !== undefined ? { runId: options.run } : {}),
           limit: options.limit ?? 50,
         };
-        const runs = await runsStore(stores).list(filter);
+        const runs = await stores.runs.list(filter);
         if (options.json) return void process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         if (runs.length === 0) return void process.stdout.write('no runs\n');
         process.stdout.write(formatTable(['RUN', 'STARTED', 'AGENT', 'PROFILE', 'TOOL', 'GATE', 'STATUS', 'DURATION', 'OUTCOME'], runs.map(row)));

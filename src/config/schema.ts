@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../core/events.js';
 import { GATES } from '../core/gates.js';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
+import { DURABILITIES } from '../ports/event-store.js';
 
 /**
  * The configuration schema: the single source of truth for what gatehouse.yaml may hold.
@@ -191,13 +192,20 @@ export const DOWNSTREAM_DEFAULTS = {
 };
 
 const storeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('sqlite'), path: z.string().default('.gatehouse/gatehouse.db') }),
+  z.strictObject({
+    kind: z.literal('sqlite'),
+    path: z.string().default('.gatehouse/gatehouse.db'),
+    /** `process`: synchronous=NORMAL (WAL), the default; `power`: synchronous=FULL, a flush per commit. */
+    durability: z.enum(DURABILITIES).default('process'),
+  }),
   z.strictObject({
     kind: z.literal('postgres'),
     /** A libpq connection string, e.g. "${DATABASE_URL}" or postgres://user:pass@host:5432/db. */
     url: z.string().min(1),
     /** Connections each process keeps open at most (one more listens for approval decisions). */
     poolSize: z.number().int().positive().default(10),
+    /** `power`: synchronous_commit=on, the default (PostgreSQL's); `process`: synchronous_commit=off. */
+    durability: z.enum(DURABILITIES).default('power'),
   }),
 ]);
 
@@ -268,7 +276,7 @@ export const configSchema = z
   .strictObject({
     /** Base folder for relative paths (store, server cwd); relative to the config file. */
     root: z.string().default('.'),
-    store: storeSchema.default({ kind: 'sqlite', path: '.gatehouse/gatehouse.db' }),
+    store: storeSchema.default({ kind: 'sqlite', path: '.gatehouse/gatehouse.db', durability: 'process' }),
     http: z
       .strictObject({
         host: z.string().default('127.0.0.1'),

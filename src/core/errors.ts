@@ -65,7 +65,6 @@ export const ERROR_CODES = {
   GH_RATE_LIMITED: "the agent exceeded its rate limit (like HTTP 429); data.retryAfterMs says when to call again",
   GH_AUDIT_KEY_INVALID: 'the audit signing key file cannot be read or created, or it (or a --public-key file) is not an Ed25519 key',
   GH_AUDIT_FILE_INVALID: 'an audit export or checkpoint file is not in the format gatehouse audit writes',
-  GH_STORE_FEATURE_MISSING: 'the configured store adapter does not have this feature yet (audit checkpoints, export, prune and the runs view are SQLite only)',
   GH_AUDIT_CHAIN_BROKEN: 'the audit chain does not verify, so gatehouse audit prune refused to delete anything',
 } as const;
 

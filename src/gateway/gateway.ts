@@ -49,10 +49,9 @@ export interface GatewayStores {
   deadLetters: DeadLetterStore;
   /** Where dead letters go when the store refuses them (a JSON-lines file). */
   deadLetterFile: DeadLetterFallback;
-  /** Audit checkpoints, export/prune and the runs view: SQLite only so far (absent on PostgreSQL). */
-  checkpoints?: CheckpointStore;
-  archive?: AuditArchive;
-  runs?: RunsStore;
+  checkpoints: CheckpointStore;
+  archive: AuditArchive;
+  runs: RunsStore;
 }
 
 /** How often a running gateway looks for pins accepted by another process. */
@@ -111,7 +110,7 @@ export class Gateway {
   readonly pins: PinBook;
   readonly resilience: Resilience;
   readonly checkpointer: Checkpointer | undefined;
-  readonly runsRefresher: RunsRefresher | undefined;
+  readonly runsRefresher: RunsRefresher;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -162,10 +161,10 @@ export class Gateway {
     );
     this.subscriptions = new Subscriptions(this.connections);
     const audit = config.audit;
-    this.checkpointer = options.signer && stores.checkpoints
+    this.checkpointer = options.signer
       ? new Checkpointer(stores.checkpoints, options.signer, { everyEvents: audit.checkpointEveryEvents, everyMs: audit.checkpointEveryMs }, log)
       : undefined;
-    this.runsRefresher = stores.runs ? new RunsRefresher(stores.runs, log) : undefined;
+    this.runsRefresher = new RunsRefresher(stores.runs, log);
     const record: RecordEvent = (event) => this.record(event);
     this.deadLetters = new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record);
     this.audit = new EventOutbox(
@@ -173,7 +172,7 @@ export class Gateway {
       log,
       (count) => {
         this.checkpointer?.written(count);
-        this.runsRefresher?.written();
+        this.runsRefresher.written();
       },
       { deadLetter: (events, error, attempts) => this.deadLetters.addEvents(events, error, attempts) },
     );

@@ -1,6 +1,15 @@
 import type { ChainedEvent } from '../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 
+/**
+ * What a committed append survives, so what an acknowledged call's events survive (the outbox
+ * answers the agent only after the commit): `process` the death of the gateway process
+ * (SIGKILL, OOM, crash); `power` also an operating-system crash or power loss of the machine
+ * holding the data, at the cost of a disk flush per commit. docs/events.md, "Durability".
+ */
+export const DURABILITIES = ['process', 'power'] as const;
+export type Durability = (typeof DURABILITIES)[number];
+
 /** Append-only event log. There is deliberately no update or delete verb. */
 export interface EventStore {
   append(event: GatehouseEvent): Promise<void>;

@@ -1,5 +1,6 @@
-import { describe, test } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { fixtureTest } from './fixture-test.js';
 import { ChainVerifier, GENESIS_HASH, type ChainReport } from '../../src/core/event-chain.js';
 import type { GatehouseEvent } from '../../src/core/events.js';
 import type { EventStore } from '../../src/ports/event-store.js';
@@ -36,16 +37,7 @@ async function verify(events: EventStore): Promise<ChainReport> {
  * connections wrote to it, and refuse to change or delete an event even when asked in SQL.
  */
 export function eventStoreContract(name: string, open: () => Promise<EventStoreFixture>): void {
-  const it = (title: string, body: (fixture: EventStoreFixture) => Promise<void>): void => {
-    test(title, async () => {
-      const fixture = await open();
-      try {
-        await body(fixture);
-      } finally {
-        await fixture.close();
-      }
-    });
-  };
+  const it = fixtureTest(open);
 
   describe(`${name}: event store`, () => {
     it('append and appendBatch keep order; read returns each event as appended, with seq from 1', async ({ events }) => {

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fixtureTest } from './fixture-test.js';
 import type { ApprovalStore, NewApproval } from '../../src/ports/approval-store.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../../src/ports/idempotency-ledger.js';
 import type { NewReviewItem, ReviewStore } from '../../src/ports/review-store.js';
@@ -66,17 +67,7 @@ function claimOf(key: string, fingerprint: string, createdAt = at(0), expiresAt 
  * verbs return promises (PostgreSQL) can run the same suite. `open` must return empty stores.
  */
 export function governanceStoreContract(name: string, open: () => Promise<GovernanceFixture>): void {
-  /** One test on a fresh fixture, closed however the test ends. */
-  const it = (title: string, body: (stores: GovernanceFixture) => Promise<void>): void => {
-    test(title, async () => {
-      const stores = await open();
-      try {
-        await body(stores);
-      } finally {
-        await stores.close();
-      }
-    });
-  };
+  const it = fixtureTest(open);
 
   /** One test that races two connections; skipped for an adapter that cannot open a second one. */
   const race = (title: string, body: (first: GovernanceStores, second: GovernanceStores) => Promise<void>): void => {

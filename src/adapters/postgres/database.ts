@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PACKAGE_ROOT } from '../../config/load.js';
 import { GatehouseError } from '../../core/errors.js';
+import type { Durability } from '../../ports/event-store.js';
 
 const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'postgres');
 
@@ -12,9 +13,15 @@ const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'postgres');
  * chain and pin writes take transaction locks (`SELECT pg_advisory_xact_lock($1, $2)`).
  */
 export const LOCK_SPACE = 0x47617465;
-export const LOCKS = { migrations: 1, eventChain: 2, pins: 3 } as const;
+export const LOCKS = { migrations: 1, eventChain: 2, pins: 3, runsProjection: 4 } as const;
 
 type Listener = (payload: string) => void;
+
+/** A row as the driver returns it: bigint columns arrive as strings (they may exceed 2^53; a seq never will). */
+export type BigintAsString<T, K extends keyof T> = Omit<T, K> & Record<K, string>;
+
+/** The chain fields of an event, named as ChainedEvent names them. */
+export const CHAIN_COLUMNS = 'seq, type, at, agent, profile, server, tool, payload, prev_hash AS "prevHash", hash';
 
 /**
  * A PostgreSQL store shared by any number of gateway processes: a connection pool for the
@@ -34,8 +41,12 @@ export class PostgresDatabase {
   ) {}
 
   /** Connects, migrates, and returns the open database; GH_STORE_UNAVAILABLE when it cannot. */
-  static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresDatabase> {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  static async open(url: string, options: { poolSize?: number; durability?: Durability } = {}): Promise<PostgresDatabase> {
+    // Set on every connection, whatever the server's or the database's default: `on`, a commit
+    // returns once its WAL is flushed to disk; `off`, once it is in the server's memory (it survives
+    // the gateway, not the server's crash: the last ~3 × wal_writer_delay of commits can be lost).
+    const synchronousCommit = (options.durability ?? 'power') === 'power' ? 'on' : 'off';
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, options: `-c synchronous_commit=${synchronousCommit}` });
     // An idle connection that the server drops must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     try {

@@ -2,15 +2,10 @@ import { extendChain, storedEvent, type ChainedEvent } from '../../core/event-ch
 import type { GatehouseEvent, StoredEvent } from '../../core/events.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { QueryResult } from 'pg';
-import { LOCK_SPACE, LOCKS, type PostgresDatabase } from './database.js';
+import { chainEvents } from './audit-archive.js';
+import { CHAIN_COLUMNS, LOCK_SPACE, LOCKS, type BigintAsString, type PostgresDatabase } from './database.js';
 
-/** Events read per query while walking the chain. */
-const CHAIN_PAGE = 1000;
-
-const CHAIN_COLUMNS = 'seq, type, at, agent, profile, server, tool, payload, prev_hash AS "prevHash", hash';
-
-/** bigint arrives as a string (it may exceed 2^53); a sequence number never will. */
-type Row<T extends { seq: number }> = Omit<T, 'seq'> & { seq: string };
+type Row<T extends { seq: number }> = BigintAsString<T, 'seq'>;
 
 /**
  * Events in PostgreSQL, hash-chained with several writers: a batch is written in one
@@ -58,13 +53,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Every event with its chain fields, in order, a page at a time, for `gatehouse audit verify`. */
-  async *chain(): AsyncGenerator<ChainedEvent> {
-    for (let after = 0; ; ) {
-      const { rows } = await this.db.query<Row<ChainedEvent>>(`SELECT ${CHAIN_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, CHAIN_PAGE]);
-      for (const row of rows) yield { ...row, seq: Number(row.seq) };
-      if (rows.length < CHAIN_PAGE) return;
-      after = Number(rows.at(-1)!.seq);
-    }
+  chain(): AsyncGenerator<ChainedEvent> {
+    return chainEvents(this.db);
   }
 
   async read(options: { afterSeq?: number; limit?: number; type?: string } = {}): Promise<StoredEvent[]> {

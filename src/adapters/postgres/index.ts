@@ -9,3 +9,6 @@ export { PostgresReviewStore } from './review-store.js';
 export { PostgresPinStore } from './pin-store.js';
 export { PostgresKeyStore } from './key-store.js';
 export { PostgresDeadLetterStore } from './dead-letter-store.js';
+export { PostgresCheckpointStore } from './checkpoint-store.js';
+export { PostgresAuditArchive } from './audit-archive.js';
+export { PostgresRunsStore } from './runs-store.js';

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../../config/load.js';
+import type { Durability } from '../../ports/event-store.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -12,12 +13,13 @@ const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'sqlite');
  * (a `gatehouse serve`, a `gatehouse connect`, the CLI) can share it, and applies numbered
  * migrations once each.
  */
-export function openSqlite(file: string): SqliteDatabase {
+export function openSqlite(file: string, options: { durability?: Durability } = {}): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
-  db.pragma('synchronous = NORMAL');
+  // In WAL mode, NORMAL: a commit is in the WAL file, so it survives a killed process; only an OS
+  // crash or power loss can lose the last ones. FULL: the WAL is flushed to disk at every commit.
+  db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;

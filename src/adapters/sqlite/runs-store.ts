@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { catchUp } from '../../core/catch-up.js';
 import type { Run, RunFilter, RunsStore } from '../../ports/runs-store.js';
 import type { SqliteDatabase } from './database.js';
 import { RunsProjection } from './runs-projection.js';
@@ -23,14 +24,8 @@ export class SqliteRunsStore implements RunsStore {
     this.step = db.transaction((maxEvents: number) => this.projection.step(maxEvents));
   }
 
-  async refresh(maxEvents = Number.POSITIVE_INFINITY): Promise<number> {
-    let done = 0;
-    while (done < maxEvents && this.projection.behind()) {
-      const advanced = this.step.immediate(Math.min(CHUNK, maxEvents - done));
-      if (advanced === 0) break;
-      done += advanced;
-    }
-    return done;
+  refresh(maxEvents = Number.POSITIVE_INFINITY): Promise<number> {
+    return catchUp(() => this.projection.behind(), (limit) => this.step.immediate(limit), { maxEvents, chunk: CHUNK });
   }
 
   async list(filter: RunFilter = {}): Promise<Run[]> {
