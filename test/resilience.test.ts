@@ -182,8 +182,9 @@ describe('resilience: faults, breakers, bounds', () => {
         fault: 'flood: 3000 log notifications',
         name: 'faulty__record',
         args: { id: 'f1', fault: 'flood', count: 3000 },
+        // The answer queues behind the notifications already relayed: 4.1 s was seen at load average 10.
         expect: (a) => assert.ok(a.ok || a.code === 'GH_DOWNSTREAM_TIMEOUT', a.text),
-        withinMs: CALL_TIMEOUT_MS + 1000,
+        withinMs: CALL_TIMEOUT_MS + 5000,
       },
       { fault: 'flood: 300 tools/list_changed', name: 'faulty__record', args: { id: 'f2', fault: 'flood_list', count: 300 }, expect: (a) => assert.equal(a.ok, true, a.text), withinMs: 10_000 },
       {
