@@ -15,8 +15,11 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  // Native addon and worker-thread loader: they must be loaded from node_modules at run time.
-  external: ['better-sqlite3', 'pino', '@duckdb/node-api'],
+  // Loaded from node_modules at run time: the native addons and pino's worker-thread loader, which
+  // must be; and, kept out of the bundle every start reads and checks (about a third of it), what
+  // only some commands use: the tracing exporter (tracing.enabled), the PostgreSQL driver (a
+  // postgres store) and iconv-lite's code pages (the pipeline).
+  external: ['better-sqlite3', 'pino', '@duckdb/node-api', '@opentelemetry/*', 'pg', 'iconv-lite'],
   // The sources are ES modules; the one use of import.meta.url (finding the package root) gets the bundle's URL.
   define: { 'import.meta.url': '__gatehouseBundleUrl' },
   banner: { js: "const __gatehouseBundleUrl = require('node:url').pathToFileURL(__filename).href;" },

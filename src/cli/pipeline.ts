@@ -4,14 +4,17 @@ import { GatehouseError } from '../core/errors.js';
 import { loadDefinition, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
 import type { PipelineEngine } from '../pipeline/engines/engine.js';
-import { openEngine } from '../pipeline/engines/open.js';
-import { generate } from '../pipeline/generate/generate.js';
 import { listQuarantine, pipelineStatus, releaseQuarantined } from '../pipeline/run/inspect.js';
-import { runPipeline, type RunReport } from '../pipeline/run/run.js';
+import type { RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
+
+// The generator and the run (with iconv-lite's code pages) are imported when a command uses them,
+// so that every other gatehouse command, the gateway's start included, does not load them.
+const loadGenerator = () => import('../pipeline/generate/generate.js');
+const loadRunner = () => import('../pipeline/run/run.js');
 
 const integer = (value: string): number => {
   const parsed = Number(value.replace(/_/g, ''));
@@ -42,6 +45,7 @@ function engineOptions(command: Command): Command {
 async function withPipeline<T>(context: CliContext, options: EngineOptions, use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>): Promise<T> {
   const loaded = loadDefinition(path.resolve(options.definition));
   if (options.engine !== 'duckdb' && options.engine !== 'postgres') throw new GatehouseError('GH_PIPELINE_ENGINE', `unknown engine ${options.engine} (duckdb or postgres)`);
+  const { openEngine } = await import('../pipeline/engines/open.js');
   const engine = await openEngine({
     engine: options.engine,
     database: path.resolve(options.db ?? `.gatehouse/pipeline/${loaded.definition.name}.duckdb`),
@@ -103,7 +107,8 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--fault-scale <x>', 'multiply every default fault rate (0 = no faults)', Number, 1)
     .option('--years <n>', 'school years (default: 2 to 12, from the row count)', integer)
-    .action((options: { rows: number; seed: number; out: string; faultScale: number; years?: number }) => {
+    .action(async (options: { rows: number; seed: number; out: string; faultScale: number; years?: number }) => {
+      const { generate } = await loadGenerator();
       const started = Date.now();
       let lines = 0;
       const bar = new ProgressBar(process.stderr, () => (100 * lines) / Math.max(1, options.rows));
@@ -138,6 +143,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--dry-run', 'run every gate and print what would be promoted; write nothing to Final')
     .option('--json', 'print the run report as JSON')
     .action(async (options: EngineOptions & { data: string; dryRun?: boolean; json?: boolean }) => {
+      const { runPipeline } = await loadRunner();
       await withPipeline(context, options, (engine, loaded) =>
         withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir: path.resolve(options.data), dryRun: options.dryRun ?? false, ...bar }))),
       );
@@ -152,6 +158,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--dry-run', 'write nothing to Final')
     .option('--json', 'print the run report as JSON')
     .action(async (options: EngineOptions & { from: string; dryRun?: boolean; json?: boolean }) => {
+      const { runPipeline } = await loadRunner();
       if (!LAYERS.includes(options.from as Layer) || options.from === 'final') throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `--from must be one of raw, stage, std, enrich, semantic (got ${options.from})`);
       await withPipeline(context, options, async (engine, loaded) => {
         const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from as Exclude<Layer, 'final'>, dryRun: options.dryRun ?? false, ...bar })));
