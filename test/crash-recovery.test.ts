@@ -69,6 +69,8 @@ test('a gateway SIGKILLed during a G3 commit never sends twice: the commit is un
     const inFlight = [call(alice, 'mail__record', confirm), call(alice, 'mail__lookup', { id: 'lookup-1', fault: 'hang' }, { 'gatehouse/idempotencyKey': 'lookup-key' })];
     for (const settled of inFlight) settled.catch(() => undefined);
     await waitFor(() => executed('send-1') === 1 && executed('lookup-1') === 1, 10_000, 'both calls to reach the server');
+    // The preflight's and the two in-flight calls' first events, which name the gateway process (queued, so waited for).
+    await waitFor(() => readEvents(dbPath, ['tool.call.requested']).length === 3, 5_000, 'the calls\' tool.call.requested events');
     const killedPid = gateway.process.pid!;
     await killHard(gateway);
     for (const settled of await Promise.allSettled(inFlight)) assert.equal(settled.status, 'rejected', 'the agent never got an answer');
@@ -90,6 +92,10 @@ test('a gateway SIGKILLed during a G3 commit never sends twice: the commit is un
     assert.ok(entries.every((entry) => entry.owner.endsWith(`:${killedPid}`) && entry.startedAt), 'claimed by the killed gateway, after they went downstream');
     assert.match(cli('commits', 'list').stdout, /KEY\s+STATE[\s\S]*unknown/);
     await waitFor(() => readEvents(dbPath, ['commit.unknown']).length === 2, 5_000, 'two commit.unknown events');
+    // The runs the killed gateway never answered were closed by the new one: failed, GH_GATEWAY_STOPPED.
+    const stoppedRuns = () => (JSON.parse(cli('runs', '--json', '--status', 'failed').stdout) as Array<{ tool: string; code: string }>).filter((run) => run.code === 'GH_GATEWAY_STOPPED');
+    await waitFor(() => stoppedRuns().length === 2, 5_000, 'the two interrupted runs to be closed');
+    assert.deepEqual(stoppedRuns().map((run) => run.tool).sort(), ['mail__lookup', 'mail__record']);
 
     // Neither option, or both: refused. Resolved as sent: a repeat replays "sent", never sends.
     assert.equal(cli('commits', 'resolve', key).status, 1);

@@ -115,7 +115,7 @@ test('the runs view catches up with events from any writer before it answers, an
     // A duplicate "requested" (never written by the gateway, but a store must not be confused by it) does not reopen the run.
     events.append({ type: 'tool.call.requested', at, agent: 'carol', profile: 'p', tool: 's__t', payload: { runId: 'r-1' } });
     const [run] = await store.list({ agent: 'carol' });
-    assert.deepEqual({ ...run }, { runId: 'r-1', agent: 'carol', profile: 'p', server: 's', tool: 't', gate: 'G1', status: 'failed', outcome: 'error', code: 'GH_DOWNSTREAM_TIMEOUT', startedAt: at, durationMs: 12.5 });
+    assert.deepEqual({ ...run }, { runId: 'r-1', agent: 'carol', profile: 'p', server: 's', tool: 't', gate: 'G1', status: 'failed', outcome: 'error', code: 'GH_DOWNSTREAM_TIMEOUT', startedAt: at, durationMs: 12.5, firstSeq: 1 });
 
     const plan = (filter: Parameters<typeof runsQuery>[0]) => {
       const { sql, params } = runsQuery(filter);

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   GH_NOT_OPERATOR: 'the request needs an operator token, not an agent token',
   GH_IDEMPOTENCY_MISMATCH: 'the idempotency key was used before with other arguments (like HTTP 422)',
   GH_IDEMPOTENCY_CONFLICT: 'a call with the same idempotency key is still running (like HTTP 409); retry later',
+  GH_GATEWAY_STOPPED: 'the gateway running the call stopped (killed or crashed) before it answered; recorded when the next gateway started',
   GH_OUTCOME_UNKNOWN: 'the call was in flight when its gateway stopped; whether it ran is unknown, so it is not sent again until an operator decides (gatehouse commits resolve)',
   GH_COMMIT_UNKNOWN: '`gatehouse commits resolve`: no call with an unknown outcome has that key (or several do: name --agent and --tool)',
   GH_DEAD_LETTER_UNKNOWN: '`gatehouse dlq`: no dead letter has that id (in the table or the fallback file)',

@@ -33,6 +33,7 @@ import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
 import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
+import { closeInterruptedRuns } from '../governance/interrupted-runs.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -119,7 +120,8 @@ export class Gateway {
   /**
    * Builds a gateway on open stores: reads what it needs from them first (the confirm-token
    * key, every pin), then prunes expired idempotency keys and schedules that hourly, and
-   * reconciles the keyed calls a dead gateway left in flight (crash-recovery.ts).
+   * reconciles the keyed calls a dead gateway left in flight (crash-recovery.ts) and closes its
+   * runs that never got an answer (interrupted-runs.ts).
    */
   static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
     const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
@@ -128,6 +130,8 @@ export class Gateway {
     await gateway.pruneLedger();
     const unknown = await reconcileInFlight(stores.ledger, (event) => gateway.record(event));
     if (unknown.length > 0) log.warn({ keys: unknown.map((entry) => `${entry.agent} ${entry.tool} ${entry.key}`) }, 'calls in flight when a gateway stopped are now unknown: an operator must decide (gatehouse commits list)');
+    const interrupted = await closeInterruptedRuns(stores.runs, stores.events, (event) => gateway.record(event));
+    if (interrupted.length > 0) log.warn({ runs: interrupted.map((run) => run.runId) }, 'calls a stopped gateway never answered are recorded as failed (GH_GATEWAY_STOPPED)');
     return gateway;
   }
 

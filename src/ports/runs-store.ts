@@ -18,6 +18,8 @@ export interface Run {
   /** ISO-8601. */
   startedAt: string;
   durationMs: number | null;
+  /** The seq of the event that opened it (its `tool.call.requested`, or its outcome when that came first). */
+  firstSeq: number;
 }
 
 export interface RunFilter {

@@ -197,6 +197,7 @@ export function auditStoresContract(name: string, open: () => Promise<AuditFixtu
         code: 'GH_X',
         startedAt: at(1),
         durationMs: 2.5,
+        firstSeq: 1,
       }, 'who and when from the requested event, the rest from the outcome');
       assert.deepEqual(pick(await runs.list({ runId: 'r2' })), [{ runId: 'r2', status: 'succeeded', tool: 'echo', server: 'srv', gate: 'G0' }]);
       assert.equal((await runs.list({ runId: 'r2' }))[0]!.startedAt, at(3));

@@ -6,7 +6,7 @@ import { RunsProjection } from './runs-projection.js';
 /** Events per projecting transaction, so that one step holds the projection's lock briefly. */
 const CHUNK = 50_000;
 
-const COLUMNS = `run_id AS "runId", agent, profile, server, tool, gate, status, outcome, code, started_at AS "startedAt", duration_ms AS "durationMs"`;
+const COLUMNS = `run_id AS "runId", agent, profile, server, tool, gate, status, outcome, code, started_at AS "startedAt", duration_ms AS "durationMs", first_seq::float8 AS "firstSeq"`;
 
 /**
  * The runs table (migration 002), projected from the events. Each filter has an index:

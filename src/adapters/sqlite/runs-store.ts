@@ -7,7 +7,7 @@ import { RunsProjection } from './runs-projection.js';
 /** Events per projecting transaction: about 0.3 s of work at most, so that writers are not held up long. */
 const CHUNK = 50_000;
 
-const COLUMNS = `run_id AS runId, agent, profile, server, tool, gate, status, outcome, code, started_at AS startedAt, duration_ms AS durationMs`;
+const COLUMNS = `run_id AS runId, agent, profile, server, tool, gate, status, outcome, code, started_at AS startedAt, duration_ms AS durationMs, first_seq AS firstSeq`;
 
 /**
  * The runs table (migration 006), projected from the events. Each filter has an index:

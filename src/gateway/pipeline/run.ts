@@ -15,6 +15,10 @@ import { checkRequestSize, protect } from './protect.js';
 import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 import type { CallEnd, CallMetrics, CallOutcome, CallTrace, CallTracing, StageName } from './telemetry.js';
+import { processOwner } from '../../governance/crash-recovery.js';
+
+/** This gateway process (host:pid), in each call's first event: a later start closes the runs of a process that died. */
+const GATEWAY_PROCESS = processOwner();
 
 export interface PipelineDeps {
   catalog: Catalog;
@@ -71,7 +75,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     agent: request.caller.agent.name,
     profile: request.caller.profile.name,
     tool: request.name,
-    payload: { runId, via: request.via, session: request.caller.session },
+    payload: { runId, via: request.via, session: request.caller.session, gateway: GATEWAY_PROCESS },
   });
   const trace = deps.tracing.start(request);
   let stage: StageName = 'authorize';
