@@ -3,12 +3,10 @@ import { GatehouseError, isGatehouseError, type ErrorCode } from '../core/errors
 import { APPROVAL_STATUSES as STATUSES, type ApprovalStatus } from '../ports/approval-store.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { readJsonBody } from './read-body.js';
+import { operatorOrRefuse } from './operator-auth.js';
 import { sendJson } from './send-json.js';
 
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  GH_AUTH_MISSING: 401,
-  GH_AUTH_UNKNOWN_TOKEN: 401,
-  GH_NOT_OPERATOR: 403,
   GH_SELF_APPROVAL: 403,
   GH_APPROVAL_UNKNOWN: 404,
   GH_APPROVAL_DECIDED: 409,
@@ -25,8 +23,9 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
   const match = /^\/api\/approvals(?:\/([A-Za-z0-9_]+)(?:\/(approve|reject))?)?\/?$/.exec(url.pathname);
   if (!match) return false;
   const [, id, action] = match;
+  const operator = operatorOrRefuse(gateway, bearer, res);
+  if (operator === undefined) return true;
   try {
-    const operator = gateway.tokens.authenticateOperator(bearer);
     if (!id && req.method === 'GET') {
       const status = url.searchParams.get('status');
       if (status !== null && !STATUSES.includes(status as ApprovalStatus)) {
@@ -45,7 +44,6 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
     }
   } catch (error) {
     if (!isGatehouseError(error)) throw error;
-    if (error.code === 'GH_AUTH_MISSING' || error.code === 'GH_AUTH_UNKNOWN_TOKEN') res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
     sendJson(res, STATUS_OF[error.code] ?? 500, { error: error.toJSON() });
   }
   return true;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isGatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { PrometheusMetrics } from '../telemetry/prometheus-metrics.js';
+import { operatorOrRefuse } from './operator-auth.js';
 import { sendJson } from './send-json.js';
 
 /** Addresses only this machine can reach: with `metrics.auth: auto`, /metrics is open there. */
@@ -30,16 +30,7 @@ export async function handleMetrics(
     res.setHeader('Allow', 'GET, HEAD');
     return sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on /metrics` } });
   }
-  if (metricsNeedToken(gateway.config.metrics.auth, boundHost)) {
-    try {
-      gateway.tokens.authenticateOperator(bearer);
-    } catch (error) {
-      if (!isGatehouseError(error)) throw error;
-      const status = error.code === 'GH_NOT_OPERATOR' ? 403 : 401;
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
-      return sendJson(res, status, { error: error.toJSON() });
-    }
-  }
+  if (metricsNeedToken(gateway.config.metrics.auth, boundHost) && operatorOrRefuse(gateway, bearer, res) === undefined) return;
   const { contentType, body } = await metrics.scrape();
   res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);

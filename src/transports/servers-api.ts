@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isGatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { operatorOrRefuse } from './operator-auth.js';
 import { sendJson } from './send-json.js';
 
 /**
@@ -10,15 +10,7 @@ import { sendJson } from './send-json.js';
  */
 export function handleServersApi(gateway: Gateway, req: IncomingMessage, res: ServerResponse, url: URL, bearer: string | undefined): boolean {
   if (!/^\/api\/servers\/?$/.test(url.pathname)) return false;
-  try {
-    gateway.tokens.authenticateOperator(bearer);
-  } catch (error) {
-    if (!isGatehouseError(error)) throw error;
-    const status = error.code === 'GH_NOT_OPERATOR' ? 403 : 401;
-    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gatehouse-operators"');
-    sendJson(res, status, { error: error.toJSON() });
-    return true;
-  }
+  if (operatorOrRefuse(gateway, bearer, res) === undefined) return true;
   if (req.method !== 'GET') {
     res.setHeader('allow', 'GET');
     sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method ?? ''} is not allowed on ${url.pathname}` } });
