@@ -6,6 +6,7 @@
 // that run compiled. V8 checks it against the source and its own version and flags, and rejects
 // a stale one, which is then rewritten. Where the folder is not writable nothing is cached.
 // (Node 22 has module.enableCompileCache for this; Gatehouse supports Node 20.)
+import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -14,7 +15,9 @@ import vm from 'node:vm';
 
 const bundle = fileURLToPath(new URL('./gatehouse.cjs', import.meta.url));
 const cacheFile = `${bundle}.${process.version}-${process.arch}.v8cache`;
-const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+// The bundle is ASCII (scripts/bundle.mjs sees to it), and Latin-1 decodes ASCII ~50× faster than UTF-8.
+const bytes = readFileSync(bundle);
+const source = (isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')).replace(/^#!.*/, '');
 let cachedData;
 try {
   cachedData = readFileSync(cacheFile);
