@@ -24,7 +24,7 @@ export function registerTools(program: Command, context: CliContext): void {
         }
         const gates = new GateBook(config);
         // One read of every pin rather than one per tool (a round trip each on PostgreSQL).
-        const pins = new Map((await stores.pins.all()).map((pin) => [`${pin.server}/${pin.tool}`, pin.status]));
+        const pins = new Map((await stores.pins.states()).map((pin) => [`${pin.server}/${pin.tool}`, pin.status]));
         const rows: Array<{ tool: string; gate: string; source: string; pin: string }> = [];
         const unindexed: string[] = [];
         for (const server of profile ? profile.servers : Object.keys(config.servers)) {

@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson, sha256Hex } from '../core/binding.js';
-import type { PinStore, ToolPin } from '../ports/pin-store.js';
+import type { PinState, PinStore } from '../ports/pin-store.js';
 import type { ServerListing } from '../ports/schema-cache.js';
 import type { RecordEvent } from '../core/events.js';
 
@@ -21,8 +21,8 @@ export function toolHash(tool: Tool): string {
  * store when it changes, so an acceptance in another process takes effect here too.
  */
 export class PinBook {
-  /** Every pin, as last read from the store (re-read whenever the store's pin version moves). */
-  private pins = new Map<string, ToolPin>();
+  /** Every pin's state, as last read from the store (re-read whenever the store's pin version moves). */
+  private pins = new Map<string, PinState>();
   private seenVersion = -1;
   /** check and refresh run one at a time, so that a slow read never overwrites a newer one. */
   private turn: Promise<unknown> = Promise.resolve();
@@ -48,10 +48,11 @@ export class PinBook {
           continue;
         }
         if (pin.hash === hash || (pin.status === 'quarantined' && pin.changedHash === hash)) continue;
+        const pinnedDefinition = (await this.store.get(server, tool.name))?.definition;
         await this.store.quarantine(server, tool.name, hash, pinnedPart(tool), at);
         changed = true;
         newlyQuarantined.push(tool.name);
-        this.record({ type: 'tool.quarantined', server, tool: tool.name, payload: { pinnedHash: pin.hash, newHash: hash, changed: changedParts(pin.definition, pinnedPart(tool)) } });
+        this.record({ type: 'tool.quarantined', server, tool: tool.name, payload: { pinnedHash: pin.hash, newHash: hash, changed: changedParts(pinnedDefinition, pinnedPart(tool)) } });
       }
       if (changed) await this.load();
       return newlyQuarantined;
@@ -72,7 +73,7 @@ export class PinBook {
     const version = await this.store.version();
     if (version === this.seenVersion) return false;
     const quarantinedBefore = this.quarantinedKeys();
-    const pins = await this.store.all();
+    const pins = await this.store.states();
     this.pins = new Map(pins.map((pin) => [keyOf(pin.server, pin.tool), pin]));
     this.seenVersion = version;
     const quarantinedNow = this.quarantinedKeys();

@@ -19,10 +19,13 @@ export interface ToolPin {
   changedAt?: string;
 }
 
+/** What the hot path and listings need of a pin: no definitions, which are most of a pin's bytes. */
+export type PinState = Pick<ToolPin, 'server' | 'tool' | 'hash' | 'status' | 'changedHash'>;
+
 /** Tool pins (trust on first use). */
 export interface PinStore {
-  /** Ordered by server, then tool. */
-  all(): Promise<ToolPin[]>;
+  /** Every pin's state, ordered by server, then tool. */
+  states(): Promise<PinState[]>;
   get(server: string, tool: string): Promise<ToolPin | undefined>;
   /** Records a first-seen definition; does nothing when the tool is pinned already. */
   pin(server: string, tool: string, hash: string, definition: unknown, at: string): Promise<void>;

@@ -359,7 +359,7 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
     const def = (description: string) => ({ name: 'update_contact', description, inputSchema: { type: 'object', properties: { id: { type: 'number' } } } });
 
     it('pin records the first definition; pinning again keeps it and changes nothing', async ({ pins }) => {
-      assert.deepEqual(await pins.all(), []);
+      assert.deepEqual(await pins.states(), []);
       assert.equal(await pins.get('crm', 'update_contact'), undefined);
       const v0 = await pins.version();
       assert.equal(v0, 0, 'no pin, version 0');
@@ -397,6 +397,12 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
 
       await pins.quarantine('crm', 'unknown_tool', 'h9', def('nine'), at(5));
       assert.equal(await pins.get('crm', 'unknown_tool'), undefined, 'only a pinned tool can be quarantined');
+
+      await pins.pin('billing', 'refund', 'h5', def('five'), at(6));
+      assert.deepEqual(await pins.states(), [
+        { server: 'billing', tool: 'refund', hash: 'h5', status: 'pinned' },
+        { server: 'crm', tool: 'update_contact', hash: 'h1', status: 'quarantined', changedHash: 'h3' },
+      ], 'states: ordered by server and tool, without definitions');
     });
 
     it('accept pins the changed definition; accepting a tool that is not quarantined returns undefined', async ({ pins }) => {
@@ -418,7 +424,7 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       assert.equal(await pins.version(), v3);
     });
 
-    it('version grows on every change to any tool, and all() lists every pin by server and tool', async ({ pins }) => {
+    it('version grows on every change to any tool, and states() lists every pin by server and tool', async ({ pins }) => {
       const seen = [await pins.version()];
       const step = async (change: () => unknown) => {
         await change();
@@ -433,7 +439,7 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       await step(() => pins.accept('zeta', 'b', at(3)));
       for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! > seen[i - 1]!, `version after change ${i}: ${seen.join(', ')}`);
 
-      const all = await pins.all();
+      const all = await pins.states();
       assert.deepEqual(all.map((p) => `${p.server}/${p.tool}:${p.hash}:${p.status}`), ['alpha/a:h2:pinned', 'alpha/b:h:pinned', 'zeta/b:h2:pinned']);
     });
   });

@@ -1,4 +1,4 @@
-import type { PinStatus, PinStore, ToolPin } from '../../ports/pin-store.js';
+import type { PinState, PinStatus, PinStore, ToolPin } from '../../ports/pin-store.js';
 import { LOCK_SPACE, LOCKS, type PostgresDatabase } from './database.js';
 
 interface PinRow {
@@ -26,9 +26,9 @@ const NEXT_VERSION = '(SELECT coalesce(max(version), 0) + 1 FROM tool_pins)';
 export class PostgresPinStore implements PinStore {
   constructor(private readonly db: PostgresDatabase) {}
 
-  async all(): Promise<ToolPin[]> {
-    const { rows } = await this.db.query<PinRow>('SELECT * FROM tool_pins ORDER BY server, tool');
-    return rows.map(fromRow);
+  async states(): Promise<PinState[]> {
+    const { rows } = await this.db.query<PinRow>('SELECT server, tool, hash, status, changed_hash FROM tool_pins ORDER BY server, tool');
+    return rows.map(stateOf);
   }
 
   async get(server: string, tool: string): Promise<ToolPin | undefined> {
@@ -94,4 +94,10 @@ function fromRow(row: PinRow): ToolPin {
   if (row.changed_definition !== null) pin.changedDefinition = row.changed_definition;
   if (row.changed_at !== null) pin.changedAt = row.changed_at.toISOString();
   return pin;
+}
+
+function stateOf(row: Pick<PinRow, 'server' | 'tool' | 'hash' | 'status' | 'changed_hash'>): PinState {
+  const state: PinState = { server: row.server, tool: row.tool, hash: row.hash, status: row.status };
+  if (row.changed_hash !== null) state.changedHash = row.changed_hash;
+  return state;
 }

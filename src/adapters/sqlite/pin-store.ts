@@ -1,4 +1,4 @@
-import type { PinStatus, PinStore, ToolPin } from '../../ports/pin-store.js';
+import type { PinState, PinStatus, PinStore, ToolPin } from '../../ports/pin-store.js';
 import type { SqliteDatabase } from './database.js';
 
 interface PinRow {
@@ -23,7 +23,7 @@ const NEXT_VERSION = '(SELECT coalesce(max(version), 0) + 1 FROM tool_pins)';
  * time, and `version()` (one index lookup) is how a reader learns that it has to look again.
  */
 export class SqlitePinStore implements PinStore {
-  private readonly allStmt;
+  private readonly statesStmt;
   private readonly getStmt;
   private readonly pinStmt;
   private readonly quarantineStmt;
@@ -31,7 +31,7 @@ export class SqlitePinStore implements PinStore {
   private readonly versionStmt;
 
   constructor(db: SqliteDatabase) {
-    this.allStmt = db.prepare('SELECT * FROM tool_pins ORDER BY server, tool');
+    this.statesStmt = db.prepare('SELECT server, tool, hash, status, changed_hash FROM tool_pins ORDER BY server, tool');
     this.getStmt = db.prepare('SELECT * FROM tool_pins WHERE server = ? AND tool = ?');
     this.pinStmt = db.prepare(
       `INSERT INTO tool_pins (server, tool, hash, definition, pinned_at, status, version)
@@ -53,8 +53,8 @@ export class SqlitePinStore implements PinStore {
     this.versionStmt = db.prepare('SELECT coalesce(max(version), 0) FROM tool_pins').pluck();
   }
 
-  async all(): Promise<ToolPin[]> {
-    return (this.allStmt.all() as PinRow[]).map(fromRow);
+  async states(): Promise<PinState[]> {
+    return (this.statesStmt.all() as PinRow[]).map(stateOf);
   }
 
   async get(server: string, tool: string): Promise<ToolPin | undefined> {
@@ -94,4 +94,10 @@ function fromRow(row: PinRow): ToolPin {
   if (row.changed_definition !== null) pin.changedDefinition = JSON.parse(row.changed_definition);
   if (row.changed_at !== null) pin.changedAt = row.changed_at;
   return pin;
+}
+
+function stateOf(row: Pick<PinRow, 'server' | 'tool' | 'hash' | 'status' | 'changed_hash'>): PinState {
+  const state: PinState = { server: row.server, tool: row.tool, hash: row.hash, status: row.status };
+  if (row.changed_hash !== null) state.changedHash = row.changed_hash;
+  return state;
 }
