@@ -20,7 +20,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import { Cleanup } from './lib/cleanup.js';
 import { startServe } from './lib/gatehouse.js';
 import { REPO_ROOT } from './lib/paths.js';
@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     cleanup.add(proxy.close);
     const configPath = path.join(temp.path, 'gatehouse.yaml');
     const downstream = options.downstream === 'http' ? { url: fixture.url } : { command: process.execPath, args: [FIXTURE, '--stdio'] };
-    writeFileSync(configPath, stringify(gatewayConfig(downstream, proxy.port)));
+    writeFileSync(configPath, toYaml(gatewayConfig(downstream, proxy.port)));
     const serve = await startServe({ config: configPath, env: { [TOKEN_ENV]: token, GATEHOUSE_LOG_LEVEL: 'warn' }, cleanup });
     let gatewayStderr = '';
     serve.child.stderr!.on('data', (chunk: Buffer) => {

@@ -14,7 +14,7 @@
 import { Agent } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import { countEventTypes } from './lib/audit.js';
 import { Cleanup } from './lib/cleanup.js';
 import { startServe } from './lib/gatehouse.js';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const configPath = path.join(dir.path, 'gatehouse.yaml');
     writeFileSync(
       configPath,
-      stringify({
+      toYaml({
         store: { kind: 'sqlite', path: 'state/gatehouse.db' },
         defaults: { restartBackoffMs: 100, restartBackoffMaxMs: 2_000 },
         servers: {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { descendantsOf, killSurvivors } from '../bench/lib/proc.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
@@ -41,7 +41,7 @@ test('a gateway SIGKILLed during a G3 commit never sends twice: the commit is un
     profiles: { ops: { allow: ['mail/*'], approval: { mode: 'return' } } },
     agents: { alice: { profiles: ['ops'], tokenEnv: 'TEST_TOKEN_ALICE' } },
   };
-  writeFileSync(configPath, stringify(config));
+  writeFileSync(configPath, toYaml(config));
   const cli = (...args: string[]) => runCli([...args, '--config', configPath]);
   const dbPath = path.join(dir, 'state/gatehouse.db');
   const executed = (id: string) => faultNotes(dir).filter((note) => note.event === 'executed' && note.id === id).length;

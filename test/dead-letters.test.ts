@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
@@ -102,7 +102,7 @@ test('after its retries a batch is dead-lettered to the table; when the table fa
 test('an approved call of a queue profile runs after its agent stopped waiting; its failure is dead-lettered; dlq retry runs it once; drop keeps the audit', async () => {
   const temp = tempConfig({});
   const { dir, configPath } = temp;
-  writeFileSync(configPath, stringify({
+  writeFileSync(configPath, toYaml({
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
     servers: { crm: faultServer(dir, {}, { tools: { record: { gate: 'G2' }, lookup: { gate: 'G0' } } }) },
     profiles: { queued: { allow: ['crm/*'], approval: { mode: 'queue' } } },

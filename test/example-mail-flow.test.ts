@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parseYaml, toYaml } from '../src/config/yaml.js';
 import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS } from './helpers/gatehouse.js';
 
 /**
@@ -11,7 +11,7 @@ import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS } from '
  * through preflight, approval and confirm.
  */
 function exampleInTemp(): ReturnType<typeof tempConfig> & { outbox: string } {
-  const example = parse(readFileSync(path.join(REPO, 'examples/gatehouse.yaml'), 'utf8')) as {
+  const example = parseYaml(readFileSync(path.join(REPO, 'examples/gatehouse.yaml'), 'utf8')) as {
     root: string;
     store: unknown;
     servers: { memory: { env: Record<string, string> }; mail: { args: string[] } };
@@ -26,7 +26,7 @@ function exampleInTemp(): ReturnType<typeof tempConfig> & { outbox: string } {
   example.servers.mail.args = example.servers.mail.args.map((arg) => (arg === '.gatehouse/outbox' ? outbox : arg));
   example.agents = { claude: { profiles: ['builder', 'research'], tokenEnv: 'TEST_TOKEN_ALICE' } };
   example.operators = { admin: { tokenEnv: 'TEST_OPERATOR_TOKEN' } };
-  writeFileSync(temp.configPath, stringify(example));
+  writeFileSync(temp.configPath, toYaml(example));
   return { ...temp, outbox };
 }
 

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -102,7 +102,7 @@ describe('governance through a real gateway, client and fixture server', () => {
 
   before(async () => {
     temp = tempConfig({});
-    writeFileSync(temp.configPath, stringify(governanceConfig(temp.dir)));
+    writeFileSync(temp.configPath, toYaml(governanceConfig(temp.dir)));
     gateway = await startServe(temp.configPath, ENV);
   });
 
@@ -302,7 +302,7 @@ describe('governance through a real gateway, client and fixture server', () => {
 
   test('an expired confirm token is refused end to end, and nothing is sent', async () => {
     const short = tempConfig({});
-    writeFileSync(short.configPath, stringify(governanceConfig(short.dir, { governance: { confirmTtlMs: 600 } })));
+    writeFileSync(short.configPath, toYaml(governanceConfig(short.dir, { governance: { confirmTtlMs: 600 } })));
     const other = await startServe(short.configPath, ENV);
     try {
       const alice = await httpClient(other.url, 'returning', TOKENS.alice);

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import { httpClient, startServe, tempConfig, text, type RunningGateway } from './helpers/gatehouse.js';
 import { faultServer } from './helpers/faults.js';
 import { corrupt, int, mutate, pick, randomValue, RawJson, seededRandom, templates, type Random } from './helpers/json-rpc-fuzz.js';
@@ -44,7 +44,7 @@ describe('HTTP JSON-RPC fuzzer', () => {
     temp = tempConfig({});
     writeFileSync(
       temp.configPath,
-      stringify({
+      toYaml({
         store: { kind: 'sqlite', path: 'state/gatehouse.db' },
         http: { maxBodyBytes: 1024 * 1024 },
         defaults: { callTimeoutMs: 2000 },

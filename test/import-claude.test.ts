@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../src/config/yaml.js';
 import { importClaudeConfig, renderImportYaml, sanitizeServerName, type ClaudeImport } from '../src/config/import-claude.js';
 import { looksLikeCredential } from '../src/config/import-secrets.js';
 import { validateConfig } from '../src/config/load.js';

@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { httpClient, runCli, startServe, tempConfig, text, type RunningGateway } from './helpers/gatehouse.js';
 import { countEvents, faultNotes, faultServer, readEvents } from './helpers/faults.js';
+import { toYaml } from '../src/config/yaml.js';
 
 /**
  * Issue 6: every injected fault reaches the agent as a clear error within its timeout, other
@@ -90,9 +92,7 @@ describe('resilience: faults, breakers, bounds', () => {
 
   before(async () => {
     temp = tempConfig({});
-    const { writeFileSync } = await import('node:fs');
-    const { stringify } = await import('yaml');
-    writeFileSync(temp.configPath, stringify(config(temp.dir)));
+    writeFileSync(temp.configPath, toYaml(config(temp.dir)));
     gateway = await startServe(temp.configPath, ENV);
     alice = await httpClient(gateway.url, 'main', TOKENS.alice);
   });

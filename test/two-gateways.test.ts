@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { stringify } from 'yaml';
+import { toYaml } from '../src/config/yaml.js';
 import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
 import { postgresForThisFile } from './helpers/postgres.js';
 
@@ -72,7 +72,7 @@ describe('two gatehouse serve processes on one PostgreSQL database', () => {
 
   before(async () => {
     temp = tempConfig({});
-    writeFileSync(temp.configPath, stringify(config(temp.dir)));
+    writeFileSync(temp.configPath, toYaml(config(temp.dir)));
     env = { GATEHOUSE_TEST_DATABASE_URL: await postgres.freshDatabase(), TEST_OPERATOR_TOKEN: OPERATOR_TOKEN };
     // Both at once on the empty database: the migrations must not race.
     gateways.push(...(await Promise.all([startServe(temp.configPath, env), startServe(temp.configPath, env)])));

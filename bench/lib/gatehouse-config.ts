@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../../src/config/yaml.js';
 import type { Cleanup } from './cleanup.js';
 import { EVERYTHING_STDIO } from './everything.js';
 import { makeTempDir } from './temp-dir.js';
@@ -37,7 +37,7 @@ export function writeEverythingGateway(cleanup: Cleanup, profile = 'bench'): Eve
     profiles: { [profile]: { mode: 'eager', allow: ['everything/*'] } },
     agents: { bench: { profiles: [profile], tokenEnv: TOKEN_VAR } },
   };
-  writeFileSync(configPath, stringify(config));
+  writeFileSync(configPath, toYaml(config));
   const token = randomBytes(24).toString('hex');
   return {
     configPath,

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Document } from 'yaml';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import { handleSecrets, looksLikeCredential, stripAccents } from './import-secrets.js';
 import { validateConfig } from './load.js';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../core/naming.js';
+import { toYaml } from './yaml.js';
 
 /**
  * Conversion of a Claude Desktop / Claude Code MCP configuration into a Gatehouse config.
@@ -111,15 +111,13 @@ export function importClaudeConfig(input: unknown, options: ClaudeImportOptions)
 
 /** The YAML text of an import, with a comment header that says where it came from. */
 export function renderImportYaml(result: ClaudeImport, source: string): string {
-  const doc = new Document(result.config);
   const header = [
     ` Imported by \`gatehouse import claude\` from ${source}`,
     ` Every server is in domain "${IMPORT_DOMAIN}" and fully open to agent "${IMPORT_AGENT}" through`,
     ` profile "${IMPORT_PROFILE}": narrow the allowlist and add gates before relying on it.`,
   ];
   if (result.envToSet.length > 0) header.push(` Set before starting Gatehouse: ${result.envToSet.map((env) => env.name).join(', ')}`);
-  doc.commentBefore = header.join('\n');
-  return doc.toString({ lineWidth: 0 });
+  return `${header.map((line) => `#${line}\n`).join('')}${toYaml(result.config)}`;
 }
 
 /** `mcpServers["my.server"].args[2]`: dots for plain keys, quoted brackets for the rest. */

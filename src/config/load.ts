@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import type { z } from 'zod';
 import { GatehouseError } from '../core/errors.js';
 import { configSchema, crossReferenceProblems, isStdioServer, type ParsedConfig } from './schema.js';

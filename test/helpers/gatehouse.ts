@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { stringify } from 'yaml';
+import { toYaml } from '../../src/config/yaml.js';
 import { keepNotificationsBeforeResponses } from '../../src/downstream/notification-order.js';
 import { startServe as startServeProcess } from '../../bench/lib/gatehouse.js';
 import { CLI, REPO_ROOT as REPO } from '../../bench/lib/paths.js';
@@ -29,7 +29,7 @@ export const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456
 export function tempConfig(config: Record<string, unknown>): { dir: string; configPath: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
   const configPath = path.join(dir, 'gatehouse.yaml');
-  writeFileSync(configPath, stringify(config));
+  writeFileSync(configPath, toYaml(config));
   return { dir, configPath, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from '../../config/yaml.js';
 import { GatehouseError } from '../../core/errors.js';
 import { definitionSchema, type PipelineDefinition } from './schema.js';
 
@@ -25,7 +25,7 @@ export function loadDefinition(file: string): LoadedDefinition {
 export function parseDefinition(text: string, file = '<inline>'): LoadedDefinition {
   let document: unknown;
   try {
-    document = parse(text);
+    document = parseYaml(text);
   } catch (error) {
     throw new GatehouseError('GH_PIPELINE_DEFINITION_INVALID', `${file} is not valid YAML: ${(error as Error).message}`, { file });
   }
