@@ -15,15 +15,14 @@ await build({
   format: 'cjs',
   target: 'node20',
   sourcemap: true,
-  // Loaded from node_modules at run time: the native addons and pino's worker-thread loader, which
-  // must be; and, kept out of the bundle every start reads and checks (about a third of it), what
-  // only some commands use: the tracing exporter (tracing.enabled), the PostgreSQL driver (a
-  // postgres store) and iconv-lite's code pages (the pipeline). @opentelemetry/api stays in the
-  // bundle: prom-client's default metrics require it at every start, and from node_modules it
-  // was compiled without the cache (~30 ms of each start).
+  // Loaded from node_modules at run time: the native addons, which must be, and what only some
+  // commands use, kept out of the bundle that every start reads: the tracing exporter and SDK
+  // (tracing.enabled), the PostgreSQL driver (a postgres store) and iconv-lite's code pages (the
+  // pipeline). Every start uses pino and @opentelemetry/api (prom-client's default metrics
+  // require it): from node_modules they compiled without the code cache, ~25 ms each per start.
+  // In the bundle pino.transport() would not find its worker file; Gatehouse does not use it.
   external: [
     'better-sqlite3',
-    'pino',
     '@duckdb/node-api',
     '@opentelemetry/core',
     '@opentelemetry/exporter-trace-otlp-proto',
