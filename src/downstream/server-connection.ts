@@ -23,6 +23,7 @@ import type { z } from 'zod';
 import { GatehouseError } from '../core/errors.js';
 import { isStdioServer, type ServerConfig } from '../config/schema.js';
 import type { ServerListing } from '../ports/schema-cache.js';
+import { sharedJsonSchemaValidator } from './json-schema-validator.js';
 import { fetchListing } from './listing.js';
 import { freshSignalFetch } from './fresh-signal-fetch.js';
 import { StderrTail } from './stderr-tail.js';
@@ -218,7 +219,7 @@ export class ServerConnection {
     await this.waitOutBackoff();
     this.stateValue = 'starting';
     const begun = performance.now();
-    const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities() });
+    const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities(), jsonSchemaValidator: sharedJsonSchemaValidator });
     this.registerServerToClientHandlers(client);
     const transport = this.createTransport();
     let closedWhileStarting = false;

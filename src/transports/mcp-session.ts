@@ -35,6 +35,7 @@ import type { AgentIdentity } from '../gateway/tokens.js';
 import type { DownstreamCaller } from '../downstream/caller-registry.js';
 import type { ServerListing } from '../ports/schema-cache.js';
 import { toMcpError, toolCallFailure } from './errors.js';
+import { sharedJsonSchemaValidator } from '../downstream/json-schema-validator.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -58,6 +59,7 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
       profile.mode === 'lazy'
         ? 'Tools are discovered on demand: search_tools finds them, describe_tool shows a schema, call_tool runs one.'
         : undefined,
+    jsonSchemaValidator: sharedJsonSchemaValidator,
   });
 
   // The session's logging/setLevel, applied to the server log lines routed to its calls.

@@ -1,7 +1,7 @@
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType, JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../../core/errors.js';
+import { sharedJsonSchemaValidator } from '../../downstream/json-schema-validator.js';
 import type { ResolvedCall } from './types.js';
 
 /**
@@ -10,7 +10,6 @@ import type { ResolvedCall } from './types.js';
  * objects, so the WeakMap never serves a stale schema).
  */
 export class ArgumentValidator {
-  private readonly ajv = new AjvJsonSchemaValidator();
   private readonly compiled = new WeakMap<Tool, JsonSchemaValidator<unknown>>();
 
   validate(call: ResolvedCall): ResolvedCall {
@@ -29,7 +28,7 @@ export class ArgumentValidator {
     let check = this.compiled.get(call.tool);
     if (!check) {
       try {
-        check = this.ajv.getValidator(call.tool.inputSchema as JsonSchemaType);
+        check = sharedJsonSchemaValidator.getValidator(call.tool.inputSchema as JsonSchemaType);
       } catch (error) {
         throw new GatehouseError(
           'GH_DOWNSTREAM_ERROR',
