@@ -56,7 +56,10 @@ export class DuckDbEngine implements PipelineEngine {
   }
 
   static async open(options: DuckDbOptions): Promise<DuckDbEngine> {
-    const config: Record<string, string> = { preserve_insertion_order: 'true' };
+    // No layer's rows have an order to keep (whatever needs one sorts: quarantine ids by file and line; table hashes
+    // ignore it). Keeping it made DuckDB build every table from a join (std, enrich, semantic, final) on one thread.
+    // loadRaw turns it back on while it reads a file: the line numbers come from the reader's row order.
+    const config: Record<string, string> = { preserve_insertion_order: 'false' };
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
@@ -136,11 +139,16 @@ export class DuckDbEngine implements PipelineEngine {
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;
     const partitioned = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, ordinality + 1 AS _line FROM ${read} WITH ORDINALITY`;
     const coercionJoin = load.coercedLines.length > 0;
-    await this.exec(
-      `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
-         ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
-       FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
-    );
+    await this.exec('SET preserve_insertion_order = true');
+    try {
+      await this.exec(
+        `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
+           ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
+         FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+      );
+    } finally {
+      await this.exec('SET preserve_insertion_order = false');
+    }
     const rejects = await this.query(`SELECT line, min(csv_line) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`);
     if (rejects.length > 0) {
       // WITH ORDINALITY counts the rows the reader kept, so every kept row after a rejected line moved up one: put them back on their real line.
