@@ -70,7 +70,7 @@ describe('progress bar', () => {
 });
 
 test('DuckDB reports how far a long statement is, and nothing while idle', async () => {
-  const engine = await openEngine({ engine: 'duckdb', database: ':memory:', threads: 1 });
+  const engine = await openEngine({ engine: 'duckdb', database: ':memory:', threads: 1, trackProgress: true });
   try {
     assert.equal(engine.progress(), undefined, 'idle');
     const seen: number[] = [];
@@ -88,6 +88,17 @@ test('DuckDB reports how far a long statement is, and nothing while idle', async
     assert.ok(seen.length > 0, 'a percentage while it ran');
     assert.ok(seen.every((percent) => percent >= 0 && percent <= 100), seen.join(', '));
     assert.ok(seen.some((percent) => percent > 0 && percent < 100), `a value between the ends: ${seen.slice(0, 10).join(', ')}`);
+  } finally {
+    await engine.close();
+  }
+});
+
+test('DuckDB tracks no progress unless asked (it costs CPU on every task)', async () => {
+  const engine = await openEngine({ engine: 'duckdb', database: ':memory:', threads: 1 });
+  try {
+    const [row] = await engine.query("SELECT current_setting('enable_progress_bar') AS tracked");
+    assert.equal(row!.tracked, false);
+    assert.equal(engine.progress(), undefined);
   } finally {
     await engine.close();
   }

@@ -52,6 +52,8 @@ async function withPipeline<T>(context: CliContext, options: EngineOptions, use:
     url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '',
     ...(options.threads ? { threads: options.threads } : {}),
     ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}),
+    // Only a terminal shows the bar (see ProgressBar.enabled); tracking costs the engine CPU.
+    trackProgress: process.stderr.isTTY === true,
   });
   try {
     return await use(engine, loaded);

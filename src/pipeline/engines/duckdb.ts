@@ -14,7 +14,9 @@ const HELPERS = [
   // The cheap test comes first in each: DuckDB evaluates the right of AND/OR only for the rows the left leaves open,
   // and TRY_CAST accepts surrounding spaces, so trim() runs only on the few cells that are not numbers.
   `CREATE OR REPLACE MACRO gh_null_token(v) AS v IS NULL OR v IN ('', '*', '—') OR trim(v) IN ('', '*', '—')`,
-  `CREATE OR REPLACE MACRO gh_pseudo_null(v) AS TRY_CAST(v AS DOUBLE) IS NULL AND trim(v) IN ('NA', 'N/A', '-', '.', 'n/a', 'NULL')`,
+  // Two IN lists of three, not one of six: DuckDB rewrites an IN list of five or more constants into a mark join, one
+  // per use of the macro, computed on every row (stage.caaspp had 50 of them; ~35% of its CPU, and no batch insert).
+  `CREATE OR REPLACE MACRO gh_pseudo_null(v) AS TRY_CAST(v AS DOUBLE) IS NULL AND (trim(v) IN ('NA', 'N/A', '-') OR trim(v) IN ('.', 'n/a', 'NULL'))`,
   `CREATE OR REPLACE MACRO gh_suppressed(v) AS coalesce(v = '*' OR trim(v) = '*', false)`,
   `CREATE OR REPLACE MACRO gh_int(v) AS TRY_CAST(v AS BIGINT)`,
   `CREATE OR REPLACE MACRO gh_num(v) AS TRY_CAST(v AS DOUBLE)`,
@@ -34,6 +36,11 @@ export interface DuckDbOptions {
   threads?: number;
   memoryLimit?: string;
   tempDirectory?: string;
+  /**
+   * Track each statement's progress for progress(). Off unless a bar will show it: DuckDB then works out the
+   * progress of every pipeline at each task step (~10% of a run's CPU in a profile).
+   */
+  trackProgress?: boolean;
 }
 
 export class DuckDbEngine implements PipelineEngine {
@@ -49,14 +56,18 @@ export class DuckDbEngine implements PipelineEngine {
   }
 
   static async open(options: DuckDbOptions): Promise<DuckDbEngine> {
-    const config: Record<string, string> = { preserve_insertion_order: 'true' };
+    // No layer's rows have an order to keep (whatever needs one sorts: quarantine ids by file and line; table hashes
+    // ignore it). Keeping it made DuckDB build every table from a join (std, enrich, semantic, final) on one thread.
+    // loadRaw turns it back on while it reads a file: the line numbers come from the reader's row order.
+    const config: Record<string, string> = { preserve_insertion_order: 'false' };
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(options.path, config);
     const engine = new DuckDbEngine(instance, await instance.connect(), options.path);
     // Progress of a statement (for the CLI's bar) is tracked once it has run PROGRESS_AFTER_MS; DuckDB prints nothing itself.
-    await engine.exec(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = ${PROGRESS_AFTER_MS}`);
+    if (options.trackProgress) await engine.exec(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = ${PROGRESS_AFTER_MS}`);
+    else await engine.exec('SET enable_progress_bar = false');
     for (const sql of HELPERS) await engine.exec(sql);
     return engine;
   }
@@ -128,11 +139,16 @@ export class DuckDbEngine implements PipelineEngine {
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;
     const partitioned = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, ordinality + 1 AS _line FROM ${read} WITH ORDINALITY`;
     const coercionJoin = load.coercedLines.length > 0;
-    await this.exec(
-      `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
-         ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
-       FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
-    );
+    await this.exec('SET preserve_insertion_order = true');
+    try {
+      await this.exec(
+        `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
+           ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
+         FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+      );
+    } finally {
+      await this.exec('SET preserve_insertion_order = false');
+    }
     const rejects = await this.query(`SELECT line, min(csv_line) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`);
     if (rejects.length > 0) {
       // WITH ORDINALITY counts the rows the reader kept, so every kept row after a rejected line moved up one: put them back on their real line.

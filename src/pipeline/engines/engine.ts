@@ -42,7 +42,7 @@ export interface PipelineEngine {
   /** The columns of a table, with their logical types. */
   columns(table: string): Promise<Array<{ name: string; type: LogicalType | 'other'; engineType: string }>>;
   tableExists(table: string): Promise<boolean>;
-  /** How far the statement running now is, 0-100, when the engine can tell (for a progress bar); undefined otherwise. */
+  /** How far the statement running now is, 0-100, when the engine can tell and was opened to track it (for a progress bar); undefined otherwise. */
   progress(): number | undefined;
   close(): Promise<void>;
 }

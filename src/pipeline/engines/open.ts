@@ -10,6 +10,8 @@ export interface EngineChoice {
   url?: string;
   threads?: number;
   memoryLimit?: string;
+  /** DuckDB: track each statement's progress, for a progress bar (it costs CPU; PostgreSQL reports none anyway). */
+  trackProgress?: boolean;
 }
 
 /**
@@ -32,5 +34,6 @@ export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> 
     ...(choice.threads ? { threads: choice.threads } : {}),
     memoryLimit: choice.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
     ...(database !== ':memory:' ? { tempDirectory: `${path.resolve(database)}.tmp` } : {}),
+    ...(choice.trackProgress ? { trackProgress: true } : {}),
   });
 }

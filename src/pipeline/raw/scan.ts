@@ -88,20 +88,26 @@ export async function decodeFile(scanned: ScannedFile, target: string): Promise<
       }
       carry = lastNewline + 1 < data.length ? Buffer.from(data.subarray(lastNewline + 1)) : null;
       data = data.subarray(0, lastNewline + 1);
-      if (isAscii(data)) {
+      if (isAscii(data) || isUtf8(data)) {
         writeSync(out, data);
         line += countNewlines(data);
         continue;
       }
+      // Lines that are UTF-8 already are copied in runs, one write per run, not one per line (a chunk holds ~40,000).
       let start = 0;
+      let run = 0;
       while (start < data.length) {
         const end = data.indexOf(10, start);
         const bytes = data.subarray(start, end + 1);
-        if (isAscii(bytes)) writeSync(out, bytes);
-        else writeLine(bytes);
+        if (!isAscii(bytes) && !isUtf8(bytes)) {
+          if (start > run) writeSync(out, data.subarray(run, start));
+          writeLine(bytes);
+          run = end + 1;
+        }
         line++;
         start = end + 1;
       }
+      if (data.length > run) writeSync(out, data.subarray(run));
     }
     if (carry) writeLine(carry);
   } finally {
