@@ -3,9 +3,13 @@
  * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
+import { numberLines } from '../raw/number-lines.js';
 import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
 
 /** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
@@ -57,8 +61,8 @@ export class DuckDbEngine implements PipelineEngine {
 
   static async open(options: DuckDbOptions): Promise<DuckDbEngine> {
     // No layer's rows have an order to keep (whatever needs one sorts: quarantine ids by file and line; table hashes
-    // ignore it). Keeping it made DuckDB build every table from a join (std, enrich, semantic, final) on one thread.
-    // loadRaw turns it back on while it reads a file: the line numbers come from the reader's row order.
+    // ignore it; Raw's line numbers are data, see loadRaw). Keeping it made DuckDB build every table from a join
+    // (std, enrich, semantic, final) on one thread.
     const config: Record<string, string> = { preserve_insertion_order: 'false' };
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
@@ -135,25 +139,29 @@ export class DuckDbEngine implements PipelineEngine {
         await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
       }
     }
-    const read = `read_csv(${literal(load.path)}, delim = ${literal(load.delimiter)}, header = true, columns = ${columnSpec}, auto_detect = false, quote = '', escape = '',
+    // Each line carries its number as a first field (raw/number-lines.ts), so the reader may run in parallel.
+    const numberedDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-'));
+    const numbered = path.join(numberedDir, 'numbered.txt');
+    const read = `read_csv(${literal(numbered)}, delim = ${literal(load.delimiter)}, header = true, columns = {'_line': 'BIGINT', ${columnSpec.slice(1)}, auto_detect = false, quote = '', escape = '',
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;
-    const partitioned = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, ordinality + 1 AS _line FROM ${read} WITH ORDINALITY`;
+    const rows = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, _line FROM ${read}`;
     const coercionJoin = load.coercedLines.length > 0;
-    await this.exec('SET preserve_insertion_order = true');
+    let rejects: Row[];
     try {
+      await numberLines(load.path, numbered, load.delimiter);
       await this.exec(
         `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
            ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
-         FROM (${partitioned}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+         FROM (${rows}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+      );
+      // The reader's line is the copy's, which is the source's; the text loses the number the copy put in front.
+      rejects = await this.query(
+        `SELECT line, min(substr(csv_line, strpos(csv_line, ${literal(load.delimiter)}) + ${load.delimiter.length})) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`,
       );
     } finally {
-      await this.exec('SET preserve_insertion_order = false');
+      rmSync(numberedDir, { recursive: true, force: true });
     }
-    const rejects = await this.query(`SELECT line, min(csv_line) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`);
     if (rejects.length > 0) {
-      // WITH ORDINALITY counts the rows the reader kept, so every kept row after a rejected line moved up one: put them back on their real line.
-      await this.exec(`CREATE OR REPLACE TEMP TABLE gh_shift AS SELECT line - row_number() OVER (ORDER BY line) + 1 AS from_line FROM ${rejectsTable} GROUP BY line`);
-      await this.exec(`UPDATE ${load.table} SET _line = _line + (SELECT count(*) FROM gh_shift WHERE from_line <= ${load.table}._line) WHERE _file_id = ${load.fileId}`);
       const nulls = load.canonicalColumns.map(() => 'NULL').join(', ');
       for (const reject of rejects) {
         await this.exec(`INSERT INTO ${load.table} VALUES (${nulls}, ${load.fileId}, ${Number(reject.line)}, NULL, NULL, NULL, ${literal(`${reject.error}: ${reject.text}`)})`);

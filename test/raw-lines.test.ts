@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEngine } from '../src/pipeline/engines/open.js';
+import { numberLines } from '../src/pipeline/raw/number-lines.js';
+
+/**
+ * Raw keeps each row's line in its source file. DuckDB's reader has no line numbers, so the
+ * engine reads a copy whose lines carry their own number (raw/number-lines.ts); these tests
+ * hold that to the source's lines through CRLF (in the copy), empty lines, a malformed line and a last line
+ * without a newline.
+ */
+const SOURCE = ['code^name^total', '01^Alameda^10', '', '02^Alpine^20^extra', '03^Amador^30', '04^Butte'].join('\n');
+
+test('numberLines: line N of the copy is line N of the source with its number in front; empty lines stay empty', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-test-'));
+  try {
+    writeFileSync(path.join(dir, 'source.txt'), SOURCE.replace('30\n', '30\r\n'));
+    const { lines } = await numberLines(path.join(dir, 'source.txt'), path.join(dir, 'copy.txt'), '^');
+    assert.equal(lines, 6);
+    assert.equal(
+      readFileSync(path.join(dir, 'copy.txt'), 'utf8'),
+      ['_line^code^name^total', '2^01^Alameda^10', '', '4^02^Alpine^20^extra', '5^03^Amador^30\r', '6^04^Butte'].join('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('DuckDB loadRaw: every row on its source line, the malformed one kept with its own text, the copy removed', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-test-'));
+  const engine = await openEngine({ engine: 'duckdb', database: ':memory:' });
+  // The engine writes its numbered copy under os.tmpdir(): a folder of this test's own, to see it go.
+  const scratch = path.join(dir, 'scratch');
+  mkdirSync(scratch);
+  const tmpdirBefore = process.env.TMPDIR;
+  process.env.TMPDIR = scratch;
+  try {
+    const file = path.join(dir, 'source.txt');
+    writeFileSync(file, SOURCE);
+    await engine.exec('CREATE SCHEMA raw');
+    await engine.exec('CREATE TABLE raw.t (code VARCHAR, name VARCHAR, total VARCHAR, _file_id INTEGER, _line BIGINT, _district_key VARCHAR, _year INTEGER, _rules VARCHAR, _reject VARCHAR)');
+    const loaded = await engine.loadRaw({
+      table: 'raw.t', path: file, delimiter: '^', fileColumns: ['code', 'name', 'total'], canonicalColumns: ['code', 'name', 'total'], fileId: 7,
+      coercedLines: [{ line: 5, rule: 'A.encoding_cp1252' }], partition: { district: 'code', year: '2025' },
+    });
+    assert.deepEqual(loaded, { rows: 4, rejected: 1 });
+    const rows = await engine.query('SELECT _line, code, name, total, _rules, _reject FROM raw.t ORDER BY _line');
+    assert.deepEqual(rows, [
+      { _line: 2, code: '01', name: 'Alameda', total: '10', _rules: null, _reject: null },
+      { _line: 4, code: null, name: null, total: null, _rules: null, _reject: rows[1]!._reject },
+      { _line: 5, code: '03', name: 'Amador', total: '30', _rules: 'A.encoding_cp1252', _reject: null },
+      { _line: 6, code: '04', name: 'Butte', total: null, _rules: null, _reject: null },
+    ]);
+    assert.match(String(rows[1]!._reject), /^TOO MANY COLUMNS.*: 02\^Alpine\^20\^extra$/);
+    assert.deepEqual(readdirSync(scratch), [], 'the numbered copy is deleted');
+  } finally {
+    if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpdirBefore;
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
