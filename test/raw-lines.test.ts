@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openEngine } from '../src/pipeline/engines/open.js';
 import { numberLines } from '../src/pipeline/raw/number-lines.js';
+import { decodeFile, scanFile } from '../src/pipeline/raw/scan.js';
 
 /**
  * Raw keeps each row's line in its source file. DuckDB's reader has no line numbers, so the
@@ -60,6 +61,22 @@ test('DuckDB loadRaw: every row on its source line, the malformed one kept with 
     if (tmpdirBefore === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmpdirBefore;
     await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('decodeFile: CP1252 lines are decoded and recorded on their line, the last one too when it has no newline', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-test-'));
+  try {
+    const source = path.join(dir, 'source.txt');
+    const bytes = Buffer.concat([Buffer.from('code^name\n01^caf\u00e9 ok\n02^'), Buffer.from([0x97]), Buffer.from('dash\n03^plain\n04^end'), Buffer.from([0x97])]);
+    writeFileSync(source, bytes);
+    const scanned = await scanFile(source, '^');
+    const decoded = await decodeFile(scanned, path.join(dir, 'decoded.txt'));
+    assert.equal(decoded.sha256, scanned.sha256, 'the bytes decoded are the bytes hashed');
+    assert.deepEqual(decoded.coercedLines, [{ line: 3, rule: 'A.encoding_cp1252' }, { line: 5, rule: 'A.encoding_cp1252' }]);
+    assert.equal(readFileSync(path.join(dir, 'decoded.txt'), 'utf8'), 'code^name\n01^caf\u00e9 ok\n02^\u2014dash\n03^plain\n04^end\u2014');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

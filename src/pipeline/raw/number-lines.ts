@@ -6,9 +6,9 @@
  * is line N of the source, byte for byte after the prefix; empty lines stay empty (the reader skips
  * them, as it did the source's). The header line gets `_line` as its first field.
  */
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { lineChunks } from './line-chunks.js';
 
-const CHUNK = 4 << 20;
 /** Longest prefix: 16 digits and the delimiter. */
 const PREFIX_MAX = 16;
 
@@ -17,9 +17,8 @@ export async function numberLines(source: string, target: string, delimiter: str
   const out = openSync(target, 'w');
   let output = Buffer.alloc(0);
   let line = 1;
-  let carry: Buffer | null = null;
 
-  /** Writes the complete lines in `data` (each ends with \n, except a last line without one at the end of the file). */
+  /** Writes the lines of one chunk (each ends with \n, except a last line without one at the end of the file). */
   const writeLines = (data: Buffer): void => {
     let lines = 0;
     for (let index = data.indexOf(10); index >= 0; index = data.indexOf(10, index + 1)) lines++;
@@ -43,17 +42,7 @@ export async function numberLines(source: string, target: string, delimiter: str
   };
 
   try {
-    for await (const piece of createReadStream(source, { highWaterMark: CHUNK })) {
-      const data: Buffer = carry ? Buffer.concat([carry, piece as Buffer]) : (piece as Buffer);
-      const lastNewline = data.lastIndexOf(10);
-      if (lastNewline < 0) {
-        carry = data;
-        continue;
-      }
-      carry = lastNewline + 1 < data.length ? Buffer.from(data.subarray(lastNewline + 1)) : null;
-      writeLines(data.subarray(0, lastNewline + 1));
-    }
-    if (carry) writeLines(carry);
+    for await (const lines of lineChunks(source)) writeLines(lines);
   } finally {
     closeSync(out);
   }

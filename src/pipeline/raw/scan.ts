@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { lineChunks } from './line-chunks.js';
 
 export const RULE_CP1252 = 'A.encoding_cp1252';
 export const RULE_ENCODING_INVALID = 'A.encoding_valid';
@@ -65,7 +66,6 @@ export async function decodeFile(scanned: ScannedFile, target: string): Promise<
   const out = openSync(target, 'w');
   const coercedLines: ScannedFile['coercedLines'] = [];
   let line = 1;
-  let carry: Buffer | null = null;
   const writeLine = (bytes: Buffer) => {
     if (isUtf8(bytes)) {
       writeSync(out, bytes);
@@ -77,17 +77,7 @@ export async function decodeFile(scanned: ScannedFile, target: string): Promise<
     writeSync(out, Buffer.from(iconv.decode(bytes, 'win1252'), 'utf8'));
   };
   try {
-    for await (const piece of createReadStream(scanned.path, { highWaterMark: CHUNK })) {
-      const chunk = piece as Buffer;
-      hash.update(chunk);
-      let data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-      const lastNewline = data.lastIndexOf(10);
-      if (lastNewline < 0) {
-        carry = data;
-        continue;
-      }
-      carry = lastNewline + 1 < data.length ? Buffer.from(data.subarray(lastNewline + 1)) : null;
-      data = data.subarray(0, lastNewline + 1);
+    for await (const data of lineChunks(scanned.path, (piece) => hash.update(piece))) {
       if (isAscii(data) || isUtf8(data)) {
         writeSync(out, data);
         line += countNewlines(data);
@@ -97,7 +87,8 @@ export async function decodeFile(scanned: ScannedFile, target: string): Promise<
       let start = 0;
       let run = 0;
       while (start < data.length) {
-        const end = data.indexOf(10, start);
+        let end = data.indexOf(10, start);
+        if (end < 0) end = data.length - 1;
         const bytes = data.subarray(start, end + 1);
         if (!isAscii(bytes) && !isUtf8(bytes)) {
           if (start > run) writeSync(out, data.subarray(run, start));
@@ -109,7 +100,6 @@ export async function decodeFile(scanned: ScannedFile, target: string): Promise<
       }
       if (data.length > run) writeSync(out, data.subarray(run));
     }
-    if (carry) writeLine(carry);
   } finally {
     closeSync(out);
   }
