@@ -25,6 +25,8 @@ export interface PipelineServerOptions {
 
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
 const failure = (error: unknown): CallToolResult => ({ isError: true, content: [{ type: 'text', text: isGatehouseError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error) }] });
+/** A tool's answer: what `work` returns as JSON, or what it threw as a tool error. */
+const answer = (work: () => Promise<unknown>): Promise<CallToolResult> => work().then(json, failure);
 
 /** The run report without the per-check detail an agent rarely needs. */
 function brief(report: RunReport): Record<string, unknown> {
@@ -61,13 +63,7 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       inputSchema: { run: z.number().int().positive().optional().describe('A run id (default: the last run)') },
       annotations: { title: 'Pipeline status', readOnlyHint: true, openWorldHint: false },
     },
-    async ({ run }) => {
-      try {
-        return json(await withEngine((engine) => pipelineStatus(engine, run)));
-      } catch (error) {
-        return failure(error);
-      }
-    },
+    ({ run }) => answer(() => withEngine((engine) => pipelineStatus(engine, run))),
   );
 
   server.registerTool(
@@ -82,13 +78,7 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       },
       annotations: { title: 'List quarantined rows', readOnlyHint: true, openWorldHint: false },
     },
-    async ({ rule, gate, district, limit }) => {
-      try {
-        return json(await withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 })));
-      } catch (error) {
-        return failure(error);
-      }
-    },
+    ({ rule, gate, district, limit }) => answer(() => withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 }))),
   );
 
   server.registerTool(
@@ -102,15 +92,12 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       annotations: { title: 'Run the pipeline', readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     ({ from, dry_run }) =>
-      serialized(async () => {
-        try {
+      serialized(() =>
+        answer(async () => {
           const loaded = loadDefinition(options.definitionPath);
-          const report = await withEngine((engine) => runPipeline(engine, loaded, { ...(from ? { from } : { dataDir: options.dataDir }), dryRun: dry_run ?? false }));
-          return json(brief(report));
-        } catch (error) {
-          return failure(error);
-        }
-      }),
+          return brief(await withEngine((engine) => runPipeline(engine, loaded, { ...(from ? { from } : { dataDir: options.dataDir }), dryRun: dry_run ?? false })));
+        }),
+      ),
   );
 
   server.registerTool(
@@ -129,22 +116,20 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       annotations: { title: 'Release quarantined rows', readOnlyHint: false, destructiveHint: true, openWorldHint: false },
     },
     ({ ids, rule, district, year, reason, replay, dry_run }) =>
-      serialized(async () => {
-        try {
+      serialized(() =>
+        answer(async () => {
           if (dry_run) {
             const listing = await withEngine((engine) => listQuarantine(engine, { rule, district, limit: 20 }));
             const chosen = ids ? listing.rows.filter((row) => ids.includes(Number(row.quarantine_id))) : listing.rows;
-            return json({ dry_run: true, would_release: ids ? chosen.length : listing.total, sample: chosen.slice(0, 20) });
+            return { dry_run: true, would_release: ids ? chosen.length : listing.total, sample: chosen.slice(0, 20) };
           }
           const released = await withEngine((engine) => releaseQuarantined(engine, { ids, rule, district, year, reason, by: 'mcp' }));
-          if (replay === false) return json({ released });
+          if (replay === false) return { released };
           const loaded = loadDefinition(options.definitionPath);
           const report = await withEngine((engine) => runPipeline(engine, loaded, { from: released.fromLayer as Exclude<typeof released.fromLayer, 'final'> }));
-          return json({ released, replay: brief(report) });
-        } catch (error) {
-          return failure(error);
-        }
-      }),
+          return { released, replay: brief(report) };
+        }),
+      ),
   );
   return server;
 }
