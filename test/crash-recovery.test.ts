@@ -6,19 +6,7 @@ import { toYaml } from '../src/config/yaml.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { descendantsOf, killSurvivors } from '../bench/lib/proc.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
-import { httpClient, isAlive, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
-
-interface Result {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  _meta?: Record<string, unknown>;
-}
-
-function gatehouse(result: Result): { code: string; message: string; data: Record<string, unknown> } {
-  const meta = result._meta?.gatehouse as { code: string; message: string; data: Record<string, unknown> } | undefined;
-  assert.ok(meta, `expected a Gatehouse outcome, got: ${text(result)}`);
-  return meta;
-}
+import { gatehouseOutcome, httpClient, isAlive, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway, type ToolResult } from './helpers/gatehouse.js';
 
 /** SIGKILL to the gateway, then to the downstream servers it started (they would not be told). */
 async function killHard(gateway: RunningGateway): Promise<void> {
@@ -52,12 +40,12 @@ test('a gateway SIGKILLed during a G3 commit never sends twice: the commit is un
     return client;
   };
   const call = (client: Client, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
-    client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, { timeout: 120_000 }) as Promise<Result>;
+    client.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, { timeout: 120_000 }) as Promise<ToolResult>;
   let gateway = await startServe(configPath);
   try {
     const alice = await connect(gateway);
     const args = { id: 'send-1', fault: 'hang' };
-    const preflight = gatehouse(await call(alice, 'mail__record', args));
+    const preflight = gatehouseOutcome(await call(alice, 'mail__record', args));
     assert.equal(preflight.code, 'GH_CONFIRM_REQUIRED');
     const token = String(preflight.data.confirmToken);
     const key = `preflight:${String(preflight.data.preflight)}`;
@@ -77,11 +65,11 @@ test('a gateway SIGKILLed during a G3 commit never sends twice: the commit is un
 
     gateway = await startServe(configPath);
     const again = await connect(gateway);
-    const unknown = gatehouse(await call(again, 'mail__record', confirm));
+    const unknown = gatehouseOutcome(await call(again, 'mail__record', confirm));
     assert.equal(unknown.code, 'GH_OUTCOME_UNKNOWN');
     assert.match(unknown.message, /not sent again/);
     assert.match(unknown.message, new RegExp(`gatehouse commits resolve ${key}`));
-    assert.equal(gatehouse(await call(again, 'mail__lookup', { id: 'lookup-1', fault: 'hang' }, { 'gatehouse/idempotencyKey': 'lookup-key' })).code, 'GH_OUTCOME_UNKNOWN');
+    assert.equal(gatehouseOutcome(await call(again, 'mail__lookup', { id: 'lookup-1', fault: 'hang' }, { 'gatehouse/idempotencyKey': 'lookup-key' })).code, 'GH_OUTCOME_UNKNOWN');
     assert.equal(executed('send-1'), 1, 'the send ran exactly once');
     assert.equal(executed('lookup-1'), 1);
 

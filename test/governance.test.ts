@@ -7,24 +7,11 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
-import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
+import { gatehouseOutcome, httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway, type ToolResult } from './helpers/gatehouse.js';
 
 const FIXTURE = path.join(REPO, 'dist/test/fixtures/governance-server.js');
 const OPERATOR_TOKEN = 'operator-token-0123456789';
 const ENV = { TEST_OPERATOR_TOKEN: OPERATOR_TOKEN };
-
-interface GovResult {
-  isError?: boolean;
-  content: Array<{ type: string; text?: string }>;
-  _meta?: Record<string, unknown>;
-}
-
-/** The Gatehouse data of a held or refused call (`_meta.gatehouse`). */
-function gatehouse(result: GovResult): { code: string; message: string; data: Record<string, unknown> } {
-  const meta = result._meta?.gatehouse as { code: string; message: string; data: Record<string, unknown> } | undefined;
-  assert.ok(meta, `expected a Gatehouse outcome, got: ${text(result)}`);
-  return meta;
-}
 
 function governanceConfig(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -97,7 +84,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     return connected;
   };
   const call = (c: Client, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) =>
-    c.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }) as Promise<GovResult>;
+    c.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }) as Promise<ToolResult>;
   const executionsOf = (tool: string) => executions(temp.dir).filter((e) => e.tool === tool);
 
   before(async () => {
@@ -162,10 +149,10 @@ describe('governance through a real gateway, client and fixture server', () => {
     const alice = await client('impatient');
     const started = Date.now();
     const result = await call(alice, 'gov__update_record', { id: 'late', value: 'x' });
-    assert.equal(gatehouse(result).code, 'GH_APPROVAL_TIMEOUT');
+    assert.equal(gatehouseOutcome(result).code, 'GH_APPROVAL_TIMEOUT');
     assert.ok(Date.now() - started >= 1_000, 'waited for the timeout');
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'late').length, 0);
-    const id = String(gatehouse(result).data.approval);
+    const id = String(gatehouseOutcome(result).data.approval);
     assert.equal((JSON.parse(cli(temp.configPath, 'approvals', 'show', id).stdout) as { status: string }).status, 'expired');
   });
 
@@ -187,7 +174,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     const rejected = await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, { reason: 'r2 is frozen until Monday' });
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
     const result = await pending;
-    assert.equal(gatehouse(result).code, 'GH_APPROVAL_REJECTED');
+    assert.equal(gatehouseOutcome(result).code, 'GH_APPROVAL_REJECTED');
     assert.match(text(result), /r2 is frozen until Monday/);
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/approve`, OPERATOR_TOKEN)).status, 409, 'decided once');
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'r2').length, 0);
@@ -196,17 +183,17 @@ describe('governance through a real gateway, client and fixture server', () => {
   test('G2 return mode: a pending id now, the call again with it once approved; the grant is bound to the arguments and single-use', async () => {
     const alice = await client('returning');
     const first = await call(alice, 'gov__update_record', { id: 'r3', value: 'v3' });
-    const held = gatehouse(first);
+    const held = gatehouseOutcome(first);
     assert.equal(held.code, 'GH_APPROVAL_PENDING');
     const id = String(held.data.approvalId);
     assert.match(text(first), new RegExp(`approval_id: "${id}"`));
-    assert.equal(gatehouse(await call(alice, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id })).code, 'GH_APPROVAL_PENDING');
+    assert.equal(gatehouseOutcome(await call(alice, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id })).code, 'GH_APPROVAL_PENDING');
 
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/approve`, OPERATOR_TOKEN)).status, 200);
     const swapped = await call(alice, 'gov__update_record', { id: 'r3', value: 'EVIL', approval_id: id });
-    assert.equal(gatehouse(swapped).code, 'GH_APPROVAL_MISMATCH');
+    assert.equal(gatehouseOutcome(swapped).code, 'GH_APPROVAL_MISMATCH');
     const bob = await client('returning', TOKENS.bob);
-    assert.equal(gatehouse(await call(bob, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id })).code, 'GH_APPROVAL_MISMATCH');
+    assert.equal(gatehouseOutcome(await call(bob, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id })).code, 'GH_APPROVAL_MISMATCH');
 
     const ran = await call(alice, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id });
     assert.equal(text(ran), 'record r3 = v3');
@@ -233,10 +220,10 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.match(asked[0]!, /"id":"el1"/);
     const no = await answering({ decision: 'reject', reason: 'not on a Friday' });
     const refused = await call(no, 'gov__update_record', { id: 'el2', value: 'no' });
-    assert.equal(gatehouse(refused).code, 'GH_APPROVAL_REJECTED');
+    assert.equal(gatehouseOutcome(refused).code, 'GH_APPROVAL_REJECTED');
     assert.match(text(refused), /not on a Friday/);
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'el2').length, 0);
-    const id = String(gatehouse(refused).data.approval);
+    const id = String(gatehouseOutcome(refused).data.approval);
     assert.match((JSON.parse(cli(temp.configPath, 'approvals', 'show', id).stdout) as { decidedBy: string }).decidedBy, /elicitation/);
   });
 
@@ -244,7 +231,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     const alice = await client('waiting');
     const before = pendingApprovals(temp.configPath).length;
     const result = await call(alice, 'gov__update_record', { id: 'dry', value: 'x', dry_run: true });
-    const held = gatehouse(result);
+    const held = gatehouseOutcome(result);
     assert.equal(held.code, 'GH_DRY_RUN');
     const plan = held.data.plan as { arguments: unknown; decision: { gate: string; steps: string[] }; digest: string };
     assert.deepEqual(plan.arguments, { id: 'dry', value: 'x' });
@@ -259,25 +246,25 @@ describe('governance through a real gateway, client and fixture server', () => {
     const alice = await client('returning');
     const args = { to: 'ops@example.com', text: 'quarterly numbers' };
     const first = await call(alice, 'gov__send_message', args);
-    const preflight = gatehouse(first);
+    const preflight = gatehouseOutcome(first);
     assert.equal(preflight.code, 'GH_CONFIRM_REQUIRED');
     const token = String(preflight.data.confirmToken);
     const approvalId = String(preflight.data.approvalId);
-    const plan = preflight.data.plan as { toolDryRun: GovResult; decision: { steps: string[] } };
+    const plan = preflight.data.plan as { toolDryRun: ToolResult; decision: { steps: string[] } };
     assert.match(text(plan.toolDryRun), /dry run: would send/);
     assert.deepEqual(plan.decision.steps, ['preflight', 'human approval', 'confirm "SEND"']);
     assert.equal(executionsOf('send_message').length, 0, 'a preflight sends nothing');
 
-    assert.equal(gatehouse(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token })).code, 'GH_APPROVAL_PENDING');
+    assert.equal(gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token })).code, 'GH_APPROVAL_PENDING');
     assert.equal((await api(gateway, 'POST', `/api/approvals/${approvalId}/approve`, OPERATOR_TOKEN)).status, 200);
 
     const tampered = token.slice(0, -2) + (token.endsWith('A') ? 'BB' : 'AA');
-    assert.match(gatehouse(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: tampered })).message, /signature/);
+    assert.match(gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: tampered })).message, /signature/);
     const swapped = await call(alice, 'gov__send_message', { ...args, text: 'wire the money', confirm: 'SEND', confirm_token: token });
-    assert.equal(gatehouse(swapped).code, 'GH_CONFIRM_INVALID');
+    assert.equal(gatehouseOutcome(swapped).code, 'GH_CONFIRM_INVALID');
     const bob = await client('returning', TOKENS.bob);
-    assert.match(gatehouse(await call(bob, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token })).message, /issued to agent "alice"/);
-    assert.equal(gatehouse(await call(alice, 'gov__send_message', { ...args, confirm: 'YES', confirm_token: token })).code, 'GH_INVALID_ARGUMENTS');
+    assert.match(gatehouseOutcome(await call(bob, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token })).message, /issued to agent "alice"/);
+    assert.equal(gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm: 'YES', confirm_token: token })).code, 'GH_INVALID_ARGUMENTS');
 
     const confirms = await Promise.all(
       Array.from({ length: 50 }, async () => {
@@ -293,7 +280,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     const sent = confirms.filter((r) => !r.isError && r._meta?.['gatehouse/replay'] === undefined);
     assert.equal(sent.length, 1);
     for (const r of confirms.filter((c) => c !== sent[0])) {
-      assert.ok(r._meta?.['gatehouse/replay'] || gatehouse(r).code === 'GH_IDEMPOTENCY_CONFLICT', text(r));
+      assert.ok(r._meta?.['gatehouse/replay'] || gatehouseOutcome(r).code === 'GH_IDEMPOTENCY_CONFLICT', text(r));
     }
     const replay = await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token });
     assert.ok(replay._meta?.['gatehouse/replay']);
@@ -307,10 +294,10 @@ describe('governance through a real gateway, client and fixture server', () => {
     try {
       const alice = await httpClient(other.url, 'returning', TOKENS.alice);
       const args = { to: 'late@example.com', text: 'too late' };
-      const preflight = gatehouse(await call(alice, 'gov__send_message', args));
+      const preflight = gatehouseOutcome(await call(alice, 'gov__send_message', args));
       assert.equal((await api(other, 'POST', `/api/approvals/${String(preflight.data.approvalId)}/approve`, OPERATOR_TOKEN)).status, 200);
       await new Promise((resolve) => setTimeout(resolve, 800));
-      const late = gatehouse(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: preflight.data.confirmToken }));
+      const late = gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: preflight.data.confirmToken }));
       assert.equal(late.code, 'GH_CONFIRM_INVALID');
       assert.match(late.message, /expired/);
       assert.equal(executions(short.dir).length, 0);
@@ -327,11 +314,11 @@ describe('governance through a real gateway, client and fixture server', () => {
     const first = await call(alice, 'gov__slow_write', { ms: 300 }, key);
     const duplicate = call(alice, 'gov__slow_write', { ms: 300 }, { 'gatehouse/idempotencyKey': 'order-8' });
     const concurrent = await Promise.all([duplicate, call(alice, 'gov__slow_write', { ms: 300 }, { 'gatehouse/idempotencyKey': 'order-8' })]);
-    assert.equal(concurrent.filter((r) => r._meta?.gatehouse && gatehouse(r).code === 'GH_IDEMPOTENCY_CONFLICT').length, 1);
+    assert.equal(concurrent.filter((r) => r._meta?.gatehouse && gatehouseOutcome(r).code === 'GH_IDEMPOTENCY_CONFLICT').length, 1);
     const replay = await call(alice, 'gov__slow_write', { ms: 300 }, key);
     assert.equal(text(replay), text(first));
     assert.deepEqual((replay._meta?.['gatehouse/replay'] as { key: string }).key, 'order-7');
-    assert.equal(gatehouse(await call(alice, 'gov__slow_write', { ms: 5 }, key)).code, 'GH_IDEMPOTENCY_MISMATCH');
+    assert.equal(gatehouseOutcome(await call(alice, 'gov__slow_write', { ms: 5 }, key)).code, 'GH_IDEMPOTENCY_MISMATCH');
     assert.equal(executionsOf('slow_write').length, 2, 'order-7 once, order-8 once');
   });
 
@@ -339,7 +326,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     const alice = await client('lazy');
     const names = (await alice.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('approval_status'), names.join(','));
-    const held = gatehouse(await call(alice, 'call_tool', { name: 'gov__update_record', arguments: { id: 'lz', value: '1' } }));
+    const held = gatehouseOutcome(await call(alice, 'call_tool', { name: 'gov__update_record', arguments: { id: 'lz', value: '1' } }));
     assert.equal(held.code, 'GH_APPROVAL_PENDING');
     const status = await call(alice, 'approval_status', { approval_id: String(held.data.approvalId) });
     assert.equal((JSON.parse(text(status)) as { status: string }).status, 'pending');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,4 +166,18 @@ export function runCli(args: string[], env: Record<string, string> = {}): { stat
 export function text(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content.map((block) => block.text ?? '').join('');
+}
+
+/** A tool result as the tests read it: content, the error flag and `_meta`. */
+export interface ToolResult {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string }>;
+  _meta?: Record<string, unknown>;
+}
+
+/** The Gatehouse outcome of a held or refused call (`_meta.gatehouse`); fails the test when there is none. */
+export function gatehouseOutcome(result: ToolResult): { code: string; message: string; data: Record<string, unknown> } {
+  const meta = result._meta?.gatehouse as { code: string; message: string; data: Record<string, unknown> } | undefined;
+  assert.ok(meta, `expected a Gatehouse outcome, got: ${text(result)}`);
+  return meta;
 }
