@@ -42,24 +42,54 @@ test('DuckDB loadRaw: every row on its source line, the malformed one kept with 
     const file = path.join(dir, 'source.txt');
     writeFileSync(file, SOURCE);
     await engine.exec('CREATE SCHEMA raw');
-    await engine.exec('CREATE TABLE raw.t (code VARCHAR, name VARCHAR, total VARCHAR, _file_id INTEGER, _line BIGINT, _district_key VARCHAR, _year INTEGER, _rules VARCHAR, _reject VARCHAR)');
+    await engine.prepareRaw('raw.t', ['code', 'name', 'total']);
     const loaded = await engine.loadRaw({
-      table: 'raw.t', path: file, delimiter: '^', fileColumns: ['code', 'name', 'total'], canonicalColumns: ['code', 'name', 'total'], fileId: 7,
+      table: 'raw.t', path: file, delimiter: '^', fileColumns: ['code', 'name', 'total'], canonicalColumns: ['code', 'name', 'total'], requiredColumns: ['code', 'name', 'total'], fileId: 7,
       coercedLines: [{ line: 5, rule: 'A.encoding_cp1252' }], partition: { district: 'code', year: '2025' },
     });
     assert.deepEqual(loaded, { rows: 4, rejected: 1 });
-    const rows = await engine.query('SELECT _line, code, name, total, _rules, _reject FROM raw.t ORDER BY _line');
+    const rows = await engine.query('SELECT _line, code, name, total, _text, _district_key, _rules, _reject, _short FROM raw.t ORDER BY _line');
     assert.deepEqual(rows, [
-      { _line: 2, code: '01', name: 'Alameda', total: '10', _rules: null, _reject: null },
-      { _line: 4, code: null, name: null, total: null, _rules: null, _reject: rows[1]!._reject },
-      { _line: 5, code: '03', name: 'Amador', total: '30', _rules: 'A.encoding_cp1252', _reject: null },
-      { _line: 6, code: '04', name: 'Butte', total: null, _rules: null, _reject: null },
+      { _line: 2, code: '01', name: 'Alameda', total: '10', _text: '01^Alameda^10', _district_key: '01', _rules: null, _reject: null, _short: false },
+      { _line: 4, code: null, name: null, total: null, _text: null, _district_key: null, _rules: null, _reject: 'TOO MANY COLUMNS: 02^Alpine^20^extra', _short: false },
+      { _line: 5, code: '03', name: 'Amador', total: '30', _text: '03^Amador^30', _district_key: '03', _rules: 'A.encoding_cp1252', _reject: null, _short: false },
+      { _line: 6, code: '04', name: 'Butte', total: null, _text: '04^Butte', _district_key: '04', _rules: null, _reject: null, _short: true },
     ]);
-    assert.match(String(rows[1]!._reject), /^TOO MANY COLUMNS.*: 02\^Alpine\^20\^extra$/);
     assert.deepEqual(readdirSync(scratch), [], 'the numbered copy is deleted');
   } finally {
     if (tmpdirBefore === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmpdirBefore;
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('DuckDB Raw: each file\'s fields reach their canonical columns by its own header; a file can be removed; an old layout is refused', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-test-'));
+  const engine = await openEngine({ engine: 'duckdb', database: ':memory:' });
+  try {
+    await engine.exec('CREATE SCHEMA raw');
+    const canonicalColumns = ['code', 'name', 'total'];
+    await engine.prepareRaw('raw.t', canonicalColumns);
+    assert.deepEqual(await engine.query('SELECT * FROM raw.t'), [], 'the view exists before any load');
+    const load = async (fileId: number, text: string, fileColumns: Array<string | null>) => {
+      writeFileSync(path.join(dir, `${fileId}.txt`), text);
+      return engine.loadRaw({ table: 'raw.t', path: path.join(dir, `${fileId}.txt`), delimiter: '^', fileColumns, canonicalColumns, requiredColumns: ['code'], fileId, coercedLines: [], partition: { district: 'code', year: '2025' } });
+    };
+    // File 1 in canonical order; file 2 with the columns swapped, an extra column no canonical one maps to, and no total.
+    await load(1, 'code^name^total\n01^Alameda^\n', ['code', 'name', 'total']);
+    await load(2, 'name^note^code\nAlpine^x^02\n', ['name', null, 'code']);
+    const both = await engine.query('SELECT _file_id, _line, code, name, total, _district_key FROM raw.t ORDER BY _file_id');
+    assert.deepEqual(both, [
+      { _file_id: 1, _line: 2, code: '01', name: 'Alameda', total: '', _district_key: '01' },
+      { _file_id: 2, _line: 2, code: '02', name: 'Alpine', total: null, _district_key: '02' },
+    ]);
+    await engine.removeRawFile('raw.t', 1, canonicalColumns);
+    assert.deepEqual(await engine.query('SELECT _file_id, code, name FROM raw.t'), [{ _file_id: 2, code: '02', name: 'Alpine' }]);
+    await engine.exec('CREATE TABLE raw.old (code VARCHAR, _file_id INTEGER, _line BIGINT)');
+    await assert.rejects(engine.prepareRaw('raw.old', ['code']), (error: Error & { code?: string }) => error.code === 'GH_PIPELINE_NOT_LOADED' && /older Gatehouse/.test(error.message));
+    assert.deepEqual(await engine.query('SELECT count(*) AS n FROM raw.old'), [{ n: 0 }], 'the old table is left as it was');
+  } finally {
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,6 @@
  * them, then by a hold of its partition; coerce and warn checks are only counted.
  */
 import type { Check, SourceDefinition } from '../definition/schema.js';
-import { sourceColumns } from '../definition/schema.js';
 import { literal } from '../engines/engine.js';
 
 /** A row check as the gate evaluates it on one table. */
@@ -28,9 +27,8 @@ export function rowRulesFor(checks: readonly Check[], table: string, source: Sou
       rules.push({ id: check.id, kind: check.kind, action: 'quarantine', when: `(${duplicates}.line IS NOT NULL)`, duplicates: { table: duplicates, key: check.key } });
     }
     if (check.kind === 'builtin' && check.rule === 'row_shape' && source) {
-      // A short row is padded with NULLs (a raw value is never NULL otherwise); a long one was rejected by the reader and kept with its text.
-      const required = sourceColumns(source).filter((column) => !column.optional).map((column) => `t.${column.name} IS NULL`);
-      rules.push({ id: check.id, kind: 'builtin', action: 'quarantine', when: `(t._reject IS NOT NULL OR ${required.join(' OR ')})` });
+      // A line with too many fields was rejected and kept with its text; one that ends before a required field is _short (both judged at load).
+      rules.push({ id: check.id, kind: 'builtin', action: 'quarantine', when: '(t._reject IS NOT NULL OR t._short)' });
     }
   });
   return rules;

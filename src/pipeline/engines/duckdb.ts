@@ -10,6 +10,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
 import { numberLines } from '../raw/number-lines.js';
+import { createRawTablesSql, layoutsTable, linesTable, LINE_NUMBER_SEPARATOR, rawViewSql, type RawFileLayout } from './duckdb-raw.js';
 import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
 
 /** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
@@ -124,52 +125,83 @@ export class DuckDbEngine implements PipelineEngine {
       .digest('hex');
   }
 
+  async prepareRaw(table: string, canonicalColumns: readonly string[]): Promise<void> {
+    const [kind] = await this.query(`SELECT table_type FROM information_schema.tables WHERE table_schema || '.' || table_name = ${literal(table)}`);
+    if (kind?.table_type === 'BASE TABLE') {
+      throw new GatehouseError(
+        'GH_PIPELINE_NOT_LOADED',
+        `${table} was written by an older Gatehouse (one column per field); this one keeps Raw as lines. Run the pipeline into a new database (--db) from the source files; this one is left as it is`,
+        { table },
+      );
+    }
+    for (const sql of createRawTablesSql(table)) await this.exec(sql);
+    await this.refreshRawView(table, canonicalColumns);
+  }
+
+  /** Rebuilds raw.<source> over every file its layouts table lists. */
+  private async refreshRawView(table: string, canonicalColumns: readonly string[]): Promise<void> {
+    const layouts = await this.query(`SELECT file_id, delimiter, file_columns FROM ${layoutsTable(table)} ORDER BY file_id`);
+    const files: RawFileLayout[] = layouts.map((row) => ({ fileId: Number(row.file_id), delimiter: String(row.delimiter), fileColumns: JSON.parse(String(row.file_columns)) }));
+    await this.createView(table, rawViewSql(table, canonicalColumns, files));
+  }
+
   async loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }> {
-    const fileColumnNames = load.fileColumns.map((name, index) => name ?? `_unmapped_${index}`);
-    const columnSpec = `{${fileColumnNames.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
-    const present = new Set(load.fileColumns.filter((name): name is string => name !== null));
-    const select = load.canonicalColumns.map((name) => (present.has(name) ? quoteIdentifier(name) : `NULL::VARCHAR AS ${quoteIdentifier(name)}`));
+    const lines = linesTable(load.table);
     const rejectsTable = `gh_rejects_${load.fileId}`;
     const rejectsScan = `gh_reject_scans_${load.fileId}`;
     const coercions = `gh_coerced_${load.fileId}`;
     await this.exec(`CREATE OR REPLACE TEMP TABLE ${coercions} (line BIGINT, rule VARCHAR)`);
-    if (load.coercedLines.length > 0) {
-      for (let i = 0; i < load.coercedLines.length; i += 1000) {
-        const values = load.coercedLines.slice(i, i + 1000).map(({ line, rule }) => `(${line}, ${literal(rule)})`);
-        await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
-      }
+    for (let i = 0; i < load.coercedLines.length; i += 1000) {
+      const values = load.coercedLines.slice(i, i + 1000).map(({ line, rule }) => `(${line}, ${literal(rule)})`);
+      await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
     }
     // Each line carries its number as a first field (raw/number-lines.ts), so the reader may run in parallel.
     const numberedDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-'));
     const numbered = path.join(numberedDir, 'numbered.txt');
-    const read = `read_csv(${literal(numbered)}, delim = ${literal(load.delimiter)}, header = true, columns = {'_line': 'BIGINT', ${columnSpec.slice(1)}, auto_detect = false, quote = '', escape = '',
+    const read = `read_csv(${literal(numbered)}, delim = ${literal(LINE_NUMBER_SEPARATOR)}, header = true, columns = {'_line': 'BIGINT', '_text': 'VARCHAR'}, auto_detect = false, quote = '', escape = '',
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;
-    const rows = `SELECT ${select.join(', ')}, ${load.fileId} AS _file_id, _line FROM ${read}`;
+    // This file's fields under their canonical names, for the partition SQL.
+    const present = new Set(load.fileColumns.filter((name): name is string => name !== null));
+    const fields = [
+      ...load.fileColumns.flatMap((name, index) => (name === null ? [] : [`_fields[${index + 1}] AS ${quoteIdentifier(name)}`])),
+      ...load.canonicalColumns.filter((name) => !present.has(name)).map((name) => `NULL::VARCHAR AS ${quoteIdentifier(name)}`),
+    ];
+    const fieldsNeeded = Math.max(0, ...load.requiredColumns.map((name) => load.fileColumns.indexOf(name) + 1));
+    const split = `SELECT _line, _text, len(_fields) > ${load.fileColumns.length} AS _long, len(_fields) < ${fieldsNeeded} AS _short, ${fields.join(', ')}
+      FROM (SELECT _line, _text, string_split(_text, ${literal(load.delimiter)}) AS _fields FROM ${read})`;
     const coercionJoin = load.coercedLines.length > 0;
     let rejects: Row[];
     try {
-      await numberLines(load.path, numbered, load.delimiter);
+      await numberLines(load.path, numbered, LINE_NUMBER_SEPARATOR);
+      // A line with more fields than its header is kept whole in _reject (and loses its fields), as a line the reader refused.
       await this.exec(
-        `INSERT INTO ${load.table} SELECT r.* EXCLUDE (_file_id, _line), r._file_id, r._line, (${load.partition.district}) AS _district_key, (${load.partition.year})::INTEGER AS _year,
-           ${coercionJoin ? 'c.rule' : 'NULL::VARCHAR'} AS _rules, NULL::VARCHAR AS _reject
-         FROM (${rows}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
+        `INSERT INTO ${lines}
+         SELECT ${load.fileId}, r._line, CASE WHEN r._long THEN NULL ELSE r._text END,
+           CASE WHEN r._long THEN NULL ELSE (${load.partition.district}) END, CASE WHEN r._long THEN NULL ELSE (${load.partition.year})::INTEGER END,
+           ${coercionJoin ? 'CASE WHEN r._long THEN NULL ELSE c.rule END' : 'NULL::VARCHAR'}, CASE WHEN r._long THEN 'TOO MANY COLUMNS: ' || r._text END, NOT r._long AND r._short
+         FROM (${split}) r ${coercionJoin ? `LEFT JOIN ${coercions} c ON c.line = r._line` : ''}`,
       );
       // The reader's line is the copy's, which is the source's; the text loses the number the copy put in front.
       rejects = await this.query(
-        `SELECT line, min(substr(csv_line, strpos(csv_line, ${literal(load.delimiter)}) + ${load.delimiter.length})) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`,
+        `SELECT line, min(substr(csv_line, strpos(csv_line, ${literal(LINE_NUMBER_SEPARATOR)}) + ${LINE_NUMBER_SEPARATOR.length})) AS text, string_agg(DISTINCT error_type, ', ') AS error FROM ${rejectsTable} GROUP BY line ORDER BY line`,
       );
     } finally {
       rmSync(numberedDir, { recursive: true, force: true });
     }
-    if (rejects.length > 0) {
-      const nulls = load.canonicalColumns.map(() => 'NULL').join(', ');
-      for (const reject of rejects) {
-        await this.exec(`INSERT INTO ${load.table} VALUES (${nulls}, ${load.fileId}, ${Number(reject.line)}, NULL, NULL, NULL, ${literal(`${reject.error}: ${reject.text}`)})`);
-      }
+    for (const reject of rejects) {
+      await this.exec(`INSERT INTO ${lines} VALUES (${load.fileId}, ${Number(reject.line)}, NULL, NULL, NULL, NULL, ${literal(`${reject.error}: ${reject.text}`)}, false)`);
     }
-    const [count] = await this.query(`SELECT count(*) AS n FROM ${load.table} WHERE _file_id = ${load.fileId}`);
+    await this.exec(`INSERT INTO ${layoutsTable(load.table)} VALUES (${load.fileId}, ${literal(load.delimiter)}, ${literal(JSON.stringify(load.fileColumns))})`);
+    await this.refreshRawView(load.table, load.canonicalColumns);
+    const [count] = await this.query(`SELECT count(*) AS n, count(_reject) AS rejected FROM ${lines} WHERE _file_id = ${load.fileId}`);
     await this.exec(`DROP TABLE IF EXISTS ${coercions}; DROP TABLE IF EXISTS ${rejectsTable}; DROP TABLE IF EXISTS ${rejectsScan}`);
-    return { rows: Number(count!.n), rejected: rejects.length };
+    return { rows: Number(count!.n), rejected: Number(count!.rejected) };
+  }
+
+  async removeRawFile(table: string, fileId: number, canonicalColumns: readonly string[]): Promise<void> {
+    await this.exec(`DELETE FROM ${linesTable(table)} WHERE _file_id = ${fileId}`);
+    await this.exec(`DELETE FROM ${layoutsTable(table)} WHERE file_id = ${fileId}`);
+    await this.refreshRawView(table, canonicalColumns);
   }
 
   progress(): number | undefined {

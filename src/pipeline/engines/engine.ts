@@ -19,6 +19,8 @@ export interface RawLoad {
   fileColumns: Array<string | null>;
   /** Every canonical column of the source (those missing from the file are loaded as NULL). */
   canonicalColumns: string[];
+  /** The canonical columns a row must have: a line too short to reach one of them in this file is marked _short. */
+  requiredColumns: string[];
   fileId: number;
   /** Lines (1-based, header = 1) and the coercion rule Node applied to them (CP1252 decoding). */
   coercedLines: Array<{ line: number; rule: string }>;
@@ -31,8 +33,16 @@ export interface PipelineEngine {
   readonly description: string;
   exec(sql: string): Promise<void>;
   query(sql: string): Promise<Row[]>;
-  /** Appends one file to its raw table; returns the data rows read and how many of them the reader rejected (kept with their text). */
+  /**
+   * Makes raw.<source> ready for loads: afterwards it reads as the canonical columns (text, as in the file) and
+   * _file_id, _line, _text (the line as read; NULL when rejected), _district_key, _year, _rules, _reject (why a line was
+   * rejected, with its text), _short (true when the line ends before a required field). How the engine stores it is its own business. Refuses a raw table of a layout it cannot read.
+   */
+  prepareRaw(table: string, canonicalColumns: readonly string[]): Promise<void>;
+  /** Appends one file to its raw table; returns the data rows read and how many of them were rejected (kept with their text). */
   loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }>;
+  /** Removes every row of one file from its raw table (a file that changed while it was loaded). */
+  removeRawFile(table: string, fileId: number, canonicalColumns: readonly string[]): Promise<void>;
   /** CREATE TABLE name AS sql, replacing an older one. */
   createTableAs(name: string, sql: string): Promise<void>;
   /** CREATE VIEW name AS sql, replacing an older one (even one with other columns). */

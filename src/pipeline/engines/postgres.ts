@@ -98,8 +98,25 @@ export class PostgresEngine implements PipelineEngine {
     return createHash('sha256').update(JSON.stringify({ columns: columns.map((column) => [column.name, column.engineType]), rows: row })).digest('hex');
   }
 
+  async prepareRaw(table: string, canonicalColumns: readonly string[]): Promise<void> {
+    const columns = canonicalColumns.map((name) => `${quoteIdentifier(name)} text`);
+    await this.exec(`CREATE TABLE IF NOT EXISTS ${table} (${columns.join(', ')}, _file_id integer, _line bigint, _text text, _district_key text, _year integer, _rules text, _reject text, _short boolean)`);
+    if (!(await this.columns(table)).some((column) => column.name === '_text')) {
+      throw new GatehouseError(
+        'GH_PIPELINE_NOT_LOADED',
+        `${table} was written by an older Gatehouse (without the lines' text); run the pipeline into a new database from the source files; this one is left as it is`,
+        { table },
+      );
+    }
+  }
+
+  async removeRawFile(table: string, fileId: number): Promise<void> {
+    await this.exec(`DELETE FROM ${table} WHERE _file_id = ${fileId}`);
+  }
+
   async loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }> {
-    const columns = [...load.canonicalColumns, '_file_id', '_line', '_rules', '_reject'];
+    const columns = [...load.canonicalColumns, '_file_id', '_line', '_text', '_rules', '_reject', '_short'];
+    const fieldsNeeded = Math.max(0, ...load.requiredColumns.map((name) => load.fileColumns.indexOf(name) + 1));
     const position = new Map(load.canonicalColumns.map((name, index) => [name, index]));
     const targets = load.fileColumns.map((name) => (name === null ? -1 : position.get(name)!));
     const coerced = new Map(load.coercedLines.map(({ line, rule }) => [line, rule]));
@@ -107,7 +124,7 @@ export class PostgresEngine implements PipelineEngine {
     let batch = arrays();
     let batched = 0;
     const insert = `INSERT INTO ${load.table} (${columns.map(quoteIdentifier).join(', ')})
-      SELECT * FROM unnest(${columns.map((_, index) => `$${index + 1}::${index === columns.length - 4 ? 'integer' : index === columns.length - 3 ? 'bigint' : 'text'}[]`).join(', ')})`;
+      SELECT * FROM unnest(${columns.map((_, index) => `$${index + 1}::${index === columns.length - 6 ? 'integer' : index === columns.length - 5 ? 'bigint' : index === columns.length - 1 ? 'boolean' : 'text'}[]`).join(', ')})`;
     const flush = async () => {
       if (batched === 0) return;
       await this.run(insert, batch);
@@ -132,8 +149,10 @@ export class PostgresEngine implements PipelineEngine {
       const base = load.canonicalColumns.length;
       batch[base]!.push(load.fileId);
       batch[base + 1]!.push(line);
-      batch[base + 2]!.push(coerced.get(line) ?? null);
-      batch[base + 3]!.push(tooLong ? `TOO MANY COLUMNS: ${text}` : null);
+      batch[base + 2]!.push(tooLong ? null : text);
+      batch[base + 3]!.push(coerced.get(line) ?? null);
+      batch[base + 4]!.push(tooLong ? `TOO MANY COLUMNS: ${text}` : null);
+      batch[base + 5]!.push(!tooLong && fields.length < fieldsNeeded);
       rows++;
       if (++batched >= BATCH_ROWS) await flush();
     }

@@ -1,19 +1,19 @@
 /**
  * Line numbers for DuckDB's CSV reader, which has none. `WITH ORDINALITY` gave them, but only by
  * reading the file on one thread, in order (a 1.77M-row CAASPP file: 17.5 s against 7.1 s for a
- * plain parallel read here). So Node writes a copy whose lines start with their own number and the
- * delimiter; DuckDB reads the number as a column, in parallel and in any order. Line N of the copy
+ * plain parallel read here). So Node writes a copy whose lines start with their own number and a
+ * separator; DuckDB reads the number as a column, in parallel and in any order. Line N of the copy
  * is line N of the source, byte for byte after the prefix; empty lines stay empty (the reader skips
  * them, as it did the source's). The header line gets `_line` as its first field.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { lineChunks } from './line-chunks.js';
 
-/** Longest prefix: 16 digits and the delimiter. */
+/** Longest prefix: 16 digits and the separator. */
 const PREFIX_MAX = 16;
 
-export async function numberLines(source: string, target: string, delimiter: string): Promise<{ lines: number }> {
-  const separator = Buffer.from(delimiter, 'utf8');
+export async function numberLines(source: string, target: string, separatorText: string): Promise<{ lines: number }> {
+  const separator = Buffer.from(separatorText, 'utf8');
   const out = openSync(target, 'w');
   let output = Buffer.alloc(0);
   let line = 1;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GatehouseError } from '../../core/errors.js';
 import { sourceColumns, type SourceDefinition } from '../definition/schema.js';
-import { literal, quoteIdentifier } from '../engines/engine.js';
+import { literal } from '../engines/engine.js';
 import { mapHeader } from '../raw/header.js';
 import { decodeFile, scanFile } from '../raw/scan.js';
 import { count, now, seconds, type RunContext } from './context.js';
@@ -47,10 +47,7 @@ export async function ingest(context: RunContext, dataDir: string): Promise<Inge
 }
 
 async function createRawTable(context: RunContext, source: string, spec: SourceDefinition): Promise<void> {
-  const columns = sourceColumns(spec).map((column) => `${quoteIdentifier(column.name)} VARCHAR`);
-  await context.engine.exec(
-    `CREATE TABLE IF NOT EXISTS raw.${source} (${columns.join(', ')}, _file_id INTEGER, _line BIGINT, _district_key VARCHAR, _year INTEGER, _rules VARCHAR, _reject VARCHAR)`,
-  );
+  await context.engine.prepareRaw(`raw.${source}`, sourceColumns(spec).map((column) => column.name));
 }
 
 async function fileCheck(context: RunContext, source: string, file: string, id: string, ok: boolean, detail: string, flagged = ok ? 0 : 1): Promise<void> {
@@ -92,7 +89,7 @@ async function ingestFile(context: RunContext, source: string, spec: SourceDefin
   const [next] = await engine.query('SELECT coalesce(max(file_id), 0) + 1 AS id FROM ops.raw_files');
   const fileId = Number(next!.id);
   const canonicalColumns = sourceColumns(spec).map((column) => column.name);
-  const loaded = await engine.loadRaw({ table: `raw.${source}`, path: loadPath, delimiter: spec.delimiter, fileColumns: mapping.fileColumns, canonicalColumns, fileId, coercedLines, partition: spec.partition });
+  const loaded = await engine.loadRaw({ table: `raw.${source}`, path: loadPath, delimiter: spec.delimiter, fileColumns: mapping.fileColumns, canonicalColumns, requiredColumns: sourceColumns(spec).filter((column) => !column.optional).map((column) => column.name), fileId, coercedLines, partition: spec.partition });
   if (scanned.ascii) {
     const after = statSync(file);
     hashMatches = after.size === scanned.bytes && after.mtimeMs === scanned.mtimeMs;
@@ -100,7 +97,7 @@ async function ingestFile(context: RunContext, source: string, spec: SourceDefin
   await fileCheck(context, source, file, 'A.hash_match', hashMatches, hashMatches ? `sha256 ${scanned.sha256}` : 'the file changed while it was loaded');
   await fileCheck(context, source, file, 'A.row_count', loaded.rows > 0, `${loaded.rows} data rows`);
   if (!hashMatches) {
-    await engine.exec(`DELETE FROM raw.${source} WHERE _file_id = ${fileId}`);
+    await engine.removeRawFile(`raw.${source}`, fileId, canonicalColumns);
     throw new GatehouseError('GH_PIPELINE_SOURCE_INVALID', `${file} changed while it was loaded; nothing of it was kept`, { file });
   }
   await engine.exec(
