@@ -31,8 +31,10 @@ export async function numberLines(source: string, target: string, separatorText:
       if (end < 0) end = data.length - 1;
       const empty = end === start || (end === start + 1 && data[start] === 13);
       if (!empty) {
-        at += output.write(line === 1 ? '_line' : String(line), at, 'latin1');
-        at += separator.copy(output, at);
+        // The number's digits and the separator byte by byte: a native call per line for each cost more than the copy.
+        if (line === 1) at += output.write('_line', at, 'latin1');
+        else at = writeDigits(output, at, line);
+        for (let index = 0; index < separator.length; index++) output[at++] = separator[index]!;
       }
       at += data.copy(output, at, start, end + 1);
       line++;
@@ -47,4 +49,12 @@ export async function numberLines(source: string, target: string, separatorText:
     closeSync(out);
   }
   return { lines: line - 1 };
+}
+
+/** Writes the decimal digits of a positive integer at `at`; returns the position after them. */
+function writeDigits(output: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  for (let index = at + digits - 1, rest = value; index >= at; index--, rest = Math.floor(rest / 10)) output[index] = 48 + (rest % 10);
+  return at + digits;
 }
