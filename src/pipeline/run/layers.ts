@@ -1,4 +1,8 @@
-/** Builds the tables of one layer from the definition's SQL, in the order the definition lists them. */
+/**
+ * Builds the tables of one layer from the definition's SQL, in the order the definition lists them.
+ * Semantic's are views: it is the published shape of Enrich's passed rows, and the publish step
+ * writes it to Final once; as tables, the largest of them was written twice in a row.
+ */
 import type { Layer } from '../definition/schema.js';
 import { literal } from '../engines/engine.js';
 import { count, type LayerCount, type RunContext } from './context.js';
@@ -9,7 +13,8 @@ export async function buildLayer(context: RunContext, layer: Exclude<Layer, 'raw
   for (const [table, sql] of Object.entries(definition.layers[layer])) {
     const started = Date.now();
     context.step(`  ${layer}.${table}`);
-    await engine.createTableAs(`${layer}.${table}`, sql);
+    if (layer === 'semantic') await replaceWithView(context, `${layer}.${table}`, sql);
+    else await engine.createTableAs(`${layer}.${table}`, sql);
     const [row] = await engine.query(`SELECT count(*) AS n FROM ${layer}.${table}`);
     const result: LayerCount = { layer, table, rows: Number(row!.n), seconds: (Date.now() - started) / 1000 };
     await engine.exec(`INSERT INTO ops.layer_counts VALUES (${runId}, ${literal(layer)}, ${literal(table)}, ${result.rows}, ${result.seconds})`);
@@ -17,6 +22,14 @@ export async function buildLayer(context: RunContext, layer: Exclude<Layer, 'raw
     context.progress(`  ${layer}.${table}: ${count(result.rows)} rows (${result.seconds.toFixed(1)} s)`);
   }
   return counts;
+}
+
+/** A view in place of a table a run before Semantic's views left there (it is derived data, rebuilt by every run). */
+async function replaceWithView(context: RunContext, name: string, sql: string): Promise<void> {
+  const [schema, table] = name.split('.') as [string, string];
+  const [found] = await context.engine.query(`SELECT table_type FROM information_schema.tables WHERE table_schema = ${literal(schema)} AND table_name = ${literal(table)}`);
+  if (found?.table_type === 'BASE TABLE') await context.engine.exec(`DROP TABLE ${name}`);
+  await context.engine.createView(name, sql);
 }
 
 /** Reference tables (crosswalks, code lists) written from the definition: ref.<name>. */
