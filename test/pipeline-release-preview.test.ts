@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { PipelineEngine, Row } from '../src/pipeline/engines/engine.js';
 import { openEngine } from '../src/pipeline/engines/open.js';
-import { CLI, text } from './helpers/gatehouse.js';
+import { CLI, runCli, text } from './helpers/gatehouse.js';
 import { DEFINITION_PATH, smallDataSet } from './helpers/pipeline.js';
 
 interface Released {
@@ -144,5 +144,21 @@ describe('release_quarantined dry run', () => {
       assert.equal(text(dry), text(real));
       assert.deepEqual(await releaseState(), before, `${JSON.stringify(args)}: nothing written`);
     }
+  });
+
+  test('gatehouse pipeline quarantine release --dry-run says what the release would do and writes nothing', async () => {
+    const held = ((await call('pipeline_status')).held as Array<{ rule: string; district_key: string; year: number }>).at(-1);
+    assert.ok(held);
+    const args = ['pipeline', 'quarantine', 'release', '--rule', held.rule, '--district', held.district_key, '--year', String(held.year), '--reason', 'checked by hand', '--definition', DEFINITION_PATH, '--db', database];
+    const before = await releaseState();
+    const dry = runCli([...args, '--dry-run']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /would release 0 quarantined row\(s\) and 1 held partition\(s\)/);
+    assert.match(dry.stdout, new RegExp(`${held.district_key}:${held.year}`));
+    assert.deepEqual(await releaseState(), before, 'the dry run wrote nothing');
+    const real = runCli(args);
+    assert.equal(real.status, 0, real.stderr);
+    assert.match(real.stdout, /released 0 quarantined row\(s\) and 1 held partition\(s\)/);
+    assert.equal(await releaseCount(), before.releases.length + 1);
   });
 });
