@@ -54,6 +54,7 @@ test('the pipeline MCP server: read-only status and quarantine, run (dry and rea
       assert.equal(preview.dry_run, true);
       const released = await call(client, 'release_quarantined', { rule: first!.rule, district: first!.district_key, year: first!.year, reason: 'checked by hand' });
       assert.equal((released.released as { partitions: number }).partitions, 1);
+      assert.deepEqual(preview.would_release, released.released, 'the dry run said what the release did');
       const replay = released.replay as { status: string; held: unknown[] };
       assert.equal(replay.status, 'published');
       assert.equal(replay.held.length, held.length - 1);

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
 import { loadDefinition, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
-import type { PipelineEngine } from '../pipeline/engines/engine.js';
-import { listQuarantine, pipelineStatus, releaseQuarantined } from '../pipeline/run/inspect.js';
+import type { PipelineEngine, Row } from '../pipeline/engines/engine.js';
+import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../pipeline/run/inspect.js';
 import type { RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
@@ -41,6 +41,10 @@ function engineOptions(command: Command): Command {
     .option('--threads <n>', 'DuckDB worker threads (default: all cores)', integer)
     .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)');
 }
+
+/** Quarantined rows (as listQuarantine and previewRelease give them) as a table. */
+const quarantineTable = (rows: Row[]): string =>
+  formatTable(['id', 'gate', 'rule', 'file', 'line', 'partition', 'raw text'], rows.map((row) => [String(row.quarantine_id), String(row.gate), String(row.rule), String(row.file).slice(0, 12), String(row.line), `${row.district_key}:${row.year}`, String(row.raw_text ?? '').slice(0, 80)]));
 
 async function withPipeline<T>(context: CliContext, options: EngineOptions, use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>): Promise<T> {
   const loaded = loadDefinition(path.resolve(options.definition));
@@ -207,7 +211,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
         }
         process.stdout.write(formatTable(['rule', 'rows'], listing.byRule.map((row) => [String(row.rule), String(row.rows)])));
         process.stdout.write('\n');
-        process.stdout.write(formatTable(['id', 'gate', 'rule', 'file', 'line', 'partition', 'raw text'], listing.rows.map((row) => [String(row.quarantine_id), String(row.gate), String(row.rule), String(row.file).slice(0, 12), String(row.line), `${row.district_key}:${row.year}`, String(row.raw_text ?? '').slice(0, 80)])));
+        process.stdout.write(quarantineTable(listing.rows));
         process.stdout.write(`\n${listing.total} row(s) quarantined${listing.rows.length < listing.total ? `, ${listing.rows.length} shown` : ''}\n`);
       });
     });
@@ -218,9 +222,17 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--year <n>', 'the year of the partition', integer)
     .requiredOption('--reason <text>', 'why (kept with the release)')
     .option('--by <name>', 'who releases', process.env.USER ?? 'operator')
-    .action(async (options: EngineOptions & { id?: number[]; rule?: string; district?: string; year?: number; reason: string; by: string }) => {
+    .option('--dry-run', 'print what would be released (and a sample of the rows); record nothing')
+    .action(async (options: EngineOptions & { id?: number[]; rule?: string; district?: string; year?: number; reason: string; by: string; dryRun?: boolean }) => {
       await withPipeline(context, options, async (engine) => {
-        const released = await releaseQuarantined(engine, { ids: options.id, rule: options.rule, district: options.district, year: options.year, reason: options.reason, by: options.by });
+        const request = { ids: options.id, rule: options.rule, district: options.district, year: options.year, reason: options.reason, by: options.by };
+        if (options.dryRun) {
+          const preview = await previewRelease(engine, request);
+          process.stdout.write(quarantineTable(preview.sample));
+          process.stdout.write(`\nDRY RUN: would release ${preview.rows} quarantined row(s) and ${preview.partitions} held partition(s), to pass at the next run or replay (--from ${preview.fromLayer}); nothing recorded\n`);
+          return;
+        }
+        const released = await releaseQuarantined(engine, request);
         process.stdout.write(`released ${released.rows} quarantined row(s) and ${released.partitions} held partition(s); they pass at the next run or replay (gatehouse pipeline replay --from ${released.fromLayer})\n`);
       });
     });

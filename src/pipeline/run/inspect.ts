@@ -44,6 +44,10 @@ export interface QuarantineFilter {
   limit?: number | undefined;
 }
 
+/** Quarantined rows as they are listed (alias q): id, gate, rule, file hash and path, line, partition, raw text. */
+const QUARANTINE_ROWS = `SELECT q.quarantine_id, q.gate, q.layer, q.table_name, q.rule, f.sha256 AS file, f.path, q.line, q.district_key, q.year, q.raw_text
+  FROM ops.quarantine q JOIN ops.raw_files f ON f.file_id = q.file_id`;
+
 export async function listQuarantine(engine: PipelineEngine, filter: QuarantineFilter): Promise<{ total: number; byRule: Row[]; rows: Row[] }> {
   await ensureOpsTables(engine);
   const where = ['1 = 1'];
@@ -53,10 +57,7 @@ export async function listQuarantine(engine: PipelineEngine, filter: QuarantineF
   const condition = where.join(' AND ');
   const [total] = await engine.query(`SELECT count(*) AS n FROM ops.quarantine q WHERE ${condition}`);
   const byRule = await engine.query(`SELECT q.rule, count(*) AS rows FROM ops.quarantine q WHERE ${condition} GROUP BY q.rule ORDER BY q.rule`);
-  const rows = await engine.query(
-    `SELECT q.quarantine_id, q.gate, q.layer, q.table_name, q.rule, f.sha256 AS file, f.path, q.line, q.district_key, q.year, q.raw_text
-     FROM ops.quarantine q JOIN ops.raw_files f ON f.file_id = q.file_id WHERE ${condition} ORDER BY q.quarantine_id LIMIT ${filter.limit ?? 50}`,
-  );
+  const rows = await engine.query(`${QUARANTINE_ROWS} WHERE ${condition} ORDER BY q.quarantine_id LIMIT ${filter.limit ?? 50}`);
   return { total: Number(total!.n), byRule, rows };
 }
 
@@ -69,36 +70,74 @@ export interface ReleaseRequest {
   by: string;
 }
 
-/**
- * Records releases: a quarantined row released passes its rule at the next run or replay; a held
- * partition released is no longer held by that check. Returns the layer to replay from.
- */
-export async function releaseQuarantined(engine: PipelineEngine, request: ReleaseRequest): Promise<{ rows: number; partitions: number; fromLayer: Layer }> {
-  await ensureOpsTables(engine);
+/** What a release records: rows released one by one, held partitions released whole, and the layer to replay from. */
+export interface ReleaseResult {
+  rows: number;
+  partitions: number;
+  fromLayer: Layer;
+}
+
+export interface ReleasePreview extends ReleaseResult {
+  /** Up to 20 of the quarantined rows the release lets pass (those of a released partition included), as listQuarantine lists them. */
+  sample: Row[];
+}
+
+/** The quarantined rows and held partitions a request names, chosen once for both the release and its preview. */
+interface ReleaseSelection {
+  /** The request as a condition on ops.quarantine q. */
+  condition: string;
+  rows: number;
+  heldPartitions: Row[];
+  fromLayer: Layer;
+}
+
+// Rows held only because their partition was held are released as that partition.
+const IN_HELD_PARTITION = `EXISTS (SELECT 1 FROM ops.partitions p WHERE p.status = 'held' AND p.rule = q.rule AND p.district_key = q.district_key AND p.year = q.year)`;
+
+/** The rows released one by one (alias q). */
+const releasedRows = (condition: string): string => `FROM ops.quarantine q WHERE ${condition} AND NOT ${IN_HELD_PARTITION}`;
+
+function releaseCondition(request: ReleaseRequest): string {
   const where: string[] = [];
   if (request.ids?.length) where.push(`q.quarantine_id IN (${request.ids.map(Number).join(', ')})`);
   if (request.rule) where.push(`q.rule = ${literal(request.rule)}`);
   if (request.district) where.push(`q.district_key = ${literal(request.district)}`);
   if (request.year !== undefined) where.push(`q.year = ${Number(request.year)}`);
   if (where.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'say what to release: --id, or --rule (with --district/--year)');
-  const condition = where.join(' AND ');
-  // Rows held only because their partition was held are released as that partition.
-  const partitionRule = `EXISTS (SELECT 1 FROM ops.partitions p WHERE p.status = 'held' AND p.rule = q.rule AND p.district_key = q.district_key AND p.year = q.year)`;
-  const [next] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
-  const base = Number(next!.id);
-  const [rows] = await engine.query(`SELECT count(*) AS n FROM ops.quarantine q WHERE ${condition} AND NOT ${partitionRule}`);
-  await engine.exec(
-    `INSERT INTO ops.releases SELECT ${base} + row_number() OVER (ORDER BY q.quarantine_id), q.rule, q.file_id, q.line, q.district_key, q.year, ${literal(request.reason)}, ${literal(request.by)}, ${literal(now())}
-     FROM ops.quarantine q WHERE ${condition} AND NOT ${partitionRule}`,
-  );
+  return where.join(' AND ');
+}
+
+/** Refuses a request that names nothing, or that no quarantined row or held partition matches. */
+async function selectRelease(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleaseSelection> {
+  await ensureOpsTables(engine);
+  const condition = releaseCondition(request);
+  const [rows] = await engine.query(`SELECT count(*) AS n ${releasedRows(condition)}`);
+  const heldPartitions = await engine.query(`SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${IN_HELD_PARTITION} ORDER BY q.district_key, q.year`);
+  if (Number(rows!.n) === 0 && heldPartitions.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
+  const [first] = await engine.query(`SELECT min(q.gate) AS gate FROM ops.quarantine q WHERE ${condition}`);
+  return { condition, rows: Number(rows!.n), heldPartitions, fromLayer: GATE_INPUT[String(first!.gate) as Gate] };
+}
+
+/**
+ * Records releases: a quarantined row released passes its rule at the next run or replay; a held
+ * partition released is no longer held by that check. Returns the layer to replay from.
+ */
+export async function releaseQuarantined(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleaseResult> {
+  const { condition, rows, heldPartitions, fromLayer } = await selectRelease(engine, request);
+  const why = `${literal(request.reason)}, ${literal(request.by)}, ${literal(now())}`;
+  const [before] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
+  await engine.exec(`INSERT INTO ops.releases SELECT ${Number(before!.id)} + row_number() OVER (ORDER BY q.quarantine_id), q.rule, q.file_id, q.line, q.district_key, q.year, ${why} ${releasedRows(condition)}`);
   const [after] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
-  const partitions = await engine.query(`SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${partitionRule} ORDER BY q.district_key, q.year`);
   let id = Number(after!.id);
-  for (const partition of partitions) {
-    await engine.exec(`INSERT INTO ops.releases VALUES (${++id}, ${literal(String(partition.rule))}, NULL, NULL, ${literal(String(partition.district_key))}, ${Number(partition.year)}, ${literal(request.reason)}, ${literal(request.by)}, ${literal(now())})`);
+  for (const partition of heldPartitions) {
+    await engine.exec(`INSERT INTO ops.releases VALUES (${++id}, ${literal(String(partition.rule))}, NULL, NULL, ${literal(String(partition.district_key))}, ${Number(partition.year)}, ${why})`);
   }
-  if (Number(rows!.n) === 0 && partitions.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
-  const gates = await engine.query(`SELECT DISTINCT q.gate FROM ops.quarantine q WHERE ${condition} ORDER BY q.gate`);
-  const first = String(gates[0]!.gate) as Gate;
-  return { rows: Number(rows!.n), partitions: partitions.length, fromLayer: GATE_INPUT[first] };
+  return { rows, partitions: heldPartitions.length, fromLayer };
+}
+
+/** What releaseQuarantined would do with the same request (the same selection, the same refusals), writing nothing. */
+export async function previewRelease(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleasePreview> {
+  const { condition, rows, heldPartitions, fromLayer } = await selectRelease(engine, request);
+  const sample = await engine.query(`${QUARANTINE_ROWS} WHERE ${condition} ORDER BY q.quarantine_id LIMIT 20`);
+  return { rows, partitions: heldPartitions.length, fromLayer, sample };
 }

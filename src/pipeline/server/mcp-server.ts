@@ -13,7 +13,7 @@ import { isGatehouseError } from '../../core/errors.js';
 import { loadDefinition } from '../definition/load.js';
 import type { PipelineEngine } from '../engines/engine.js';
 import { openEngine, type EngineChoice } from '../engines/open.js';
-import { listQuarantine, pipelineStatus, releaseQuarantined } from '../run/inspect.js';
+import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../run/inspect.js';
 import { runPipeline, type RunReport } from '../run/run.js';
 
 export interface PipelineServerOptions {
@@ -111,19 +111,19 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
         year: z.number().int().optional(),
         reason: z.string().min(3).describe('Why these rows may be published (kept with the release)'),
         replay: z.boolean().optional().describe('Replay at once (default true)'),
-        dry_run: z.boolean().optional().describe('Only say what would be released; nothing is written'),
+        dry_run: z.boolean().optional().describe('Only say what would be released (rows, partitions, the layer to replay from, a sample of the rows); nothing is written'),
       },
       annotations: { title: 'Release quarantined rows', readOnlyHint: false, destructiveHint: true, openWorldHint: false },
     },
     ({ ids, rule, district, year, reason, replay, dry_run }) =>
       serialized(() =>
         answer(async () => {
+          const request = { ids, rule, district, year, reason, by: 'mcp' };
           if (dry_run) {
-            const listing = await withEngine((engine) => listQuarantine(engine, { rule, district, limit: 20 }));
-            const chosen = ids ? listing.rows.filter((row) => ids.includes(Number(row.quarantine_id))) : listing.rows;
-            return { dry_run: true, would_release: ids ? chosen.length : listing.total, sample: chosen.slice(0, 20) };
+            const { sample, ...wouldRelease } = await withEngine((engine) => previewRelease(engine, request));
+            return { dry_run: true, would_release: wouldRelease, sample };
           }
-          const released = await withEngine((engine) => releaseQuarantined(engine, { ids, rule, district, year, reason, by: 'mcp' }));
+          const released = await withEngine((engine) => releaseQuarantined(engine, request));
           if (replay === false) return { released };
           const loaded = loadDefinition(options.definitionPath);
           const report = await withEngine((engine) => runPipeline(engine, loaded, { from: released.fromLayer as Exclude<typeof released.fromLayer, 'final'> }));
