@@ -133,7 +133,8 @@ describe('release_quarantined dry run', () => {
   });
 
   test('bad input gets the same error in a dry run as in the release, and nothing is written', async () => {
-    const bad: Array<Record<string, unknown>> = [{ ids: [999_999] }, {}, { rule: 'B.no_such_rule' }, { rule: 'B.strict_nulls', district: '9999999', year: 2024 }];
+    const [known] = await inDatabase((engine) => engine.query('SELECT min(quarantine_id) AS id FROM ops.quarantine'));
+    const bad: Array<Record<string, unknown>> = [{ ids: [999_999] }, { ids: [Number(known!.id), 999_998] }, {}, { rule: 'B.no_such_rule' }, { rule: 'B.strict_nulls', district: '9999999', year: 2024 }];
     for (const args of bad) {
       const before = await releaseState();
       const dry = await callTool('release_quarantined', { ...args, reason: 'checked by hand', dry_run: true });
@@ -144,6 +145,7 @@ describe('release_quarantined dry run', () => {
       assert.equal(text(dry), text(real));
       assert.deepEqual(await releaseState(), before, `${JSON.stringify(args)}: nothing written`);
     }
+    assert.match(text(await callTool('release_quarantined', { ids: [Number(known!.id), 999_998], reason: 'checked by hand', replay: false })), /no quarantined row has id 999998/);
   });
 
   test('gatehouse pipeline quarantine release --dry-run says what the release would do and writes nothing', async () => {

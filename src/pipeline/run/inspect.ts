@@ -107,10 +107,15 @@ function releaseCondition(request: ReleaseRequest): string {
   return where.join(' AND ');
 }
 
-/** Refuses a request that names nothing, or that no quarantined row or held partition matches. */
+/** Refuses a request that names nothing, an id that is not quarantined, or that no quarantined row or held partition matches. */
 async function selectRelease(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleaseSelection> {
   await ensureOpsTables(engine);
   const condition = releaseCondition(request);
+  if (request.ids?.length) {
+    const found = new Set((await engine.query(`SELECT quarantine_id FROM ops.quarantine WHERE quarantine_id IN (${request.ids.map(Number).join(', ')})`)).map((row) => Number(row.quarantine_id)));
+    const unknown = request.ids.filter((id) => !found.has(Number(id)));
+    if (unknown.length > 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', `no quarantined row has id ${unknown.join(', ')}; nothing was released`, { unknown });
+  }
   const [rows] = await engine.query(`SELECT count(*) AS n ${releasedRows(condition)}`);
   const heldPartitions = await engine.query(`SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${IN_HELD_PARTITION} ORDER BY q.district_key, q.year`);
   if (Number(rows!.n) === 0 && heldPartitions.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
