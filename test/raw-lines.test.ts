@@ -44,7 +44,7 @@ test('DuckDB loadRaw: every row on its source line, the malformed one kept with 
     await engine.exec('CREATE SCHEMA raw');
     await engine.prepareRaw('raw.t', ['code', 'name', 'total']);
     const loaded = await engine.loadRaw({
-      table: 'raw.t', path: file, delimiter: '^', fileColumns: ['code', 'name', 'total'], canonicalColumns: ['code', 'name', 'total'], requiredColumns: ['code', 'name', 'total'], fileId: 7,
+      table: 'raw.t', path: file, delimiter: '^', fileColumns: ['code', 'name', 'total'], canonicalColumns: ['code', 'name', 'total'], fieldsNeeded: 3, fileId: 7,
       coercedLines: [{ line: 5, rule: 'A.encoding_cp1252' }], partition: { district: 'code', year: '2025' },
     });
     assert.deepEqual(loaded, { rows: 4, rejected: 1 });
@@ -74,7 +74,7 @@ test('DuckDB Raw: each file\'s fields reach their canonical columns by its own h
     assert.deepEqual(await engine.query('SELECT * FROM raw.t'), [], 'the view exists before any load');
     const load = async (fileId: number, text: string, fileColumns: Array<string | null>) => {
       writeFileSync(path.join(dir, `${fileId}.txt`), text);
-      return engine.loadRaw({ table: 'raw.t', path: path.join(dir, `${fileId}.txt`), delimiter: '^', fileColumns, canonicalColumns, requiredColumns: ['code'], fileId, coercedLines: [], partition: { district: 'code', year: '2025' } });
+      return engine.loadRaw({ table: 'raw.t', path: path.join(dir, `${fileId}.txt`), delimiter: '^', fileColumns, canonicalColumns, fieldsNeeded: fileColumns.indexOf('code') + 1, fileId, coercedLines: [], partition: { district: 'code', year: '2025' } });
     };
     // File 1 in canonical order; file 2 with the columns swapped, an extra column no canonical one maps to, and no total.
     await load(1, 'code^name^total\n01^Alameda^\n', ['code', 'name', 'total']);

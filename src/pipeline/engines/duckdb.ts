@@ -166,8 +166,7 @@ export class DuckDbEngine implements PipelineEngine {
       ...load.fileColumns.flatMap((name, index) => (name === null ? [] : [`_fields[${index + 1}] AS ${quoteIdentifier(name)}`])),
       ...load.canonicalColumns.filter((name) => !present.has(name)).map((name) => `NULL::VARCHAR AS ${quoteIdentifier(name)}`),
     ];
-    const fieldsNeeded = Math.max(0, ...load.requiredColumns.map((name) => load.fileColumns.indexOf(name) + 1));
-    const split = `SELECT _line, _text, len(_fields) > ${load.fileColumns.length} AS _long, len(_fields) < ${fieldsNeeded} AS _short, ${fields.join(', ')}
+    const split = `SELECT _line, _text, len(_fields) > ${load.fileColumns.length} AS _long, len(_fields) < ${load.fieldsNeeded} AS _short, ${fields.join(', ')}
       FROM (SELECT _line, _text, string_split(_text, ${literal(load.delimiter)}) AS _fields FROM ${read})`;
     const coercionJoin = load.coercedLines.length > 0;
     let rejects: Row[];

@@ -19,8 +19,8 @@ export interface RawLoad {
   fileColumns: Array<string | null>;
   /** Every canonical column of the source (those missing from the file are loaded as NULL). */
   canonicalColumns: string[];
-  /** The canonical columns a row must have: a line too short to reach one of them in this file is marked _short. */
-  requiredColumns: string[];
+  /** How many fields a line of this file needs to reach every required column: a line with fewer is marked _short. */
+  fieldsNeeded: number;
   fileId: number;
   /** Lines (1-based, header = 1) and the coercion rule Node applied to them (CP1252 decoding). */
   coercedLines: Array<{ line: number; rule: string }>;

@@ -116,7 +116,7 @@ export class PostgresEngine implements PipelineEngine {
 
   async loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }> {
     const columns = [...load.canonicalColumns, '_file_id', '_line', '_text', '_rules', '_reject', '_short'];
-    const fieldsNeeded = Math.max(0, ...load.requiredColumns.map((name) => load.fileColumns.indexOf(name) + 1));
+    const types = [...load.canonicalColumns.map(() => 'text'), 'integer', 'bigint', 'text', 'text', 'text', 'boolean'];
     const position = new Map(load.canonicalColumns.map((name, index) => [name, index]));
     const targets = load.fileColumns.map((name) => (name === null ? -1 : position.get(name)!));
     const coerced = new Map(load.coercedLines.map(({ line, rule }) => [line, rule]));
@@ -124,7 +124,7 @@ export class PostgresEngine implements PipelineEngine {
     let batch = arrays();
     let batched = 0;
     const insert = `INSERT INTO ${load.table} (${columns.map(quoteIdentifier).join(', ')})
-      SELECT * FROM unnest(${columns.map((_, index) => `$${index + 1}::${index === columns.length - 6 ? 'integer' : index === columns.length - 5 ? 'bigint' : index === columns.length - 1 ? 'boolean' : 'text'}[]`).join(', ')})`;
+      SELECT * FROM unnest(${types.map((type, index) => `$${index + 1}::${type}[]`).join(', ')})`;
     const flush = async () => {
       if (batched === 0) return;
       await this.run(insert, batch);
@@ -152,7 +152,7 @@ export class PostgresEngine implements PipelineEngine {
       batch[base + 2]!.push(tooLong ? null : text);
       batch[base + 3]!.push(coerced.get(line) ?? null);
       batch[base + 4]!.push(tooLong ? `TOO MANY COLUMNS: ${text}` : null);
-      batch[base + 5]!.push(!tooLong && fields.length < fieldsNeeded);
+      batch[base + 5]!.push(!tooLong && fields.length < load.fieldsNeeded);
       rows++;
       if (++batched >= BATCH_ROWS) await flush();
     }

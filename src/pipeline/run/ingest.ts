@@ -88,8 +88,11 @@ async function ingestFile(context: RunContext, source: string, spec: SourceDefin
   }
   const [next] = await engine.query('SELECT coalesce(max(file_id), 0) + 1 AS id FROM ops.raw_files');
   const fileId = Number(next!.id);
-  const canonicalColumns = sourceColumns(spec).map((column) => column.name);
-  const loaded = await engine.loadRaw({ table: `raw.${source}`, path: loadPath, delimiter: spec.delimiter, fileColumns: mapping.fileColumns, canonicalColumns, requiredColumns: sourceColumns(spec).filter((column) => !column.optional).map((column) => column.name), fileId, coercedLines, partition: spec.partition });
+  const columns = sourceColumns(spec);
+  const canonicalColumns = columns.map((column) => column.name);
+  // Every required column is in the header (mapHeader refused the file otherwise).
+  const fieldsNeeded = Math.max(0, ...columns.filter((column) => !column.optional).map((column) => mapping.fileColumns.indexOf(column.name) + 1));
+  const loaded = await engine.loadRaw({ table: `raw.${source}`, path: loadPath, delimiter: spec.delimiter, fileColumns: mapping.fileColumns, canonicalColumns, fieldsNeeded, fileId, coercedLines, partition: spec.partition });
   if (scanned.ascii) {
     const after = statSync(file);
     hashMatches = after.size === scanned.bytes && after.mtimeMs === scanned.mtimeMs;
