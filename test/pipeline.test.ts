@@ -111,6 +111,49 @@ describe('pipeline on DuckDB', () => {
     await assertFaultsFound(engine, data.manifest);
   });
 
+  test('Enrich and Semantic are views; tables an older run left in their place are replaced, Final unchanged', async () => {
+    const layerTypes = async () =>
+      (await engine.query(`SELECT table_schema || '.' || table_name AS name, table_type FROM information_schema.tables WHERE table_schema IN ('stage', 'std', 'enrich', 'semantic') ORDER BY 1`)) as Array<{ name: string; table_type: string }>;
+    const types = await layerTypes();
+    assert.ok(types.length >= 12);
+    for (const { name, table_type } of types) assert.equal(table_type, /^(enrich|semantic)\./.test(name) ? 'VIEW' : 'BASE TABLE', name);
+    const [published] = await engine.query('SELECT max(run_id) AS id FROM ops.runs');
+    const [{ final_hashes: expected } = {}] = await engine.query(`SELECT final_hashes FROM ops.runs WHERE run_id = ${Number(published!.id)}`);
+    // As a run before these layers were views left them: a base table of the same rows under each name.
+    for (const { name } of types.filter((entry) => entry.table_type === 'VIEW')) {
+      const [schema, table] = name.split('.') as [string, string];
+      await engine.exec(`CREATE TABLE ${schema}.old_${table} AS SELECT * FROM ${name}`);
+      await engine.exec(`DROP VIEW ${name}`);
+      await engine.exec(`ALTER TABLE ${schema}.old_${table} RENAME TO ${table}`);
+    }
+    assert.ok((await layerTypes()).every((entry) => entry.table_type === 'BASE TABLE'));
+    const replay = await runPipeline(engine, definition(), { from: 'std', ...quiet });
+    assert.equal(replay.status, 'published');
+    assert.deepEqual(await layerTypes(), types);
+    assert.equal(JSON.stringify(replay.finalAfter), expected);
+  });
+
+  test('reference tables follow the definition: new rows replace the old ones, new columns rebuild the table', async () => {
+    const counties = async () => (await engine.query('SELECT * FROM ref.counties ORDER BY county_code')) as Array<Record<string, unknown>>;
+    const original = await counties();
+    // A copy: the loaded definition is frozen.
+    const editable = () => ({ ...definition(), definition: structuredClone(definition().definition) });
+    const changed = editable();
+    changed.definition.reference.counties!.rows.push(['99', 'Nowhere']);
+    await runPipeline(engine, changed, { from: 'semantic', ...quiet });
+    assert.deepEqual(await counties(), [...original, { county_code: '99', county_name: 'Nowhere' }]);
+    const widened = editable();
+    const table = widened.definition.reference.counties!;
+    table.columns = { ...table.columns, region: 'text' };
+    table.rows = table.rows.map((row) => [...row, 'CA']);
+    // The columns changed, so the table is rebuilt, and the Enrich views that join it are rebuilt after it.
+    const replay = await runPipeline(engine, widened, { from: 'std', ...quiet });
+    assert.equal(replay.status, 'published');
+    assert.deepEqual(await counties(), original.map((row) => ({ ...row, region: 'CA' })));
+    await runPipeline(engine, definition(), { from: 'std', ...quiet });
+    assert.deepEqual(await counties(), original);
+  });
+
   test('a dry run writes nothing to Final', async () => {
     const fresh = await openEngine({ engine: 'duckdb', database: path.join(work, 'dry.duckdb') });
     try {
