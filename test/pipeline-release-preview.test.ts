@@ -148,6 +148,33 @@ describe('release_quarantined dry run', () => {
     assert.match(text(await callTool('release_quarantined', { ids: [Number(known!.id), 999_998], reason: 'checked by hand', replay: false })), /no quarantined row has id 999998/);
   });
 
+  test('a row or partition already released is not released again: overlapping requests release only the rest, a repeat is refused', async () => {
+    const nulls = (await call('list_quarantine', { rule: 'B.strict_nulls', limit: 1000 })) as { rows: Row[] };
+    const [first, second] = nulls.rows.map((row) => Number(row.quarantine_id));
+    assert.ok(first !== undefined && second !== undefined);
+    assert.deepEqual(await release({ ids: [first] }), { rows: 1, partitions: 0, fromLayer: 'stage' });
+    const before = await releaseCount();
+    assert.equal((await preview({ ids: [first, second] })).would_release.rows, 1);
+    assert.deepEqual(await release({ ids: [first, second] }), { rows: 1, partitions: 0, fromLayer: 'stage' });
+    assert.equal(await releaseCount(), before + 1);
+    // The same rows again, and a held partition twice: refused by name, in the dry run as in the release, nothing written.
+    const held = ((await call('pipeline_status')).held as Array<{ rule: string; district_key: string; year: number }>)[0]!;
+    const partition = { rule: held.rule, district: held.district_key, year: held.year };
+    const [{ released: alreadyReleased } = { released: 0 }] = await inDatabase((engine) =>
+      engine.query(`SELECT count(*) AS released FROM ops.releases WHERE file_id IS NULL AND rule = '${held.rule}' AND district_key = '${held.district_key}' AND year = ${held.year}`),
+    );
+    if (Number(alreadyReleased) === 0) assert.equal((await release(partition)).partitions, 1);
+    for (const args of [{ ids: [first, second] }, partition]) {
+      const state = await releaseState();
+      const dry = await callTool('release_quarantined', { ...args, reason: 'checked by hand', dry_run: true });
+      const real = await callTool('release_quarantined', { ...args, reason: 'checked by hand', replay: false });
+      assert.equal(real.isError, true, `${JSON.stringify(args)}: refused`);
+      assert.match(text(real), /^GH_QUARANTINE_RELEASED: every row and partition this matches is already released; replay from (stage|enrich) to apply the release/);
+      assert.equal(text(dry), text(real));
+      assert.deepEqual(await releaseState(), state, `${JSON.stringify(args)}: nothing written`);
+    }
+  });
+
   test('gatehouse pipeline quarantine release --dry-run says what the release would do and writes nothing', async () => {
     const held = ((await call('pipeline_status')).held as Array<{ rule: string; district_key: string; year: number }>).at(-1);
     assert.ok(held);

@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   GH_PIPELINE_CONTRACT: 'gate E refused to publish: a Final table breaks its serving contract or removes/retypes a published column without a new contract version',
   GH_PIPELINE_NOT_LOADED: 'there is nothing to replay: the layer asked for has not been built yet',
   GH_QUARANTINE_UNKNOWN: 'no quarantined row or held partition matches the release',
+  GH_QUARANTINE_RELEASED: 'every quarantined row and held partition the release names is already released, waiting for a replay',
   GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
   GH_CIRCUIT_OPEN: "the server's circuit is open after repeated failures: calls fail fast until the time named (like HTTP 503)",
   GH_SERVER_FAILED: 'the server crashed too many times in a row and is marked failed; it is started again only at the time named',

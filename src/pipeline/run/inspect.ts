@@ -94,8 +94,12 @@ interface ReleaseSelection {
 // Rows held only because their partition was held are released as that partition.
 const IN_HELD_PARTITION = `EXISTS (SELECT 1 FROM ops.partitions p WHERE p.status = 'held' AND p.rule = q.rule AND p.district_key = q.district_key AND p.year = q.year)`;
 
+/** A release recorded since the row or partition was quarantined: the next run or replay applies it. */
+const ROW_RELEASED = 'EXISTS (SELECT 1 FROM ops.releases r WHERE r.rule = q.rule AND r.file_id = q.file_id AND r.line = q.line)';
+const PARTITION_RELEASED = 'EXISTS (SELECT 1 FROM ops.releases r WHERE r.file_id IS NULL AND r.rule = q.rule AND r.district_key = q.district_key AND r.year = q.year)';
+
 /** The rows released one by one (alias q). */
-const releasedRows = (condition: string): string => `FROM ops.quarantine q WHERE ${condition} AND NOT ${IN_HELD_PARTITION}`;
+const releasedRows = (condition: string): string => `FROM ops.quarantine q WHERE ${condition} AND NOT ${IN_HELD_PARTITION} AND NOT ${ROW_RELEASED}`;
 
 function releaseCondition(request: ReleaseRequest): string {
   const where: string[] = [];
@@ -117,10 +121,17 @@ async function selectRelease(engine: PipelineEngine, request: ReleaseRequest): P
     if (unknown.length > 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', `no quarantined row has id ${unknown.join(', ')}; nothing was released`, { unknown });
   }
   const [rows] = await engine.query(`SELECT count(*) AS n ${releasedRows(condition)}`);
-  const heldPartitions = await engine.query(`SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${IN_HELD_PARTITION} ORDER BY q.district_key, q.year`);
-  if (Number(rows!.n) === 0 && heldPartitions.length === 0) throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
-  const [first] = await engine.query(`SELECT min(q.gate) AS gate FROM ops.quarantine q WHERE ${condition}`);
-  return { condition, rows: Number(rows!.n), heldPartitions, fromLayer: GATE_INPUT[String(first!.gate) as Gate] };
+  const heldPartitions = await engine.query(
+    `SELECT DISTINCT q.rule, q.district_key, q.year FROM ops.quarantine q WHERE ${condition} AND ${IN_HELD_PARTITION} AND NOT ${PARTITION_RELEASED} ORDER BY q.district_key, q.year`,
+  );
+  const [first] = await engine.query(`SELECT min(q.gate) AS gate, count(*) AS matched FROM ops.quarantine q WHERE ${condition}`);
+  const fromLayer = GATE_INPUT[String(first!.gate) as Gate];
+  if (Number(rows!.n) === 0 && heldPartitions.length === 0) {
+    // Released twice before a replay, a row would be recorded twice; the first release still stands.
+    if (Number(first!.matched) > 0) throw new GatehouseError('GH_QUARANTINE_RELEASED', `every row and partition this matches is already released; replay from ${fromLayer} to apply the release`, { ...request, fromLayer });
+    throw new GatehouseError('GH_QUARANTINE_UNKNOWN', 'no quarantined row or held partition matches', { ...request });
+  }
+  return { condition, rows: Number(rows!.n), heldPartitions, fromLayer };
 }
 
 /**
@@ -130,12 +141,20 @@ async function selectRelease(engine: PipelineEngine, request: ReleaseRequest): P
 export async function releaseQuarantined(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleaseResult> {
   const { condition, rows, heldPartitions, fromLayer } = await selectRelease(engine, request);
   const why = `${literal(request.reason)}, ${literal(request.by)}, ${literal(now())}`;
-  const [before] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
-  await engine.exec(`INSERT INTO ops.releases SELECT ${Number(before!.id)} + row_number() OVER (ORDER BY q.quarantine_id), q.rule, q.file_id, q.line, q.district_key, q.year, ${why} ${releasedRows(condition)}`);
-  const [after] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
-  let id = Number(after!.id);
-  for (const partition of heldPartitions) {
-    await engine.exec(`INSERT INTO ops.releases VALUES (${++id}, ${literal(String(partition.rule))}, NULL, NULL, ${literal(String(partition.district_key))}, ${Number(partition.year)}, ${why})`);
+  // All of it or nothing: a release cut short would let some of the rows pass and not the others.
+  await engine.exec('BEGIN TRANSACTION');
+  try {
+    const [before] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
+    await engine.exec(`INSERT INTO ops.releases SELECT ${Number(before!.id)} + row_number() OVER (ORDER BY q.quarantine_id), q.rule, q.file_id, q.line, q.district_key, q.year, ${why} ${releasedRows(condition)}`);
+    const [after] = await engine.query('SELECT coalesce(max(release_id), 0) AS id FROM ops.releases');
+    let id = Number(after!.id);
+    for (const partition of heldPartitions) {
+      await engine.exec(`INSERT INTO ops.releases VALUES (${++id}, ${literal(String(partition.rule))}, NULL, NULL, ${literal(String(partition.district_key))}, ${Number(partition.year)}, ${why})`);
+    }
+    await engine.exec('COMMIT');
+  } catch (error) {
+    await engine.exec('ROLLBACK').catch(() => undefined);
+    throw error;
   }
   return { rows, partitions: heldPartitions.length, fromLayer };
 }
