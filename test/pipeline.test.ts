@@ -205,6 +205,21 @@ describe('pipeline on DuckDB', () => {
     // Back to the full contract: adding a column back under version 2 is compatible.
     const restored = text.replace(/(schools:\n {4}version: )1/, '$12');
     assert.equal((await runPipeline(engine, parseDefinition(restored), { from: 'enrich', ...quiet })).status, 'published');
+    // A key that is not unique in Semantic: three schools twice.
+    const doubled = restored.replace(
+      '      FROM enrich_passed.directory\n',
+      '      FROM (SELECT * FROM enrich_passed.directory UNION ALL (SELECT * FROM enrich_passed.directory ORDER BY cds_code LIMIT 3))\n',
+    );
+    assert.notEqual(doubled, restored);
+    const hashes = (await runPipeline(engine, parseDefinition(restored), { from: 'semantic', ...quiet })).finalAfter;
+    await assert.rejects(runPipeline(engine, parseDefinition(doubled), { from: 'enrich', ...quiet }), (error: unknown) => {
+      assert.ok(isGatehouseError(error, 'GH_PIPELINE_CONTRACT'));
+      assert.match(error.message, /^gate E refused to publish: schools: E\.contract_key_unique 3 duplicated key\(s\)$/);
+      return true;
+    });
+    const after = await runPipeline(engine, parseDefinition(restored), { from: 'enrich', ...quiet });
+    assert.deepEqual(after.finalBefore, hashes, 'Final unchanged by the refused run');
+    assert.deepEqual(after.finalAfter, hashes);
   });
 });
 

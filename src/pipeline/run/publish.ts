@@ -34,18 +34,20 @@ export async function publish(context: RunContext): Promise<PublishResult> {
     const [stored] = await engine.query(`SELECT version, columns, key_columns FROM ops.contracts WHERE table_name = ${literal(table)}`);
     const published: Contract | null = stored ? { version: Number(stored.version), columns: JSON.parse(String(stored.columns)), key: JSON.parse(String(stored.key_columns)) } : null;
     const findings: Array<{ rule: string; ok: boolean; detail: string; warnOnly?: boolean }> = judgeContract(actual, contract, published);
-    const [duplicates] = await engine.query(`SELECT count(*) AS n FROM (SELECT 1 AS one FROM ${semantic} GROUP BY ${contract.key.join(', ')} HAVING count(*) > 1) d`);
-    findings.push({ rule: 'contract_key_unique', ok: Number(duplicates!.n) === 0, detail: Number(duplicates!.n) === 0 ? `key (${contract.key.join(', ')}) unique` : `${duplicates!.n} duplicated key(s)` });
-    const [rows] = await engine.query(`SELECT count(*) AS n FROM ${semantic}`);
-    findings.push({ rule: 'not_empty', ok: Number(rows!.n) > 0, detail: `${rows!.n} rows`, warnOnly: true });
+    // One pass over the view (it is computed from Std at every read): its rows and its duplicated keys.
+    const [keys] = await engine.query(`SELECT coalesce(sum(n), 0) AS rows, count(*) FILTER (WHERE n > 1) AS duplicated FROM (SELECT count(*) AS n FROM ${semantic} GROUP BY ${contract.key.join(', ')}) k`);
+    const rows = Number(keys!.rows);
+    const duplicated = Number(keys!.duplicated);
+    findings.push({ rule: 'contract_key_unique', ok: duplicated === 0, detail: duplicated === 0 ? `key (${contract.key.join(', ')}) unique` : `${duplicated} duplicated key(s)` });
+    findings.push({ rule: 'not_empty', ok: rows > 0, detail: `${rows} rows`, warnOnly: true });
     for (const finding of findings) {
       const id = checks.get(finding.rule);
       if (!id) continue;
       results.push({ table, check: id, ok: finding.ok || finding.warnOnly === true, detail: finding.detail });
       const status = finding.ok ? 'pass' : finding.warnOnly ? 'warn' : 'refused';
-      await engine.exec(`INSERT INTO ops.check_results VALUES (${runId}, 'E', ${literal(id)}, 'builtin', ${literal(finding.warnOnly ? 'warn' : 'refuse')}, ${literal(table)}, '*', NULL, ${literal(status)}, ${Number(rows!.n)}, ${finding.ok ? 0 : 1}, NULL, ${literal(finding.detail)})`);
+      await engine.exec(`INSERT INTO ops.check_results VALUES (${runId}, 'E', ${literal(id)}, 'builtin', ${literal(finding.warnOnly ? 'warn' : 'refuse')}, ${literal(table)}, '*', NULL, ${literal(status)}, ${rows}, ${finding.ok ? 0 : 1}, NULL, ${literal(finding.detail)})`);
     }
-    counts.push({ gate: 'E', table, rowsIn: Number(rows!.n), promoted: Number(rows!.n), quarantined: 0 });
+    counts.push({ gate: 'E', table, rowsIn: rows, promoted: rows, quarantined: 0 });
   }
   const refused = results.some((result) => !result.ok);
   const kept: Record<string, number> = {};
@@ -72,8 +74,8 @@ export async function publish(context: RunContext): Promise<PublishResult> {
       await engine.exec(`CREATE TABLE final.${table}__next AS SELECT * FROM semantic.${table}${keep}`);
       await engine.exec(`DROP TABLE IF EXISTS final.${table}`);
       await engine.exec(`ALTER TABLE final.${table}__next RENAME TO ${table}`);
-      const [keptRows] = await engine.query(`SELECT (SELECT count(*) FROM final.${table}) - (SELECT count(*) FROM semantic.${table}) AS n`);
-      kept[table] = Number(keptRows!.n);
+      const [finalRows] = await engine.query(`SELECT count(*) AS n FROM final.${table}`);
+      kept[table] = Number(finalRows!.n) - counts.find((entry) => entry.table === table)!.rowsIn;
       await engine.exec(`DELETE FROM ops.contracts WHERE table_name = ${literal(table)}`);
       await engine.exec(`INSERT INTO ops.contracts VALUES (${literal(table)}, ${contract.version}, ${literal(JSON.stringify(contract.columns))}, ${literal(JSON.stringify(contract.key))}, ${runId})`);
       context.progress(`  final.${table}: ${count(counts.find((entry) => entry.table === table)!.promoted)} rows published${kept[table] ? `, ${count(kept[table])} kept for held partitions` : ''}`);
