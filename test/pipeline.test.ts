@@ -283,8 +283,12 @@ describe('pipeline CLI', () => {
       const generated = runCli(['pipeline', 'generate', '--rows', '6000', '--seed', '5', '--out', data, '--fault-scale', '10']);
       assert.equal(generated.status, 0, generated.stderr);
       assert.match(generated.stdout, /pseudo_null\s+\d+/);
-      const dry = runCli(['pipeline', 'run', '--data', data, '--dry-run', ...common]);
+      assert.match(generated.stdout, /cp1252\s+[1-9]/);
+      // The first run loads Raw. Its working copies (CP1252 files decoded, lines numbered) go beside the database, not to the system's temp folder.
+      const dry = runCli(['pipeline', 'run', '--data', data, '--dry-run', ...common], { TMPDIR: path.join(work, 'no-such-folder') });
       assert.equal(dry.status, 0, dry.stderr);
+      assert.deepEqual(readdirSync(work).filter((name) => name.includes('no-such-folder')), []);
+      assert.deepEqual(readdirSync(path.join(work, 'p.duckdb.tmp')), [], 'nothing left behind');
       assert.match(dry.stdout, /DRY-RUN/);
       assert.match(dry.stdout, /rows per gate \(in = promoted \+ quarantined\)/);
       const run = runCli(['pipeline', 'run', '--data', data, ...common]);

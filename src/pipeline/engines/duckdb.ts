@@ -3,7 +3,7 @@
  * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -52,12 +52,16 @@ export class DuckDbEngine implements PipelineEngine {
   readonly dialect = 'duckdb' as const;
   readonly description: string;
 
+  readonly scratchDirectory: string;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     path: string,
+    tempDirectory: string | undefined,
   ) {
     this.description = `duckdb ${path}`;
+    this.scratchDirectory = tempDirectory ?? tmpdir();
   }
 
   static async open(options: DuckDbOptions): Promise<DuckDbEngine> {
@@ -69,7 +73,7 @@ export class DuckDbEngine implements PipelineEngine {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(options.path, config);
-    const engine = new DuckDbEngine(instance, await instance.connect(), options.path);
+    const engine = new DuckDbEngine(instance, await instance.connect(), options.path, options.tempDirectory);
     // Progress of a statement (for the CLI's bar) is tracked once it has run PROGRESS_AFTER_MS; DuckDB prints nothing itself.
     if (options.trackProgress) await engine.exec(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = ${PROGRESS_AFTER_MS}`);
     else await engine.exec('SET enable_progress_bar = false');
@@ -156,7 +160,8 @@ export class DuckDbEngine implements PipelineEngine {
       await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
     }
     // Each line carries its number as a first field (raw/number-lines.ts), so the reader may run in parallel.
-    const numberedDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-'));
+    mkdirSync(this.scratchDirectory, { recursive: true });
+    const numberedDir = mkdtempSync(path.join(this.scratchDirectory, 'gatehouse-lines-'));
     const numbered = path.join(numberedDir, 'numbered.txt');
     const read = `read_csv(${literal(numbered)}, delim = ${literal(LINE_NUMBER_SEPARATOR)}, header = true, columns = {'_line': 'BIGINT', '_text': 'VARCHAR'}, auto_detect = false, quote = '', escape = '',
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;

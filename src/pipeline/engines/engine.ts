@@ -39,6 +39,11 @@ export interface PipelineEngine {
    * rejected, with its text), _short (true when the line ends before a required field). How the engine stores it is its own business. Refuses a raw table of a layout it cannot read.
    */
   prepareRaw(table: string, canonicalColumns: readonly string[]): Promise<void>;
+  /**
+   * Where the working copies of a file being loaded go (decoded, numbered; as large as the file, removed after it):
+   * beside a DuckDB database file, with its spill files; the system's temp folder otherwise.
+   */
+  readonly scratchDirectory: string;
   /** Appends one file to its raw table; returns the data rows read and how many of them were rejected (kept with their text). */
   loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }>;
   /** Removes every row of one file from its raw table (a file that changed while it was loaded). */

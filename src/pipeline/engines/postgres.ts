@@ -4,6 +4,7 @@
  * the gh_* helpers are SQL functions, so the definition's SQL is the same on both engines.
  */
 import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { GatehouseError } from '../../core/errors.js';
@@ -33,6 +34,7 @@ const types = {
 export class PostgresEngine implements PipelineEngine {
   readonly dialect = 'postgres' as const;
   readonly description: string;
+  readonly scratchDirectory = tmpdir();
 
   private constructor(private readonly client: pg.Client, url: string) {
     this.description = `postgres ${url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}`;

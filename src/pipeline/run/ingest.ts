@@ -4,8 +4,7 @@
  * decoded if it must be, mapped to the source's columns by header name, and appended to raw.<source>.
  * Gate A's file checks (hash match, row count, headers, layout era) are judged here, per file.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GatehouseError } from '../../core/errors.js';
 import { sourceColumns, type SourceDefinition } from '../definition/schema.js';
@@ -31,7 +30,8 @@ export async function ingest(context: RunContext, dataDir: string): Promise<Inge
   const { definition } = context;
   const names = readdirSync(dataDir).sort();
   const results: IngestedFile[] = [];
-  const temp = mkdtempSync(path.join(tmpdir(), 'gatehouse-raw-'));
+  mkdirSync(context.engine.scratchDirectory, { recursive: true });
+  const temp = mkdtempSync(path.join(context.engine.scratchDirectory, 'gatehouse-raw-'));
   try {
     for (const [source, spec] of Object.entries(definition.sources)) {
       await createRawTable(context, source, spec);
