@@ -1,3 +1,8 @@
+/** Builds the tables (or views) of one layer from the definition's SQL, in the order the definition lists them. */
+import type { Layer } from '../definition/schema.js';
+import { literal } from '../engines/engine.js';
+import { count, type LayerCount, type RunContext } from './context.js';
+
 /**
  * Layers whose tables are views. Enrich is Std's passed rows joined to small lookups: DuckDB
  * computes that join some twenty times faster than it writes the result (2M CAASPP rows: 0.19 s
@@ -7,11 +12,6 @@
  * costs more than writing them once.
  */
 const VIEW_LAYERS: ReadonlySet<Layer> = new Set(['enrich', 'semantic']);
-
-/** Builds the tables (or views) of one layer from the definition's SQL, in the order the definition lists them. */
-import type { Layer } from '../definition/schema.js';
-import { literal } from '../engines/engine.js';
-import { count, type LayerCount, type RunContext } from './context.js';
 
 export async function buildLayer(context: RunContext, layer: Exclude<Layer, 'raw' | 'final'>): Promise<LayerCount[]> {
   const { engine, definition, runId } = context;
