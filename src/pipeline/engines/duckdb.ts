@@ -3,7 +3,7 @@
  * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -11,7 +11,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
 import { numberLines } from '../raw/number-lines.js';
 import { createRawTablesSql, layoutsTable, linesTable, LINE_NUMBER_SEPARATOR, rawViewSql, type RawFileLayout } from './duckdb-raw.js';
-import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
+import { literal, makeScratchFolder, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
 
 /** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
 const HELPERS = [
@@ -160,8 +160,7 @@ export class DuckDbEngine implements PipelineEngine {
       await this.exec(`INSERT INTO ${coercions} VALUES ${values.join(', ')}`);
     }
     // Each line carries its number as a first field (raw/number-lines.ts), so the reader may run in parallel.
-    mkdirSync(this.scratchDirectory, { recursive: true });
-    const numberedDir = mkdtempSync(path.join(this.scratchDirectory, 'gatehouse-lines-'));
+    const numberedDir = makeScratchFolder(this, 'gatehouse-lines-');
     const numbered = path.join(numberedDir, 'numbered.txt');
     const read = `read_csv(${literal(numbered)}, delim = ${literal(LINE_NUMBER_SEPARATOR)}, header = true, columns = {'_line': 'BIGINT', '_text': 'VARCHAR'}, auto_detect = false, quote = '', escape = '',
       nullstr = ${literal(NEVER_NULL)}, null_padding = true, store_rejects = true, rejects_table = ${literal(rejectsTable)}, rejects_scan = ${literal(rejectsScan)})`;

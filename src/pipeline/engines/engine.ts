@@ -3,6 +3,8 @@
  * is written in the subset DuckDB and PostgreSQL share, plus the gh_* helper functions each engine
  * defines (see sql-helpers in each adapter); everything engine-specific sits behind this interface.
  */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import path from 'node:path';
 import type { LogicalType } from '../definition/schema.js';
 
 export type Dialect = 'duckdb' | 'postgres';
@@ -66,3 +68,9 @@ export interface PipelineEngine {
 export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 /** Quotes an identifier (column names from the definition are plain, but headers may not be). */
 export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A new, empty folder in the engine's scratch directory (created if missing) for one file's working copies; the caller removes it. */
+export function makeScratchFolder(engine: Pick<PipelineEngine, 'scratchDirectory'>, prefix: string): string {
+  mkdirSync(engine.scratchDirectory, { recursive: true });
+  return mkdtempSync(path.join(engine.scratchDirectory, prefix));
+}

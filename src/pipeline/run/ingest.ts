@@ -4,11 +4,11 @@
  * decoded if it must be, mapped to the source's columns by header name, and appended to raw.<source>.
  * Gate A's file checks (hash match, row count, headers, layout era) are judged here, per file.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GatehouseError } from '../../core/errors.js';
 import { sourceColumns, type SourceDefinition } from '../definition/schema.js';
-import { literal } from '../engines/engine.js';
+import { literal, makeScratchFolder } from '../engines/engine.js';
 import { mapHeader } from '../raw/header.js';
 import { decodeFile, scanFile } from '../raw/scan.js';
 import { count, now, seconds, type RunContext } from './context.js';
@@ -30,8 +30,7 @@ export async function ingest(context: RunContext, dataDir: string): Promise<Inge
   const { definition } = context;
   const names = readdirSync(dataDir).sort();
   const results: IngestedFile[] = [];
-  mkdirSync(context.engine.scratchDirectory, { recursive: true });
-  const temp = mkdtempSync(path.join(context.engine.scratchDirectory, 'gatehouse-raw-'));
+  const temp = makeScratchFolder(context.engine, 'gatehouse-raw-');
   try {
     for (const [source, spec] of Object.entries(definition.sources)) {
       await createRawTable(context, source, spec);

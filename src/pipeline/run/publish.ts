@@ -74,11 +74,12 @@ export async function publish(context: RunContext): Promise<PublishResult> {
       await engine.exec(`CREATE TABLE final.${table}__next AS SELECT * FROM semantic.${table}${keep}`);
       await engine.exec(`DROP TABLE IF EXISTS final.${table}`);
       await engine.exec(`ALTER TABLE final.${table}__next RENAME TO ${table}`);
+      const gateCount = counts.find((entry) => entry.table === table)!;
       const [finalRows] = await engine.query(`SELECT count(*) AS n FROM final.${table}`);
-      kept[table] = Number(finalRows!.n) - counts.find((entry) => entry.table === table)!.rowsIn;
+      kept[table] = Number(finalRows!.n) - gateCount.rowsIn;
       await engine.exec(`DELETE FROM ops.contracts WHERE table_name = ${literal(table)}`);
       await engine.exec(`INSERT INTO ops.contracts VALUES (${literal(table)}, ${contract.version}, ${literal(JSON.stringify(contract.columns))}, ${literal(JSON.stringify(contract.key))}, ${runId})`);
-      context.progress(`  final.${table}: ${count(counts.find((entry) => entry.table === table)!.promoted)} rows published${kept[table] ? `, ${count(kept[table])} kept for held partitions` : ''}`);
+      context.progress(`  final.${table}: ${count(gateCount.promoted)} rows published${kept[table] ? `, ${count(kept[table])} kept for held partitions` : ''}`);
     }
     await engine.exec('COMMIT');
   } catch (error) {
