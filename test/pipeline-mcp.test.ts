@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -33,6 +33,12 @@ test('the pipeline MCP server: read-only status and quarantine, run (dry and rea
     assert.equal(tools.get('list_quarantine')!.annotations?.readOnlyHint, true);
     assert.equal(tools.get('run_pipeline')!.annotations?.destructiveHint, true);
     assert.equal(tools.get('release_quarantined')!.annotations?.destructiveHint, true);
+
+    // Before any run, reading tools say so; they do not create the database.
+    const early = (await client.callTool({ name: 'pipeline_status', arguments: {} })) as CallToolResult;
+    assert.equal(early.isError, true);
+    assert.match(JSON.stringify(early.content), /GH_PIPELINE_NOT_LOADED: no pipeline database at/);
+    assert.equal(existsSync(path.join(work, 'p.duckdb')), false);
 
     const dry = await call(client, 'run_pipeline', { dry_run: true });
     assert.equal(dry.status, 'dry-run');

@@ -4,28 +4,27 @@ import { GatehouseError } from '../core/errors.js';
 import { loadDefinition, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
 import type { PipelineEngine, Row } from '../pipeline/engines/engine.js';
+import { ENGINES, openEngine, type EngineChoice } from '../pipeline/engines/open.js';
+import { LAST_GENERATED_YEAR } from '../pipeline/generate/universe.js';
 import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../pipeline/run/inspect.js';
 import type { RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
+import { memorySize, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
 
 // The generator and the run (with iconv-lite's code pages) are imported when a command uses them,
 // so that every other gatehouse command, the gateway's start included, does not load them.
 const loadGenerator = () => import('../pipeline/generate/generate.js');
 const loadRunner = () => import('../pipeline/run/run.js');
 
-const integer = (value: string): number => {
-  const parsed = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new Error(`not a whole number: ${value}`);
-  return parsed;
-};
+const REPLAY_LAYERS = LAYERS.filter((layer): layer is Exclude<Layer, 'final'> => layer !== 'final');
 
 interface EngineOptions {
   definition: string;
   db?: string;
-  engine: 'duckdb' | 'postgres';
+  engine: EngineChoice['engine'];
   pgUrl?: string;
   threads?: number;
   memoryLimit?: string;
@@ -35,23 +34,32 @@ interface EngineOptions {
 function engineOptions(command: Command): Command {
   return command
     .option('--definition <file>', 'pipeline definition (YAML)', 'pipeline.yaml')
-    .option('--engine <name>', 'duckdb (embedded, default) or postgres', 'duckdb')
+    .option('--engine <name>', 'duckdb (embedded, default) or postgres', oneOf('--engine', ENGINES), 'duckdb')
     .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
     .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
-    .option('--threads <n>', 'DuckDB worker threads (default: all cores)', integer)
-    .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)');
+    .option('--threads <n>', 'DuckDB worker threads (default: all cores)', wholeNumber('--threads', 1))
+    .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)', memorySize('--memory-limit'));
 }
 
 /** Quarantined rows (as listQuarantine and previewRelease give them) as a table. */
 const quarantineTable = (rows: Row[]): string =>
   formatTable(['id', 'gate', 'rule', 'file', 'line', 'partition', 'raw text'], rows.map((row) => [String(row.quarantine_id), String(row.gate), String(row.rule), String(row.file).slice(0, 12), String(row.line), `${row.district_key}:${row.year}`, String(row.raw_text ?? '').slice(0, 80)]));
 
-async function withPipeline<T>(context: CliContext, options: EngineOptions, use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>): Promise<T> {
+/**
+ * Opens the pipeline's database for `use`. `existing`: the command reads what runs left (a DuckDB
+ * file that does not exist is refused, not created). `check` runs before anything is opened.
+ */
+async function withPipeline<T>(
+  context: CliContext,
+  options: EngineOptions,
+  use: (engine: PipelineEngine, loaded: LoadedDefinition) => Promise<T>,
+  { existing = true, check }: { existing?: boolean; check?: (loaded: LoadedDefinition) => void } = {},
+): Promise<T> {
   const loaded = loadDefinition(path.resolve(options.definition));
-  if (options.engine !== 'duckdb' && options.engine !== 'postgres') throw new GatehouseError('GH_PIPELINE_ENGINE', `unknown engine ${options.engine} (duckdb or postgres)`);
-  const { openEngine } = await import('../pipeline/engines/open.js');
+  check?.(loaded);
   const engine = await openEngine({
     engine: options.engine,
+    existing,
     database: path.resolve(options.db ?? `.gatehouse/pipeline/${loaded.definition.name}.duckdb`),
     url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '',
     ...(options.threads ? { threads: options.threads } : {}),
@@ -108,11 +116,11 @@ export function registerPipeline(program: Command, context: CliContext): void {
   pipeline
     .command('generate')
     .description('Write a deterministic synthetic California K-12 data set (cdenroll, pubschls, CAASPP research + entities files) with faults at known rates and a manifest.json')
-    .requiredOption('--rows <n>', 'about this many fact rows (enrollment + CAASPP); the manifest has the exact count', integer)
-    .option('--seed <n>', 'random seed (the same seed writes the same bytes)', integer, 1)
+    .requiredOption('--rows <n>', 'about this many fact rows (enrollment + CAASPP); the manifest has the exact count', wholeNumber('--rows', 1))
+    .option('--seed <n>', 'random seed (the same seed writes the same bytes)', wholeNumber('--seed'), 1)
     .requiredOption('--out <dir>', 'output folder')
-    .option('--fault-scale <x>', 'multiply every default fault rate (0 = no faults)', Number, 1)
-    .option('--years <n>', 'school years (default: 2 to 12, from the row count)', integer)
+    .option('--fault-scale <x>', 'multiply every default fault rate (0 = no faults)', nonNegativeNumber('--fault-scale'), 1)
+    .option('--years <n>', `school years, the last one ${LAST_GENERATED_YEAR} (default: 2 to 12, from the row count)`, wholeNumber('--years', 1, LAST_GENERATED_YEAR - 1999))
     .action(async (options: { rows: number; seed: number; out: string; faultScale: number; years?: number }) => {
       const { generate } = await loadGenerator();
       const started = Date.now();
@@ -149,9 +157,14 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--dry-run', 'run every gate and print what would be promoted; write nothing to Final')
     .option('--json', 'print the run report as JSON')
     .action(async (options: EngineOptions & { data: string; dryRun?: boolean; json?: boolean }) => {
-      const { runPipeline } = await loadRunner();
-      await withPipeline(context, options, (engine, loaded) =>
-        withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir: path.resolve(options.data), dryRun: options.dryRun ?? false, ...bar }))),
+      const [{ runPipeline }, { sourceFiles }] = await Promise.all([loadRunner(), import('../pipeline/run/ingest.js')]);
+      const dataDir = path.resolve(options.data);
+      await withPipeline(
+        context,
+        options,
+        (engine, loaded) => withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir, dryRun: options.dryRun ?? false, ...bar }))),
+        // A wrong --data is refused before a database is created for it.
+        { existing: false, check: (loaded) => void sourceFiles(loaded.definition, dataDir) },
       );
     });
 
@@ -159,22 +172,21 @@ export function registerPipeline(program: Command, context: CliContext): void {
     pipeline
       .command('replay')
       .description('Rebuild every layer after --from from the tables it holds, re-run the gates, and compare the Final tables\' content hashes with those before')
-      .requiredOption('--from <layer>', `layer to start from: ${LAYERS.filter((layer) => layer !== 'final').join(', ')}`),
+      .requiredOption('--from <layer>', `layer to start from: ${REPLAY_LAYERS.join(', ')}`, oneOf('--from', REPLAY_LAYERS)),
   )
     .option('--dry-run', 'write nothing to Final')
     .option('--json', 'print the run report as JSON')
-    .action(async (options: EngineOptions & { from: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (options: EngineOptions & { from: Exclude<Layer, 'final'>; dryRun?: boolean; json?: boolean }) => {
       const { runPipeline } = await loadRunner();
-      if (!LAYERS.includes(options.from as Layer) || options.from === 'final') throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `--from must be one of raw, stage, std, enrich, semantic (got ${options.from})`);
       await withPipeline(context, options, async (engine, loaded) => {
-        const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from as Exclude<Layer, 'final'>, dryRun: options.dryRun ?? false, ...bar })));
+        const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from, dryRun: options.dryRun ?? false, ...bar })));
         const changed = Object.keys(report.finalBefore).filter((table) => report.finalBefore[table] !== report.finalAfter[table]);
         if (!options.json && report.status === 'published') process.stdout.write(changed.length === 0 ? '\nreplay: Final tables byte-identical (content hashes equal)\n' : `\nreplay: Final changed: ${changed.join(', ')}\n`);
       });
     });
 
   engineOptions(pipeline.command('status').description('The last runs, rows per layer, gate counts, held partitions and failing checks'))
-    .option('--run <id>', 'show this run (default: the last)', integer)
+    .option('--run <id>', 'show this run (default: the last)', wholeNumber('--run', 1))
     .option('--json', 'print as JSON')
     .action(async (options: EngineOptions & { run?: number; json?: boolean }) => {
       await withPipeline(context, options, async (engine) => {
@@ -200,7 +212,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--rule <id>', 'only this rule')
     .option('--gate <letter>', 'only this gate')
     .option('--district <key>', 'only this district key (cc + ddddd)')
-    .option('--limit <n>', 'at most this many rows', integer, 50)
+    .option('--limit <n>', 'at most this many rows', wholeNumber('--limit', 1), 50)
     .option('--json', 'print as JSON')
     .action(async (options: EngineOptions & { rule?: string; gate?: string; district?: string; limit: number; json?: boolean }) => {
       await withPipeline(context, options, async (engine) => {
@@ -216,10 +228,10 @@ export function registerPipeline(program: Command, context: CliContext): void {
       });
     });
   engineOptions(quarantine.command('release').description('Release quarantined rows (by id, or by rule and district) or a held partition; takes effect at the next run or replay'))
-    .option('--id <n...>', 'quarantine ids', (value: string, previous: number[] = []) => [...previous, integer(value)])
+    .option('--id <n...>', 'quarantine ids', wholeNumbers('--id', 1))
     .option('--rule <id>', 'every row quarantined by this rule (with --district: only there)')
     .option('--district <key>', 'a district key (cc + ddddd); with --year and --rule a held partition')
-    .option('--year <n>', 'the year of the partition', integer)
+    .option('--year <n>', 'the year of the partition', wholeNumber('--year'))
     .requiredOption('--reason <text>', 'why (kept with the release)')
     .option('--by <name>', 'who releases', process.env.USER ?? 'operator')
     .option('--dry-run', 'print what would be released (and a sample of the rows); record nothing')

@@ -3,6 +3,7 @@ import { GatehouseError } from '../core/errors.js';
 import { RUN_STATUSES, type Run, type RunFilter, type RunStatus } from '../ports/runs-store.js';
 import type { CliContext } from './context.js';
 import { withOperatorStores } from './governance-context.js';
+import { wholeNumber } from './option-values.js';
 import { parseSince } from './since.js';
 import { formatTable } from './table.js';
 
@@ -16,7 +17,7 @@ export function registerRuns(program: Command, context: CliContext): void {
     .option('--status <status>', `only this status: ${RUN_STATUSES.join(', ')}`)
     .option('--since <time>', 'only runs started at or after this time (ISO-8601, or 90m, 24h, 7d back from now)')
     .option('--run <id>', 'only this run')
-    .option('--limit <n>', 'at most this many (default 50)', parseLimit)
+    .option('--limit <n>', 'at most this many (default 50)', wholeNumber('--limit', 1))
     .option('--json', 'print JSON')
     .action((options: { config?: string; agent?: string; status?: string; since?: string; run?: string; limit?: number; json?: boolean }) =>
       withOperatorStores(context, options.config, async ({ stores }) => {
@@ -45,8 +46,3 @@ function row(run: Run): string[] {
   return [run.runId, run.startedAt, run.agent ?? '-', run.profile ?? '-', tool, run.gate ?? '-', run.status, duration, outcome];
 }
 
-function parseLimit(value: string): number {
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit: "${value}" is not a positive whole number`);
-  return limit;
-}

@@ -7,6 +7,7 @@ import { metricsNeedToken } from '../transports/metrics-endpoint.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { startTracing } from '../telemetry/tracing.js';
 import type { CliContext } from './context.js';
+import { portNumber } from './option-values.js';
 
 /** `gatehouse serve`: streamable HTTP for every profile at /mcp/<profile>. */
 export function registerServe(program: Command, context: CliContext): void {
@@ -15,7 +16,7 @@ export function registerServe(program: Command, context: CliContext): void {
     .description('Serve every profile over streamable HTTP at /mcp/<profile> (default 127.0.0.1:7700)')
     .option('--config <file>', 'config file (default ./gatehouse.yaml, else examples/gatehouse.yaml)')
     .option('--host <host>', 'address to bind (default from config, 127.0.0.1)')
-    .option('--port <port>', 'port to bind (default from config, 7700; 0 picks a free one)', parsePort)
+    .option('--port <port>', 'port to bind (default from config, 7700; 0 picks a free one)', portNumber('--port'))
     .option('--quiet', 'print only the listening line, not the connection guide')
     .action(async (options: { config?: string; host?: string; port?: number; quiet?: boolean }) => {
       const config = context.loadConfig(options.config);
@@ -43,11 +44,6 @@ export function registerServe(program: Command, context: CliContext): void {
     });
 }
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${value}" is not a port number`);
-  return port;
-}
 
 /** A ready .mcp.json for Claude Code, for both transports, using the config's own profiles and agents. */
 function connectionGuide(config: GatehouseConfig, url: string): string {

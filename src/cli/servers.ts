@@ -5,13 +5,14 @@ import { GatehouseError } from '../core/errors.js';
 import type { ServerReport } from '../gateway/gateway.js';
 import type { CliContext } from './context.js';
 import { formatTable } from './table.js';
+import { wholeNumber } from './option-values.js';
 
 interface ServersOptions {
   config?: string;
   url?: string;
   tokenEnv: string;
   json?: boolean;
-  stderr: string;
+  stderr: number;
 }
 
 /**
@@ -28,7 +29,7 @@ export function registerServers(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file (its http.host and http.port, and its operators, are used)')
     .option('--url <url>', 'the gateway to ask (default http://<http.host>:<http.port> of the config)')
     .option('--token-env <var>', 'environment variable holding an operator token (else the first operator of the config with tokenEnv or tokenFile)', 'GATEHOUSE_OPERATOR_TOKEN')
-    .option('--stderr <lines>', 'stderr lines shown per crashed or failed server', '5')
+    .option('--stderr <lines>', 'stderr lines shown per crashed or failed server (0: none)', wholeNumber('--stderr'), 5)
     .option('--json', 'print the JSON the gateway answered')
     .action(async (options: ServersOptions) => {
       const config = context.loadConfig(options.config);
@@ -36,7 +37,7 @@ export function registerServers(program: Command, context: CliContext): void {
       const token = operatorToken(config, context.env, options.tokenEnv);
       const answer = await fetchServers(base, token);
       if (options.json) return void process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-      const lines = Number(options.stderr);
+      const lines = options.stderr;
       process.stdout.write(
         formatTable(
           ['SERVER', 'STATE', 'PID', 'CRASHES', 'NEXT START', 'CIRCUIT', 'IN FLIGHT'],

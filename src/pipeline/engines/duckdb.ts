@@ -72,7 +72,11 @@ export class DuckDbEngine implements PipelineEngine {
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
-    const instance = await DuckDBInstance.create(options.path, config);
+    const instance = await DuckDBInstance.create(options.path, config).catch((error: unknown) => {
+      // e.g. "Could not set lock on file" (another process has it open), or a setting DuckDB refuses.
+      const message = (error as Error)?.message ?? String(error);
+      throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot open DuckDB database ${options.path} (settings ${JSON.stringify(config)}): ${message.split('\n')[0]}`, { engine: 'duckdb', detail: message }, { cause: error });
+    });
     const engine = new DuckDbEngine(instance, await instance.connect(), options.path, options.tempDirectory);
     // Progress of a statement (for the CLI's bar) is tracked once it has run PROGRESS_AFTER_MS; DuckDB prints nothing itself.
     if (options.trackProgress) await engine.exec(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = ${PROGRESS_AFTER_MS}`);

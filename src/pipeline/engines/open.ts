@@ -1,11 +1,16 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { GatehouseError } from '../../core/errors.js';
 import type { PipelineEngine } from './engine.js';
 
+export const ENGINES = ['duckdb', 'postgres'] as const;
+
 export interface EngineChoice {
-  engine: 'duckdb' | 'postgres';
+  engine: (typeof ENGINES)[number];
   /** DuckDB: the database file. */
   database?: string;
+  /** DuckDB: refuse (GH_PIPELINE_NOT_LOADED) a database file that does not exist yet, rather than create it: for commands that read what runs left. */
+  existing?: boolean;
   /** PostgreSQL: a connection URL. */
   url?: string;
   threads?: number;
@@ -28,6 +33,9 @@ export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> 
   }
   const { DuckDbEngine } = await import('./duckdb.js');
   const database = choice.database ?? ':memory:';
+  if (choice.existing && database !== ':memory:' && !existsSync(database)) {
+    throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `no pipeline database at ${path.resolve(database)}: run \`gatehouse pipeline run --data DIR\` first, or pass the --db of an earlier run`, { database: path.resolve(database) });
+  }
   if (database !== ':memory:') mkdirSync(path.dirname(path.resolve(database)), { recursive: true });
   return DuckDbEngine.open({
     path: database,

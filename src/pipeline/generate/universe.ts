@@ -62,14 +62,16 @@ export interface Universe {
 const ENROLLMENT_ROWS_PER_SCHOOL_YEAR = 33;
 const AVERAGE_CAASPP_ROWS_PER_SCHOOL_YEAR = 17 * 2 * 3.9;
 
+/** The spring year of the newest generated files; older years count back from it. */
+export const LAST_GENERATED_YEAR = 2025;
+
 /**
  * Sizes the universe for about `rows` fact rows (enrollment + CAASPP research rows): more years
  * first (up to 12, as California has published since 2014), then more schools.
  */
 export function buildUniverse(rows: number, random: Random, yearsWanted?: number): Universe {
   const yearCount = yearsWanted ?? Math.min(12, Math.max(2, Math.ceil(rows / 2_000_000)));
-  const lastYear = 2025;
-  const years = Array.from({ length: yearCount }, (_, index) => lastYear - yearCount + 1 + index);
+  const years = Array.from({ length: yearCount }, (_, index) => LAST_GENERATED_YEAR - yearCount + 1 + index);
   // Aggregate rows (district, county, state) add about a sixth on top of the school rows.
   const perSchoolYear = (ENROLLMENT_ROWS_PER_SCHOOL_YEAR + AVERAGE_CAASPP_ROWS_PER_SCHOOL_YEAR) * 1.17;
   const schoolCount = Math.max(2, Math.round(rows / (yearCount * perSchoolYear)));

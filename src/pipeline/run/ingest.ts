@@ -7,7 +7,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GatehouseError } from '../../core/errors.js';
-import { sourceColumns, type SourceDefinition } from '../definition/schema.js';
+import { sourceColumns, type PipelineDefinition, type SourceDefinition } from '../definition/schema.js';
 import { literal, makeScratchFolder } from '../engines/engine.js';
 import { mapHeader } from '../raw/header.js';
 import { decodeFile, scanFile } from '../raw/scan.js';
@@ -26,16 +26,35 @@ function matcher(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
-export async function ingest(context: RunContext, dataDir: string): Promise<IngestedFile[]> {
+/**
+ * The files of each source in the data folder, by name. A folder that does not exist, or holds no
+ * file of any source, is refused (GH_PIPELINE_DATA_MISSING): a run on it would publish nothing new
+ * and is most likely pointed at the wrong place. A source without files is only reported.
+ */
+export function sourceFiles(definition: PipelineDefinition, dataDir: string): Map<string, string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(dataDir).sort();
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'is not a folder' : 'does not exist or cannot be read';
+    throw new GatehouseError('GH_PIPELINE_DATA_MISSING', `the data folder ${dataDir} ${why}`, { dataDir });
+  }
+  const bySource = new Map(Object.entries(definition.sources).map(([source, spec]) => [source, names.filter((name) => matcher(spec.files).test(name))]));
+  if ([...bySource.values()].every((files) => files.length === 0)) {
+    const patterns = Object.values(definition.sources).map((spec) => spec.files).join(', ');
+    throw new GatehouseError('GH_PIPELINE_DATA_MISSING', `no file in ${dataDir} belongs to a source of pipeline "${definition.name}" (file names it takes: ${patterns})`, { dataDir });
+  }
+  return bySource;
+}
+
+export async function ingest(context: RunContext, dataDir: string, bySource: Map<string, string[]>): Promise<IngestedFile[]> {
   const { definition } = context;
-  const names = readdirSync(dataDir).sort();
   const results: IngestedFile[] = [];
   const temp = makeScratchFolder(context.engine, 'gatehouse-raw-');
   try {
     for (const [source, spec] of Object.entries(definition.sources)) {
       await createRawTable(context, source, spec);
-      const pattern = matcher(spec.files);
-      const files = names.filter((name) => pattern.test(name));
+      const files = bySource.get(source) ?? [];
       if (files.length === 0) context.progress(`  raw ${source}: no file matches ${spec.files} in ${dataDir}`);
       for (const name of files) results.push(await ingestFile(context, source, spec, path.join(dataDir, name), temp));
     }

@@ -9,7 +9,7 @@ import type { LoadedDefinition } from '../definition/load.js';
 import { literal, type PipelineEngine } from '../engines/engine.js';
 import { now, seconds, type GateCount, type LayerCount, type RunContext } from './context.js';
 import { evaluateGate, gateTables } from './gate.js';
-import { ingest, type IngestedFile } from './ingest.js';
+import { ingest, sourceFiles, type IngestedFile } from './ingest.js';
 import { buildLayer, writeReferenceTables } from './layers.js';
 import { ensureOpsTables } from './ops-tables.js';
 import { finalHashes, publish, type ContractResult } from './publish.js';
@@ -51,6 +51,7 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   const progress = options.progress ?? (() => undefined);
   const mode = options.dataDir ? 'run' : 'replay';
   const from: Exclude<Layer, 'final'> = options.from ?? 'raw';
+  const dataFiles = options.dataDir ? sourceFiles(loaded.definition, options.dataDir) : undefined;
   await ensureOpsTables(engine);
   const [next] = await engine.query('SELECT coalesce(max(run_id), 0) + 1 AS id FROM ops.runs');
   const runId = Number(next!.id);
@@ -60,7 +61,7 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   try {
     const finalBefore = await finalHashes(context);
     await writeReferenceTables(context);
-    const files = options.dataDir ? await ingest(context, options.dataDir) : [];
+    const files = options.dataDir && dataFiles ? await ingest(context, options.dataDir, dataFiles) : [];
     const startGate = GATE_OF_LAYER[from];
     await requireLayer(context, startGate);
     const layers: LayerCount[] = [];

@@ -41,8 +41,9 @@ function brief(report: RunReport): Record<string, unknown> {
 export function createPipelineServer(options: PipelineServerOptions): McpServer {
   const server = new McpServer({ name: 'gatehouse-pipeline', version: '1.0.0' });
   let writing: Promise<unknown> = Promise.resolve();
-  const withEngine = async <T>(use: (engine: PipelineEngine) => Promise<T>): Promise<T> => {
-    const engine = await openEngine(options.engine);
+  /** `existing`: the call reads what runs left, so a DuckDB file that does not exist is refused, not created. */
+  const withEngine = async <T>(use: (engine: PipelineEngine) => Promise<T>, existing = true): Promise<T> => {
+    const engine = await openEngine({ ...options.engine, existing });
     try {
       return await use(engine);
     } finally {
@@ -95,7 +96,7 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       serialized(() =>
         answer(async () => {
           const loaded = loadDefinition(options.definitionPath);
-          return brief(await withEngine((engine) => runPipeline(engine, loaded, { ...(from ? { from } : { dataDir: options.dataDir }), dryRun: dry_run ?? false })));
+          return brief(await withEngine((engine) => runPipeline(engine, loaded, { ...(from ? { from } : { dataDir: options.dataDir }), dryRun: dry_run ?? false }), from !== undefined));
         }),
       ),
   );

@@ -1,0 +1,60 @@
+/**
+ * Parsers of command-line option values, for commander. A value an option cannot take is refused
+ * before the command does anything, with GH_INVALID_ARGUMENTS and a message that names the option
+ * and says what it takes (commander would print a stack trace for a plain Error).
+ */
+import { GatehouseError } from '../core/errors.js';
+
+function refuse(option: string, value: string, takes: string): GatehouseError {
+  return new GatehouseError('GH_INVALID_ARGUMENTS', `${option}: "${value}" is not ${takes}`, { option, value });
+}
+
+/** A whole number from `min` to `max` (underscores allowed as separators: 60_000_000). */
+export function wholeNumber(option: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ' (0 or more)';
+  return (value) => {
+    const parsed = Number(value.replace(/_/g, ''));
+    if (value.trim() === '' || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw refuse(option, value, `a whole number${range}`);
+    return parsed;
+  };
+}
+
+/** Like wholeNumber, for a repeatable option (`--id 3 --id 4` or `--id 3 4`): the values in order. */
+export function wholeNumbers(option: string, min = 0): (value: string, previous?: number[]) => number[] {
+  const one = wholeNumber(option, min);
+  return (value, previous = []) => [...previous, one(value)];
+}
+
+/** A finite number of at least 0 (a rate, a scale). */
+export function nonNegativeNumber(option: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) throw refuse(option, value, 'a number of at least 0');
+    return parsed;
+  };
+}
+
+/** A TCP port, 0 (any free port) to 65535. */
+export function portNumber(option: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw refuse(option, value, 'a port number (0 to 65535)');
+    return parsed;
+  };
+}
+
+/** One of a fixed set of words. */
+export function oneOf<T extends string>(option: string, allowed: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(allowed as readonly string[]).includes(value)) throw refuse(option, value, `one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+}
+
+/** An amount of memory as DuckDB reads it: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 6GB or 512MiB. */
+export function memorySize(option: string): (value: string) => string {
+  return (value) => {
+    if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value.trim())) throw refuse(option, value, 'an amount of memory such as 6GB or 512MiB');
+    return value.trim();
+  };
+}

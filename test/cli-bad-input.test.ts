@@ -1,0 +1,56 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from './helpers/gatehouse.js';
+import { DEFINITION_PATH } from './helpers/pipeline.js';
+
+/** A refused command: exit 1, one `error GH_…: …` line naming the problem, no stack trace. */
+function assertRefused(args: string[], code: string, message: RegExp): void {
+  const result = runCli(args);
+  assert.equal(result.status, 1, `${args.join(' ')}: ${result.stdout}`);
+  assert.match(result.stderr, new RegExp(`^error ${code}: `), args.join(' '));
+  assert.match(result.stderr, message, args.join(' '));
+  assert.doesNotMatch(result.stderr, /\n\s+at /, `${args.join(' ')}: no stack trace`);
+}
+
+describe('bad command-line input', () => {
+  test('an option value a command cannot take is refused with GH_INVALID_ARGUMENTS naming the option', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['pipeline', 'generate', '--out', 'x', '--rows', '0'], /--rows: "0" is not a whole number of at least 1/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', '10', '--fault-scale', 'lots'], /--fault-scale: "lots" is not a number of at least 0/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', '10', '--years', '27'], /--years: "27" is not a whole number from 1 to 26/],
+      [['pipeline', 'run', '--data', 'x', '--threads', '0'], /--threads: "0" is not a whole number of at least 1/],
+      [['pipeline', 'run', '--data', 'x', '--memory-limit', 'plenty'], /--memory-limit: "plenty" is not an amount of memory such as 6GB/],
+      [['pipeline', 'run', '--data', 'x', '--engine', 'sqlite'], /--engine: "sqlite" is not one of duckdb, postgres/],
+      [['pipeline', 'replay', '--from', 'final'], /--from: "final" is not one of raw, stage, std, enrich, semantic/],
+      [['pipeline', 'quarantine', 'list', '--limit', 'ten'], /--limit: "ten" is not a whole number of at least 1/],
+      [['pipeline', 'quarantine', 'release', '--id', '4', '--id', 'x', '--reason', 'r'], /--id: "x" is not a whole number of at least 1/],
+      [['runs', '--limit', '-3'], /--limit: "-3" is not a whole number of at least 1/],
+      [['serve', '--port', '70000'], /--port: "70000" is not a port number \(0 to 65535\)/],
+      [['servers', '--stderr', 'all'], /--stderr: "all" is not a whole number \(0 or more\)/],
+    ];
+    for (const [args, message] of cases) assertRefused(args, 'GH_INVALID_ARGUMENTS', message);
+  });
+
+  test('pipeline: a wrong data folder or database is refused, and no database is created for it', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'gatehouse-bad-input-'));
+    try {
+      const db = path.join(work, 'p.duckdb');
+      const common = ['--definition', DEFINITION_PATH, '--db', db];
+      const unrelated = path.join(work, 'unrelated');
+      mkdirSync(unrelated);
+      writeFileSync(path.join(unrelated, 'notes.txt'), 'not a source file\n');
+      assertRefused(['pipeline', 'run', '--data', path.join(work, 'missing'), ...common], 'GH_PIPELINE_DATA_MISSING', /the data folder .*missing does not exist/);
+      assertRefused(['pipeline', 'run', '--data', path.join(unrelated, 'notes.txt'), ...common], 'GH_PIPELINE_DATA_MISSING', /notes\.txt is not a folder/);
+      assertRefused(['pipeline', 'run', '--data', unrelated, ...common], 'GH_PIPELINE_DATA_MISSING', /no file in .*unrelated belongs to a source of pipeline "ca_k12" \(file names it takes: pubschls\.txt, cdenroll\*\.txt/);
+      for (const command of [['status'], ['replay', '--from', 'stage'], ['quarantine', 'list'], ['quarantine', 'release', '--rule', 'B.types', '--reason', 'checked']]) {
+        assertRefused(['pipeline', ...command, ...common], 'GH_PIPELINE_NOT_LOADED', /no pipeline database at .*p\.duckdb: run `gatehouse pipeline run --data DIR` first/);
+      }
+      assert.deepEqual(readdirSync(work).sort(), ['unrelated'], 'nothing was created');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
