@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { toYaml } from '../src/config/yaml.js';
@@ -158,5 +159,47 @@ test('an approved call of a queue profile runs after its agent stopped waiting; 
     await client?.close().catch(() => undefined);
     await gateway.stop();
     temp.cleanup();
+  }
+});
+
+test('a letter left retrying by a killed dlq retry is taken back by the next retry or drop; a running or unknown one is not', async () => {
+  const { dir, cleanup } = scratch();
+  const db = openSqlite(path.join(dir, 'g.db'));
+  try {
+    const events = new SqliteEventStore(db);
+    const table = new SqliteDeadLetterStore(db);
+    const recorded: Array<Omit<GatehouseEvent, 'at'>> = [];
+    const box = new DeadLetterBox(table, new DeadLetterFile(path.join(dir, 'dead-letters.jsonl')), (e) => void recorded.push(e));
+    const rerun = async (letter: { payload: Record<string, unknown> }) => events.appendBatch(letter.payload.events as GatehouseEvent[]);
+    const stuck = async (i: number, owner: string) => {
+      const letter = await box.add({ kind: 'events', createdAt: new Date().toISOString(), payload: { events: [event(i)] }, error: { code: 'GH_STORE_UNAVAILABLE', message: 'down' }, attempts: 4 });
+      assert.equal(await table.transition(letter.id, 'open', 'retrying', { at: new Date().toISOString(), by: 'carol', owner }), true);
+      return letter.id;
+    };
+    // A process of this host that has exited, one that still runs (this one's parent), one on another host.
+    const exited = spawnSync(process.execPath, ['-e', '0']).pid;
+    const gone = await stuck(1, `${hostname()}:${exited}`);
+    const running = await stuck(2, `${hostname()}:${process.ppid}`);
+    const elsewhere = await stuck(3, 'some-other-host:123');
+
+    const retried = await box.retry(gone, 'dave', rerun);
+    assert.deepEqual([retried.status, retried.attempts, retried.claimedBy], ['retried', 5, `${hostname()}:${process.pid}`]);
+    assert.deepEqual((await events.read()).map((e) => e.tool), ['t1'], 'appended once');
+    assert.deepEqual(recorded.filter((e) => e.type !== 'dead_letter.added').map((e) => [e.type, e.payload.by, e.payload.claimedBy ?? null]), [
+      ['dead_letter.reopened', 'dave', `${hostname()}:${exited}`],
+      ['dead_letter.retried', 'dave', null],
+    ]);
+
+    await assert.rejects(box.retry(running, 'dave', rerun), (error: Error & { code?: string }) => error.code === 'GH_DEAD_LETTER_SETTLED' && /still running/.test(error.message));
+    await assert.rejects(box.drop(running, 'dave', 'x', { reclaim: true }), /still running/, 'a running retry is never taken over');
+    await assert.rejects(box.drop(elsewhere, 'dave', 'done by hand'), /another host \(pass --reclaim if it is gone\)/);
+    assert.deepEqual([(await table.get(running))?.status, (await table.get(elsewhere))?.status], ['retrying', 'retrying'], 'refusals change nothing');
+    const dropped = await box.drop(elsewhere, 'dave', 'done by hand', { reclaim: true });
+    assert.deepEqual([dropped.status, dropped.error.code, dropped.settleReason], ['dropped', 'GH_GATEWAY_STOPPED', 'done by hand']);
+    assert.equal(recorded.filter((e) => e.type === 'dead_letter.reopened').at(-1)?.payload.reclaimed, true);
+    assert.deepEqual((await events.read()).map((e) => e.tool), ['t1'], 'nothing of the others ran');
+  } finally {
+    db.close();
+    cleanup();
   }
 });

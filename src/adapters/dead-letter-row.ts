@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterKind, DeadLetterStatus } from '../ports/dead-letter-store.js';
+import type { DeadLetter, DeadLetterChange, DeadLetterKind, DeadLetterStatus } from '../ports/dead-letter-store.js';
 
 /** A dead_letters row as both adapters read it, times already as ISO strings and JSON parsed. */
 export interface DeadLetterRow {
@@ -16,6 +16,7 @@ export interface DeadLetterRow {
   settled_at: string | null;
   settled_by: string | null;
   settle_reason: string | null;
+  claimed_by: string | null;
 }
 
 /** The row as a letter, leaving out the columns that are null. */
@@ -29,7 +30,7 @@ export function deadLetterOf(row: DeadLetterRow): DeadLetter {
     error: row.error,
     attempts: row.attempts,
   };
-  const optional = { agent: row.agent, profile: row.profile, server: row.server, tool: row.tool, settledAt: row.settled_at, settledBy: row.settled_by, settleReason: row.settle_reason };
+  const optional = { agent: row.agent, profile: row.profile, server: row.server, tool: row.tool, settledAt: row.settled_at, settledBy: row.settled_by, settleReason: row.settle_reason, claimedBy: row.claimed_by };
   for (const [name, value] of Object.entries(optional)) if (value !== null) Object.assign(letter, { [name]: value });
   return letter;
 }
@@ -42,16 +43,17 @@ export function insertValues(id: string, letter: Omit<DeadLetter, 'id' | 'status
 }
 
 /**
- * The UPDATE of a transition; parameters in the order of transitionValues. A retry that failed
- * again brings its error and counts one more attempt.
+ * The UPDATE of a transition; parameters in the order of transitionValues (and of their places in
+ * the text: SQLite's `?` bind in that order). A retry that failed again brings its error and
+ * counts one more attempt.
  */
 export function transitionSql(placeholder: (n: number) => string): string {
   const p = placeholder;
   return `UPDATE dead_letters SET status = ${p(1)}, settled_at = ${p(2)}, settled_by = COALESCE(${p(3)}, settled_by), settle_reason = COALESCE(${p(4)}, settle_reason),
-    error = COALESCE(${p(5)}, error), attempts = attempts + ${p(6)}
-    WHERE id = ${p(7)} AND status = ${p(8)}`;
+    error = COALESCE(${p(5)}, error), attempts = attempts + ${p(6)}, claimed_by = COALESCE(${p(7)}, claimed_by)
+    WHERE id = ${p(8)} AND status = ${p(9)}`;
 }
 
-export function transitionValues(id: string, from: DeadLetterStatus, to: DeadLetterStatus, change: { at: string; by?: string | undefined; reason?: string | undefined; error?: { code: string; message: string } | undefined }): unknown[] {
-  return [to, change.at, change.by ?? null, change.reason ?? null, change.error ? JSON.stringify(change.error) : null, change.error ? 1 : 0, id, from];
+export function transitionValues(id: string, from: DeadLetterStatus, to: DeadLetterStatus, change: DeadLetterChange): unknown[] {
+  return [to, change.at, change.by ?? null, change.reason ?? null, change.error ? JSON.stringify(change.error) : null, change.error ? 1 : 0, change.owner ?? null, id, from];
 }

@@ -39,7 +39,8 @@ export function registerDlq(program: Command, context: CliContext): void {
     .description('Run it once more: a call is re-run under the idempotency key dlq:<id>; events are appended again')
     .option('--config <file>', 'config file')
     .option('--by <name>', 'who retries (default: the OS user)')
-    .action(async (id: string, options: { config?: string; by?: string }) => {
+    .option('--reclaim', 'take it back from an earlier retry on another host that is gone (one on this host is checked)')
+    .action(async (id: string, options: { config?: string; by?: string; reclaim?: boolean }) => {
       const config = context.loadConfig(options.config);
       const { gateway, close } = await openGateway(config, context.env, context.log, { runApprovedCalls: false });
       try {
@@ -53,7 +54,7 @@ export function registerDlq(program: Command, context: CliContext): void {
             const result = await rerunDeadCall(gateway, letter);
             outcome = `${result.isError ? 'the tool answered with an error' : 'the call succeeded'}${result._meta?.['gatehouse/replay'] ? ' (already retried: stored outcome)' : ''}`;
           }
-        });
+        }, { reclaim: options.reclaim ?? false });
         process.stdout.write(`${retried.id} ${retried.status} by ${by}: ${outcome}\n`);
       } finally {
         await close();
@@ -65,10 +66,11 @@ export function registerDlq(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .requiredOption('--reason <text>', 'why (kept in the audit event)')
     .option('--by <name>', 'who drops it (default: the OS user)')
-    .action((id: string, options: { config?: string; reason: string; by?: string }) =>
+    .option('--reclaim', 'take it back from an earlier retry on another host that is gone (one on this host is checked)')
+    .action((id: string, options: { config?: string; reason: string; by?: string; reclaim?: boolean }) =>
       withOperatorStores(context, options.config, async ({ stores, record }) => {
         const by = options.by ?? defaultOperator();
-        const dropped = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).drop(id, by, options.reason);
+        const dropped = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).drop(id, by, options.reason, { reclaim: options.reclaim ?? false });
         process.stdout.write(`${dropped.id} dropped by ${by}: ${options.reason}\n`);
       }),
     );

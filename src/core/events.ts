@@ -36,6 +36,7 @@ export const EVENT_TYPES = [
   'audit.pruned',
   'dead_letter.added',
   'dead_letter.retried',
+  'dead_letter.reopened',
   'dead_letter.dropped',
   // Not emitted yet: their features arrive with later work (PII; trust levels).
   'pii.scrubbed',

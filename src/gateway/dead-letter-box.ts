@@ -1,5 +1,6 @@
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { GatehouseEvent, RecordEvent } from '../core/events.js';
+import { ownerState, processOwner } from '../governance/crash-recovery.js';
 import { newDeadLetterId, type DeadLetter, type DeadLetterFallback, type DeadLetterStatus, type DeadLetterStore, type NewDeadLetter } from '../ports/dead-letter-store.js';
 
 /** A dead letter as `gatehouse dlq list` shows it: from the table, or still in the fallback file. */
@@ -66,10 +67,11 @@ export class DeadLetterBox {
   /**
    * Runs the letter again, once: open → retrying is a compare-and-set, so two retries cannot
    * both run it. Success → retried; failure → open again with the new error and one more attempt.
+   * A letter left `retrying` by a process that is gone is taken back first (see takeBack).
    */
-  async retry(id: string, by: string, rerun: (letter: DeadLetter) => Promise<void>): Promise<DeadLetter> {
-    const letter = await this.get(id);
-    if (!(await this.store.transition(id, 'open', 'retrying', { at: new Date().toISOString(), by }))) throw notOpen(letter);
+  async retry(id: string, by: string, rerun: (letter: DeadLetter) => Promise<void>, options: TakeBack = {}): Promise<DeadLetter> {
+    const letter = await this.takeBack(await this.get(id), by, options);
+    if (!(await this.store.transition(id, 'open', 'retrying', { at: new Date().toISOString(), by, owner: processOwner() }))) throw notOpen(letter);
     try {
       await rerun(letter);
     } catch (error) {
@@ -83,12 +85,38 @@ export class DeadLetterBox {
   }
 
   /** Gives up on a letter; it stays in the table as `dropped`, with who and why (and a `dead_letter.dropped` event). */
-  async drop(id: string, by: string, reason: string): Promise<DeadLetter> {
-    const letter = await this.get(id);
+  async drop(id: string, by: string, reason: string, options: TakeBack = {}): Promise<DeadLetter> {
+    const letter = await this.takeBack(await this.get(id), by, options);
     if (!(await this.store.transition(id, 'open', 'dropped', { at: new Date().toISOString(), by, reason }))) throw notOpen(letter);
     this.record({ type: 'dead_letter.dropped', ...who(letter), payload: { deadLetter: id, kind: letter.kind, by, reason } });
     return (await this.store.get(id))!;
   }
+
+  /**
+   * A letter `retrying` whose `dlq retry` process is gone (killed mid-retry) goes back to open,
+   * with that as its error and one more attempt, and a `dead_letter.reopened` event. Only a
+   * process on this host can be checked; one on another host is taken as running unless
+   * `reclaim` (the operator knows it is gone). A running one is never taken over. For a call,
+   * the interrupted run's ledger key (`dlq:<id>`) still decides whether it runs again.
+   */
+  private async takeBack(letter: DeadLetter, by: string, { reclaim = false }: TakeBack): Promise<DeadLetter> {
+    if (letter.status !== 'retrying') return letter;
+    const state = ownerState(letter.claimedBy);
+    if (state === 'alive' || (state === 'unknown' && !reclaim)) {
+      const where = state === 'alive' ? 'a process that is still running' : 'a process on another host (pass --reclaim if it is gone)';
+      throw new GatehouseError('GH_DEAD_LETTER_SETTLED', `dead letter ${letter.id} is being retried by ${letter.claimedBy ?? '?'}, ${where}`, { deadLetter: letter.id, status: letter.status, claimedBy: letter.claimedBy });
+    }
+    const error = { code: 'GH_GATEWAY_STOPPED', message: `the retry by ${letter.settledBy ?? '?'} (process ${letter.claimedBy ?? 'unknown'}) stopped before it settled the letter` };
+    if (await this.store.transition(letter.id, 'retrying', 'open', { at: new Date().toISOString(), error })) {
+      this.record({ type: 'dead_letter.reopened', ...who(letter), payload: { deadLetter: letter.id, kind: letter.kind, by, claimedBy: letter.claimedBy ?? null, reclaimed: state === 'unknown' } });
+    }
+    return (await this.store.get(letter.id))!;
+  }
+}
+
+/** Whether a retry or drop may take back a letter claimed by a process on another host. */
+interface TakeBack {
+  reclaim?: boolean;
 }
 
 function notOpen(letter: DeadLetter): GatehouseError {

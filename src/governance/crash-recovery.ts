@@ -10,22 +10,31 @@ export function processOwner(): string {
 }
 
 /**
- * Whether the process that claimed a key is gone. Only a process on this host can be checked
- * (its pid no longer exists); one on another host is taken as alive, so its keys stay
- * in_progress until an operator looks (`gatehouse commits list --all`). A record older than
- * owners is taken as gone. Every doubt leans towards "not sent again".
+ * What can be known of the process ("host:pid") that claimed something: `gone` when it ran on this
+ * host and its pid no longer exists (or the record is older than owners), `alive` when it runs
+ * here (this process included), `unknown` when it ran on another host.
  */
-export function ownerGone(owner: string | undefined): boolean {
-  if (owner === undefined) return true;
+export function ownerState(owner: string | undefined): 'gone' | 'alive' | 'unknown' {
+  if (owner === undefined) return 'gone';
   const at = owner.lastIndexOf(':');
   const pid = Number(owner.slice(at + 1));
-  if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false;
+  if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid)) return 'unknown';
+  if (pid === process.pid) return 'alive';
   try {
     process.kill(pid, 0);
-    return false;
+    return 'alive';
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'alive';
   }
+}
+
+/**
+ * Whether the process that claimed a key is gone. One on another host is taken as alive, so its
+ * keys stay in_progress until an operator looks (`gatehouse commits list --all`). Every doubt
+ * leans towards "not sent again".
+ */
+export function ownerGone(owner: string | undefined): boolean {
+  return ownerState(owner) === 'gone';
 }
 
 /**

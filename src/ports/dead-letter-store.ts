@@ -1,6 +1,7 @@
 /**
  * open → retrying (one `gatehouse dlq retry` at a time) → retried, or back to open when it failed
- * again; open → dropped (an operator gave up on it, saying why). Letters are never deleted.
+ * again, or when its process is gone; open → dropped (an operator gave up on it, saying why).
+ * Letters are never deleted.
  */
 export const DEAD_LETTER_STATUSES = ['open', 'retrying', 'retried', 'dropped'] as const;
 export type DeadLetterStatus = (typeof DEAD_LETTER_STATUSES)[number];
@@ -32,6 +33,8 @@ export interface DeadLetter extends NewDeadLetter {
   settledAt?: string;
   settledBy?: string;
   settleReason?: string;
+  /** The process ("host:pid") of the `dlq retry` that last moved it to `retrying`. */
+  claimedBy?: string;
 }
 
 /** What a status change sets besides the status. */
@@ -41,6 +44,8 @@ export interface DeadLetterChange {
   reason?: string;
   /** A retry that failed again: its failure, and one more attempt. */
   error?: { code: string; message: string };
+  /** The process ("host:pid") moving it to `retrying`. */
+  owner?: string;
 }
 
 /** The dead-letter table. Every status change is a compare-and-set. */

@@ -51,8 +51,9 @@ export function deadLetterStoreContract(name: string, open: () => Promise<{ lett
     it('transition is a compare-and-set; a failed retry counts an attempt and keeps its error; settling records who and why', async (letters) => {
       const { id } = await letters.add(callLetter());
       assert.equal(await letters.transition(id, 'retrying', 'retried', { at: at(1) }), false);
-      assert.equal(await letters.transition(id, 'open', 'retrying', { at: at(1), by: 'carol' }), true);
-      assert.equal(await letters.transition(id, 'open', 'retrying', { at: at(1), by: 'dave' }), false, 'one retry at a time');
+      assert.equal(await letters.transition(id, 'open', 'retrying', { at: at(1), by: 'carol', owner: 'host-a:4242' }), true);
+      assert.equal(await letters.transition(id, 'open', 'retrying', { at: at(1), by: 'dave', owner: 'host-b:1' }), false, 'one retry at a time');
+      assert.equal((await letters.get(id))?.claimedBy, 'host-a:4242', 'the retrying process is kept');
       assert.equal(await letters.transition(id, 'retrying', 'open', { at: at(2), error: { code: 'GH_DOWNSTREAM_ERROR', message: 'again' } }), true);
       let letter = await letters.get(id);
       assert.deepEqual([letter?.status, letter?.attempts, letter?.error.code, letter?.settledBy], ['open', 2, 'GH_DOWNSTREAM_ERROR', 'carol']);
