@@ -146,6 +146,12 @@ describe('pipeline on DuckDB', () => {
     const table = widened.definition.reference.counties!;
     table.columns = { ...table.columns, region: 'text' };
     table.rows = table.rows.map((row) => [...row, 'CA']);
+    // A replay that keeps Enrich as it is cannot follow a change of columns: refused, nothing dropped.
+    for (const from of ['enrich', 'semantic'] as const) {
+      await assert.rejects(runPipeline(engine, widened, { from, ...quiet }), (error: Error & { code?: string }) =>
+        error.code === 'GH_PIPELINE_NOT_LOADED' && error.message === `cannot start at ${from}: the columns of ref.counties changed in the definition, and the Enrich layer is built on them; replay from std (or earlier) to rebuild it`);
+    }
+    assert.deepEqual(await counties(), [...original, { county_code: '99', county_name: 'Nowhere' }]);
     // The columns changed, so the table is rebuilt, and the Enrich views that join it are rebuilt after it.
     const replay = await runPipeline(engine, widened, { from: 'std', ...quiet });
     assert.equal(replay.status, 'published');

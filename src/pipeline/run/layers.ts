@@ -1,4 +1,5 @@
 /** Builds the tables (or views) of one layer from the definition's SQL, in the order the definition lists them. */
+import { GatehouseError } from '../../core/errors.js';
 import type { Layer } from '../definition/schema.js';
 import { literal } from '../engines/engine.js';
 import { count, type LayerCount, type RunContext } from './context.js';
@@ -41,15 +42,26 @@ async function replaceWithView(context: RunContext, name: string, sql: string): 
 /**
  * Reference tables (crosswalks, code lists) written from the definition: ref.<name>. A table whose
  * columns did not change keeps its place and only its rows are replaced: on PostgreSQL, dropping it
- * would take the Enrich views that join it along.
+ * would take the Enrich views that join it along. One whose columns changed is rebuilt, which
+ * the layers built on it must follow: a replay from Enrich or Semantic (which keeps those layers as
+ * they are) is then refused before anything is dropped.
  */
-export async function writeReferenceTables(context: RunContext): Promise<void> {
+export async function writeReferenceTables(context: RunContext, from: Layer): Promise<void> {
   const { engine, definition } = context;
   const sqlType = { integer: 'BIGINT', number: 'DOUBLE PRECISION', text: 'VARCHAR', boolean: 'BOOLEAN' } as const;
+  const tables = [];
   for (const [name, table] of Object.entries(definition.reference)) {
     const columns = Object.entries(table.columns);
-    const existing = (await engine.tableExists(`ref.${name}`)) ? await engine.columns(`ref.${name}`) : [];
-    if (JSON.stringify(existing.map((column) => [column.name, column.type])) === JSON.stringify(columns)) {
+    const existing = (await engine.tableExists(`ref.${name}`)) ? await engine.columns(`ref.${name}`) : undefined;
+    const kept = existing !== undefined && JSON.stringify(existing.map((column) => [column.name, column.type])) === JSON.stringify(columns);
+    tables.push({ name, table, columns, kept, existed: existing !== undefined });
+  }
+  const reshaped = tables.filter((entry) => entry.existed && !entry.kept).map((entry) => `ref.${entry.name}`);
+  if (reshaped.length > 0 && VIEW_LAYERS.has(from)) {
+    throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `cannot start at ${from}: the columns of ${reshaped.join(', ')} changed in the definition, and the Enrich layer is built on them; replay from std (or earlier) to rebuild it`, { layer: from, tables: reshaped });
+  }
+  for (const { name, table, columns, kept } of tables) {
+    if (kept) {
       await engine.exec(`DELETE FROM ref.${name}`);
     } else {
       await engine.exec(`DROP TABLE IF EXISTS ref.${name} CASCADE`);

@@ -60,7 +60,7 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   progress(`run ${runId}: ${mode}${mode === 'replay' ? ` from ${from}` : ''}${context.dryRun ? ' (dry run)' : ''} on ${engine.description}`);
   try {
     const finalBefore = await finalHashes(context);
-    await writeReferenceTables(context);
+    await writeReferenceTables(context, from);
     const files = options.dataDir && dataFiles ? await ingest(context, options.dataDir, dataFiles) : [];
     const startGate = GATE_OF_LAYER[from];
     await requireLayer(context, startGate);
