@@ -10,12 +10,12 @@ import { decodeFile, scanFile } from '../src/pipeline/raw/scan.js';
 /**
  * Raw keeps each row's line in its source file. DuckDB's reader has no line numbers, so the
  * engine reads a copy whose lines carry their own number (raw/number-lines.ts); these tests
- * hold that to the source's lines through CRLF (in the copy), empty lines, a malformed line and a last line
+ * hold that to the source's lines through CRLF and mixed line ends, empty lines, a malformed line and a last line
  * without a newline.
  */
 const SOURCE = ['code^name^total', '01^Alameda^10', '', '02^Alpine^20^extra', '03^Amador^30', '04^Butte'].join('\n');
 
-test('numberLines: line N of the copy is line N of the source with its number in front; empty lines stay empty', async () => {
+test('numberLines: line N of the copy is line N of the source with its number in front; empty lines stay empty; CRLF becomes LF', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-lines-test-'));
   try {
     writeFileSync(path.join(dir, 'source.txt'), SOURCE.replace('30\n', '30\r\n'));
@@ -23,7 +23,7 @@ test('numberLines: line N of the copy is line N of the source with its number in
     assert.equal(lines, 6);
     assert.equal(
       readFileSync(path.join(dir, 'copy.txt'), 'utf8'),
-      ['_line^code^name^total', '2^01^Alameda^10', '', '4^02^Alpine^20^extra', '5^03^Amador^30\r', '6^04^Butte'].join('\n'),
+      ['_line^code^name^total', '2^01^Alameda^10', '', '4^02^Alpine^20^extra', '5^03^Amador^30', '6^04^Butte'].join('\n'),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -40,7 +40,8 @@ test('DuckDB loadRaw: every row on its source line, the malformed one kept with 
   process.env.TMPDIR = scratch;
   try {
     const file = path.join(dir, 'source.txt');
-    writeFileSync(file, SOURCE);
+    // Line ends mixed within the file (CRLF on two lines, LF on the others), as concatenated files have them.
+    writeFileSync(file, SOURCE.replace('10\n', '10\r\n').replace('30\n', '30\r\n'));
     await engine.exec('CREATE SCHEMA raw');
     await engine.prepareRaw('raw.t', ['code', 'name', 'total']);
     const loaded = await engine.loadRaw({

@@ -3,7 +3,7 @@
  * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
  */
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -58,7 +58,7 @@ export class DuckDbEngine implements PipelineEngine {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     path: string,
-    tempDirectory: string | undefined,
+    private readonly tempDirectory: string | undefined,
   ) {
     this.description = `duckdb ${path}`;
     this.scratchDirectory = tempDirectory ?? tmpdir();
@@ -219,6 +219,13 @@ export class DuckDbEngine implements PipelineEngine {
   async close(): Promise<void> {
     this.connection.closeSync();
     this.instance.closeSync();
+    // <db>.tmp (spills and working copies) is made on demand; left empty, it would only clutter the database's folder.
+    if (this.tempDirectory === undefined) return;
+    try {
+      rmdirSync(this.tempDirectory);
+    } catch {
+      // never made, or not empty: left as it is
+    }
   }
 }
 
