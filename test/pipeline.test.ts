@@ -160,6 +160,30 @@ describe('pipeline on DuckDB', () => {
     assert.deepEqual(await counties(), original);
   });
 
+  test('an error in the definition\'s SQL names the layer table or the check it is in', async () => {
+    const fresh = await openEngine({ engine: 'duckdb', database: path.join(work, 'typos.duckdb') });
+    try {
+      const editable = () => ({ ...definition(), definition: structuredClone(definition().definition) });
+      const refused = async (edit: (d: ReturnType<typeof editable>['definition']) => void, place: string) => {
+        const typo = editable();
+        edit(typo.definition);
+        await assert.rejects(runPipeline(fresh, typo, { dataDir: data.dir, ...quiet }), (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'GH_PIPELINE_ENGINE');
+          assert.ok(error.message.startsWith(`${place}: the SQL engine refused a statement: `), error.message);
+          assert.match(error.message, /students_enroled/);
+          return true;
+        });
+      };
+      const rowCheck = (d: ReturnType<typeof editable>['definition']) => d.gates.B.find((check) => check.id === 'B.types')! as { when: string };
+      await refused((d) => void (rowCheck(d).when = 'students_enroled < 0'), 'gate B on stage.directory, check B.types');
+      await refused((d) => void (d.layers.std.caaspp = d.layers.std.caaspp!.replace('c.students_enrolled', 'c.students_enroled')), 'std.caaspp (layers.std.caaspp of the definition)');
+      const coverage = (d: ReturnType<typeof editable>['definition']) => d.gates.C.find((check) => check.id === 'C.crosswalk_coverage')! as { sql: string };
+      await refused((d) => void (coverage(d).sql = 'SELECT _district_key, _year, 1.0 AS observed, students_enroled > 0 AS ok FROM std.caaspp'), 'gate C, check C.crosswalk_coverage');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('a dry run writes nothing to Final', async () => {
     const fresh = await openEngine({ engine: 'duckdb', database: path.join(work, 'dry.duckdb') });
     try {

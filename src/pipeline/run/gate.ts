@@ -5,10 +5,10 @@
  * rows promoted + rows quarantined.
  */
 import { GatehouseError } from '../../core/errors.js';
-import { countsSql, dispositionSql, duplicatesSql, rowRulesFor } from '../core/check-sql.js';
+import { countsSql, dispositionSql, duplicatesSql, joinsFor, rowRulesFor, type RowRule } from '../core/check-sql.js';
 import { GATE_INPUT, type Check, type Gate } from '../definition/schema.js';
 import { literal } from '../engines/engine.js';
-import { count, type GateCount, type RunContext } from './context.js';
+import { count, naming, type GateCount, type RunContext } from './context.js';
 import { fillRawText } from './raw-text.js';
 
 const HELD = 'gh_held';
@@ -34,9 +34,9 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
     const qualified = `${layer}.${table}`;
     const rules = rowRulesFor(checks, table, layer === 'raw' ? definition.sources[table] : undefined);
     for (const rule of rules) {
-      if (rule.duplicates) await engine.createTableAs(rule.duplicates.table, duplicatesSql(qualified, rule.duplicates.key));
+      if (rule.duplicates) await naming(`gate ${gate} on ${qualified}, check ${rule.id}`, () => engine.createTableAs(rule.duplicates!.table, duplicatesSql(qualified, rule.duplicates!.key)));
     }
-    await engine.createTableAs('gh_counts', countsSql(qualified, rules));
+    await naming(() => refusedCheck(context, gate, qualified, rules), () => engine.createTableAs('gh_counts', countsSql(qualified, rules)));
     for (const [index, rule] of rules.entries()) {
       const status = rule.action === 'quarantine' ? 'quarantined' : rule.action === 'coerce' ? 'coerced' : 'warn';
       await engine.exec(
@@ -83,6 +83,18 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
   return counts;
 }
 
+/** Where the row checks of a table failed: the first check whose condition the engine refuses on its own. */
+async function refusedCheck(context: RunContext, gate: Gate, qualified: string, rules: readonly RowRule[]): Promise<string> {
+  for (const rule of rules) {
+    try {
+      await context.engine.query(`SELECT 1 FROM ${qualified} t ${joinsFor(rules)} WHERE ${rule.when} LIMIT 0`);
+    } catch {
+      return `gate ${gate} on ${qualified}, check ${rule.id}`;
+    }
+  }
+  return `gate ${gate} on ${qualified}`;
+}
+
 /**
  * Runs the partition and drift checks of a gate; writes every result (pass included, for every
  * partition of the gate's tables) to the ledger; returns how many partitions are held, kept in gh_held.
@@ -99,7 +111,9 @@ async function partitionChecks(context: RunContext, gate: Gate, checks: readonly
     if (check.kind === 'partition') sql = `SELECT _district_key AS district_key, _year AS year, CAST(observed AS DOUBLE PRECISION) AS observed, ok FROM (${check.sql}) p`;
     else if (check.kind === 'drift') sql = await driftSql(context, check.tables, check.max_change, layer);
     else continue;
-    await engine.exec(`INSERT INTO gh_judged SELECT ${literal(check.id)}, ${order}, district_key, year, observed, coalesce(ok, false), ${literal(check.action)} FROM (${sql}) j`);
+    await naming(`gate ${gate}, check ${check.id}`, () =>
+      engine.exec(`INSERT INTO gh_judged SELECT ${literal(check.id)}, ${order}, district_key, year, observed, coalesce(ok, false), ${literal(check.action)} FROM (${sql}) j`),
+    );
     // Every partition gets a result: those the check's SQL did not judge passed it.
     await engine.exec(
       `INSERT INTO ops.check_results

@@ -2,7 +2,7 @@
 import { GatehouseError } from '../../core/errors.js';
 import type { Layer } from '../definition/schema.js';
 import { literal } from '../engines/engine.js';
-import { count, type LayerCount, type RunContext } from './context.js';
+import { count, naming, type LayerCount, type RunContext } from './context.js';
 
 /**
  * Layers whose tables are views. Enrich is Std's passed rows joined to small lookups: DuckDB
@@ -20,9 +20,12 @@ export async function buildLayer(context: RunContext, layer: Exclude<Layer, 'raw
   for (const [table, sql] of Object.entries(definition.layers[layer])) {
     const started = Date.now();
     context.step(`  ${layer}.${table}`);
-    if (VIEW_LAYERS.has(layer)) await replaceWithView(context, `${layer}.${table}`, sql);
-    else await engine.createTableAs(`${layer}.${table}`, sql);
-    const [row] = await engine.query(`SELECT count(*) AS n FROM ${layer}.${table}`);
+    const [row] = await naming(`${layer}.${table} (layers.${layer}.${table} of the definition)`, async () => {
+      if (VIEW_LAYERS.has(layer)) await replaceWithView(context, `${layer}.${table}`, sql);
+      else await engine.createTableAs(`${layer}.${table}`, sql);
+      // A view's SQL runs here first.
+      return engine.query(`SELECT count(*) AS n FROM ${layer}.${table}`);
+    });
     const result: LayerCount = { layer, table, rows: Number(row!.n), seconds: (Date.now() - started) / 1000 };
     await engine.exec(`INSERT INTO ops.layer_counts VALUES (${runId}, ${literal(layer)}, ${literal(table)}, ${result.rows}, ${result.seconds})`);
     counts.push(result);
