@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from './helpers/gatehouse.js';
+import { runCli, tempConfig } from './helpers/gatehouse.js';
 import { DEFINITION_PATH } from './helpers/pipeline.js';
 
 /** A refused command: exit 1, one `error GH_…: …` line naming the problem, no stack trace. */
@@ -51,6 +51,17 @@ describe('bad command-line input', () => {
       assert.deepEqual(readdirSync(work).sort(), ['unrelated'], 'nothing was created');
     } finally {
       rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('a SQLite store that cannot be created is GH_STORE_UNAVAILABLE naming the file', () => {
+    // store.path inside a regular file: its folder cannot be made.
+    const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'not-a-folder/gatehouse.db' }, servers: {}, profiles: {} });
+    try {
+      writeFileSync(path.join(dir, 'not-a-folder'), 'a file\n');
+      assertRefused(['runs', '--config', configPath], 'GH_STORE_UNAVAILABLE', /SQLite store .*not-a-folder\/gatehouse\.db: .*\(check store\.path in the config\)/);
+    } finally {
+      cleanup();
     }
   });
 });

@@ -57,7 +57,7 @@ export const ERROR_CODES = {
   GH_PIPELINE_NOT_LOADED: 'there is nothing to read or replay: no pipeline database yet, or the layer asked for has not been built',
   GH_QUARANTINE_UNKNOWN: 'no quarantined row or held partition matches the release',
   GH_QUARANTINE_RELEASED: 'every quarantined row and held partition the release names is already released, waiting for a replay',
-  GH_STORE_UNAVAILABLE: 'the store (the PostgreSQL database) could not be reached or migrated',
+  GH_STORE_UNAVAILABLE: 'the store (the SQLite file or the PostgreSQL database) could not be opened, reached or migrated',
   GH_CIRCUIT_OPEN: "the server's circuit is open after repeated failures: calls fail fast until the time named (like HTTP 503)",
   GH_SERVER_FAILED: 'the server crashed too many times in a row and is marked failed; it is started again only at the time named',
   GH_SERVER_BUSY: 'the server has as many calls in flight and queued as its bulkhead allows (like HTTP 503); retry shortly',

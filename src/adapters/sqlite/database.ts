@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PACKAGE_ROOT } from '../../config/load.js';
+import { GatehouseError } from '../../core/errors.js';
 import type { Durability } from '../../ports/event-store.js';
 
 export type SqliteDatabase = Database.Database;
@@ -14,9 +15,15 @@ const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations', 'sqlite');
  * migrations once each.
  */
 export function openSqlite(file: string, options: { durability?: Durability } = {}): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  let db: SqliteDatabase;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    // e.g. a folder that cannot be created or written (EACCES, EROFS), or a file that is not a database.
+    throw new GatehouseError('GH_STORE_UNAVAILABLE', `SQLite store ${file}: ${(error as Error).message} (check store.path in the config)`, { file }, { cause: error });
+  }
   // In WAL mode, NORMAL: a commit is in the WAL file, so it survives a killed process; only an OS
   // crash or power loss can lose the last ones. FULL: the WAL is flushed to disk at every commit.
   db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
