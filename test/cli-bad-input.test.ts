@@ -48,6 +48,7 @@ describe('bad command-line input', () => {
       for (const command of [['status'], ['replay', '--from', 'stage'], ['quarantine', 'list'], ['quarantine', 'release', '--rule', 'B.types', '--reason', 'checked']]) {
         assertRefused(['pipeline', ...command, ...common], 'GH_PIPELINE_NOT_LOADED', /no pipeline database at .*p\.duckdb: run `gatehouse pipeline run --data DIR` first/);
       }
+      assertRefused(['pipeline', 'generate', '--rows', '100', '--out', path.join(unrelated, 'notes.txt')], 'GH_INVALID_ARGUMENTS', /the output folder .*notes\.txt cannot be made: EEXIST/);
       assert.deepEqual(readdirSync(work).sort(), ['unrelated'], 'nothing was created');
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * was injected where. Rows stream to disk: memory holds the universe (schools), never the rows.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { GatehouseError } from '../../core/errors.js';
 import path from 'node:path';
 import { writeCaaspp, writeEntities } from './caaspp.js';
 import type { GeneratorContext, WrittenFile } from './context.js';
@@ -43,7 +44,11 @@ export interface Manifest {
 export const MANIFEST_FILE = 'manifest.json';
 
 export function generate(options: GenerateOptions): Manifest {
-  mkdirSync(options.outDir, { recursive: true });
+  try {
+    mkdirSync(options.outDir, { recursive: true });
+  } catch (error) {
+    throw new GatehouseError('GH_INVALID_ARGUMENTS', `the output folder ${options.outDir} cannot be made: ${(error as Error).message}`, { outDir: options.outDir }, { cause: error });
+  }
   const root = new Random(options.seed);
   const universe = buildUniverse(options.rows, root.fork(1), options.years);
   const faultScale = options.faultScale ?? 1;
