@@ -55,6 +55,19 @@ describe('bad command-line input', () => {
     }
   });
 
+  test('audit: an export, checkpoint or key file that cannot be read is refused naming it', () => {
+    const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'state/gatehouse.db' }, servers: {}, profiles: {} });
+    try {
+      const missing = path.join(dir, 'missing.jsonl');
+      assertRefused(['audit', 'verify', '--config', configPath, '--export', missing], 'GH_AUDIT_FILE_INVALID', /missing\.jsonl: cannot read it: ENOENT/);
+      assertRefused(['audit', 'verify', '--config', configPath, '--export', dir], 'GH_AUDIT_FILE_INVALID', /cannot read it: EISDIR/);
+      assertRefused(['audit', 'verify', '--config', configPath, '--checkpoint', missing], 'GH_AUDIT_FILE_INVALID', /missing\.jsonl: cannot read it: ENOENT/);
+      assertRefused(['audit', 'verify', '--config', configPath, '--public-key', path.join(dir, 'missing.pem')], 'GH_AUDIT_KEY_INVALID', /--public-key .*missing\.pem: cannot read it: ENOENT/);
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a SQLite store that cannot be created is GH_STORE_UNAVAILABLE naming the file', () => {
     // store.path inside a regular file: its folder cannot be made.
     const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'not-a-folder/gatehouse.db' }, servers: {}, profiles: {} });

@@ -51,7 +51,13 @@ export async function* exportLines(stores: AuditStores, signer: AuditSigner, opt
 
 /** Reads the lines of an export or checkpoint file one at a time, parsed. */
 async function* fileObjects(file: string): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const input = createReadStream(file);
+  // Opening fails asynchronously (ENOENT, EISDIR, EACCES): caught here, before the first line is awaited.
+  await new Promise<void>((resolve, reject) => {
+    input.once('readable', resolve);
+    input.once('error', (error) => reject(new GatehouseError('GH_AUDIT_FILE_INVALID', `${file}: cannot read it: ${error.message}`, { file }, { cause: error })));
+  });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   for await (const text of lines) {
     line += 1;

@@ -29,7 +29,7 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--public-key <file>', 'trust only this public key (PEM, from gatehouse audit public-key); repeatable', collect)
     .option('--json', 'print the report as JSON')
     .action(async (options: { config?: string; export?: string; checkpoint?: string[]; publicKey?: string[]; json?: boolean }) => {
-      const pinned = options.publicKey?.map((file) => readFileSync(file, 'utf8'));
+      const pinned = options.publicKey?.map(readPublicKeyFile);
       if (options.export) {
         if (options.checkpoint) throw new GatehouseError('GH_INVALID_ARGUMENTS', '--checkpoint applies to the store, not to --export');
         const report = await verifyExport(options.export, pinned);
@@ -125,4 +125,13 @@ function print(report: AuditReport & { keyIds?: string[] }, keys: string, json: 
   if (report.unchained > 0) parts.push(`${report.unchained} older events predate the chain`);
   parts.push(`keys ${keys}`);
   process.stdout.write(`${parts.join('; ')}\n`);
+}
+
+/** A --public-key file's PEM (checked as a key where it is used). */
+function readPublicKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new GatehouseError('GH_AUDIT_KEY_INVALID', `--public-key ${file}: cannot read it: ${(error as Error).message}`, { file });
+  }
 }
