@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import type { PipelineEngine } from '../src/pipeline/engines/engine.js';
 import { openEngine } from '../src/pipeline/engines/open.js';
+import { listQuarantine, pipelineStatus, releaseQuarantined } from '../src/pipeline/run/inspect.js';
 import { runPipeline } from '../src/pipeline/run/run.js';
 import { postgresForThisFile } from './helpers/postgres.js';
 import { assertEveryRowDisposed, assertFaultsFound, definition, smallDataSet } from './helpers/pipeline.js';
@@ -56,6 +57,20 @@ describe('pipeline on PostgreSQL', () => {
       assert.deepEqual(await digest(engine), await digest(duck));
     } finally {
       await duck.close();
+    }
+  });
+
+  test('status and quarantine on a database no run has written to are refused, and create nothing in it', async () => {
+    const empty = await openEngine({ engine: 'postgres', url: await postgres.freshDatabase() });
+    try {
+      const refused = (error: Error & { code?: string }) => error.code === 'GH_PIPELINE_NOT_LOADED' && /no pipeline has run in postgres .*\(it has no ops\.runs table\)/.test(error.message);
+      await assert.rejects(pipelineStatus(empty), refused);
+      await assert.rejects(listQuarantine(empty, { limit: 5 }), refused);
+      await assert.rejects(releaseQuarantined(empty, { rule: 'B.types', reason: 'checked', by: 'test' }), refused);
+      const [schemas] = await empty.query(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name IN ('ops', 'ref', 'raw', 'stage', 'std', 'enrich', 'semantic', 'final')`);
+      assert.equal(Number(schemas!.n), 0);
+    } finally {
+      await empty.close();
     }
   });
 });

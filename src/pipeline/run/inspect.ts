@@ -3,7 +3,7 @@ import { GatehouseError } from '../../core/errors.js';
 import { GATE_INPUT, type Gate, type Layer } from '../definition/schema.js';
 import { literal, type PipelineEngine, type Row } from '../engines/engine.js';
 import { now } from './context.js';
-import { ensureOpsTables } from './ops-tables.js';
+import { requireOpsTables } from './ops-tables.js';
 
 export interface PipelineStatus {
   runs: Row[];
@@ -18,7 +18,7 @@ export interface PipelineStatus {
 }
 
 export async function pipelineStatus(engine: PipelineEngine, runId?: number): Promise<PipelineStatus> {
-  await ensureOpsTables(engine);
+  await requireOpsTables(engine);
   const runs = await engine.query('SELECT run_id, mode, from_layer, dry_run, status, started_at, finished_at, error FROM ops.runs ORDER BY run_id DESC LIMIT 10');
   const run = runId ?? (runs[0] ? Number(runs[0].run_id) : null);
   if (run === null) return { runs, run, layers: [], gates: [], failing: [], held: [], quarantined: 0, checkCount: 0, ledgerRows: 0 };
@@ -49,7 +49,7 @@ const QUARANTINE_ROWS = `SELECT q.quarantine_id, q.gate, q.layer, q.table_name, 
   FROM ops.quarantine q JOIN ops.raw_files f ON f.file_id = q.file_id`;
 
 export async function listQuarantine(engine: PipelineEngine, filter: QuarantineFilter): Promise<{ total: number; byRule: Row[]; rows: Row[] }> {
-  await ensureOpsTables(engine);
+  await requireOpsTables(engine);
   const where = ['1 = 1'];
   if (filter.rule) where.push(`q.rule = ${literal(filter.rule)}`);
   if (filter.gate) where.push(`q.gate = ${literal(filter.gate)}`);
@@ -113,7 +113,7 @@ function releaseCondition(request: ReleaseRequest): string {
 
 /** Refuses a request that names nothing, an id that is not quarantined, or that no quarantined row or held partition matches. */
 async function selectRelease(engine: PipelineEngine, request: ReleaseRequest): Promise<ReleaseSelection> {
-  await ensureOpsTables(engine);
+  await requireOpsTables(engine);
   const condition = releaseCondition(request);
   if (request.ids?.length) {
     const found = new Set((await engine.query(`SELECT quarantine_id FROM ops.quarantine WHERE quarantine_id IN (${request.ids.map(Number).join(', ')})`)).map((row) => Number(row.quarantine_id)));

@@ -3,6 +3,7 @@
  * quarantine, releases, partition statuses and published contracts. Plain SQL types both engines
  * take; times are ISO strings so that no engine's time zone handling enters the data.
  */
+import { GatehouseError } from '../../core/errors.js';
 import type { PipelineEngine } from '../engines/engine.js';
 import { LAYERS } from '../definition/schema.js';
 
@@ -28,4 +29,17 @@ const TABLES = [
 export async function ensureOpsTables(engine: PipelineEngine): Promise<void> {
   for (const schema of ['ops', 'ref', ...LAYERS, 'raw_passed', 'stage_passed', 'std_passed', 'enrich_passed']) await engine.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   for (const sql of TABLES) await engine.exec(sql);
+}
+
+/**
+ * For commands that read what runs left (status, quarantine, release): refuses a database no run
+ * has written to (GH_PIPELINE_NOT_LOADED) rather than create the pipeline's schemas in it, which on
+ * PostgreSQL could be someone else's database reached by a wrong URL; adds ops tables newer
+ * Gatehouse versions introduced to one a run has written.
+ */
+export async function requireOpsTables(engine: PipelineEngine): Promise<void> {
+  if (!(await engine.tableExists('ops.runs'))) {
+    throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `no pipeline has run in ${engine.description} (it has no ops.runs table): run \`gatehouse pipeline run --data DIR\` first`, { database: engine.description });
+  }
+  await ensureOpsTables(engine);
 }
