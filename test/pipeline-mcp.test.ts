@@ -49,6 +49,9 @@ test('the pipeline MCP server: read-only status and quarantine, run (dry and rea
 
     const status = await call(client, 'pipeline_status');
     assert.equal((status.runs as unknown[]).length, 2);
+    const misspelt = (await client.callTool({ name: 'list_quarantine', arguments: { rule: 'B.strict_null' } })) as CallToolResult;
+    assert.equal(misspelt.isError, true, 'a misspelt rule is refused, not answered with 0 rows');
+    assert.match(JSON.stringify(misspelt.content), /GH_INVALID_ARGUMENTS: rule \\"B\.strict_null\\" is not a check/);
     const quarantine = await call(client, 'list_quarantine', { rule: 'B.strict_nulls', limit: 5 });
     assert.equal(quarantine.total, data.manifest.faults.pseudo_null!.count);
     assert.equal((quarantine.rows as unknown[]).length, 5);
@@ -65,9 +68,13 @@ test('the pipeline MCP server: read-only status and quarantine, run (dry and rea
       assert.equal(replay.status, 'published');
       assert.equal(replay.held.length, held.length - 1);
     }
-    const failed = (await client.callTool({ name: 'release_quarantined', arguments: { rule: 'B.no_such_rule', reason: 'nothing' } })) as CallToolResult;
-    assert.equal(failed.isError, true);
-    assert.match(JSON.stringify(failed.content), /GH_QUARANTINE_UNKNOWN/);
+    const unknown = (await client.callTool({ name: 'release_quarantined', arguments: { rule: 'B.no_such_rule', reason: 'nothing' } })) as CallToolResult;
+    assert.equal(unknown.isError, true);
+    assert.match(JSON.stringify(unknown.content), /GH_INVALID_ARGUMENTS: rule \\"B\.no_such_rule\\" is not a check/);
+    // A check that holds nothing back (a file check) matches no row.
+    const nothing = (await client.callTool({ name: 'release_quarantined', arguments: { rule: 'A.hash_match', reason: 'nothing' } })) as CallToolResult;
+    assert.equal(nothing.isError, true);
+    assert.match(JSON.stringify(nothing.content), /GH_QUARANTINE_UNKNOWN/);
   } finally {
     await client.close();
     rmSync(work, { recursive: true, force: true });

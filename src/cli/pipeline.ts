@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
-import { loadDefinition, type LoadedDefinition } from '../pipeline/definition/load.js';
+import { loadDefinition, requireKnownCheck, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
 import type { PipelineEngine, Row } from '../pipeline/engines/engine.js';
 import { ENGINES, openEngine, type EngineChoice } from '../pipeline/engines/open.js';
@@ -40,6 +40,9 @@ function engineOptions(command: Command): Command {
     .option('--threads <n>', 'DuckDB worker threads (default: all cores)', wholeNumber('--threads', 1))
     .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)', memorySize('--memory-limit'));
 }
+
+/** The gates that quarantine rows (gate E refuses a publish, it holds no row back). */
+const QUARANTINE_GATES = ['A', 'B', 'C', 'D'] as const;
 
 /** Quarantined rows (as listQuarantine and previewRelease give them) as a table. */
 const quarantineTable = (rows: Row[]): string =>
@@ -210,7 +213,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
   const quarantine = pipeline.command('quarantine').description('List quarantined rows (with rule, file hash, line and raw text) or release them');
   engineOptions(quarantine.command('list').description('List quarantined rows'))
     .option('--rule <id>', 'only this rule')
-    .option('--gate <letter>', 'only this gate')
+    .option('--gate <letter>', 'only this gate: A, B, C or D', oneOf('--gate', QUARANTINE_GATES))
     .option('--district <key>', 'only this district key (cc + ddddd)')
     .option('--limit <n>', 'at most this many rows', wholeNumber('--limit', 1), 50)
     .option('--json', 'print as JSON')
@@ -225,7 +228,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
         process.stdout.write('\n');
         process.stdout.write(quarantineTable(listing.rows));
         process.stdout.write(`\n${listing.total} row(s) quarantined${listing.rows.length < listing.total ? `, ${listing.rows.length} shown` : ''}\n`);
-      });
+      }, { check: (loaded) => requireKnownCheck(loaded.definition, options.rule) });
     });
   engineOptions(quarantine.command('release').description('Release quarantined rows (by id, or by rule and district) or a held partition; takes effect at the next run or replay'))
     .option('--id <n...>', 'quarantine ids', wholeNumbers('--id', 1))
@@ -246,6 +249,6 @@ export function registerPipeline(program: Command, context: CliContext): void {
         }
         const released = await releaseQuarantined(engine, request);
         process.stdout.write(`released ${released.rows} quarantined row(s) and ${released.partitions} held partition(s); they pass at the next run or replay (gatehouse pipeline replay --from ${released.fromLayer})\n`);
-      });
+      }, { check: (loaded) => requireKnownCheck(loaded.definition, options.rule) });
     });
 }

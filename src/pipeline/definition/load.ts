@@ -44,3 +44,12 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** Refuses a rule (a check id) the definition does not have: a misspelt one would list or release nothing, as if nothing were held back. */
+export function requireKnownCheck(definition: PipelineDefinition, rule: string | undefined): void {
+  if (rule === undefined) return;
+  const ids = Object.values(definition.gates).flatMap((checks) => checks.map((check) => check.id));
+  if (!ids.includes(rule)) {
+    throw new GatehouseError('GH_INVALID_ARGUMENTS', `rule "${rule}" is not a check of pipeline "${definition.name}" (its checks: ${ids.join(', ')})`, { rule });
+  }
+}

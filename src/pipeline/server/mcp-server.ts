@@ -10,7 +10,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isGatehouseError } from '../../core/errors.js';
-import { loadDefinition } from '../definition/load.js';
+import { loadDefinition, requireKnownCheck } from '../definition/load.js';
 import type { PipelineEngine } from '../engines/engine.js';
 import { openEngine, type EngineChoice } from '../engines/open.js';
 import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../run/inspect.js';
@@ -79,7 +79,11 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
       },
       annotations: { title: 'List quarantined rows', readOnlyHint: true, openWorldHint: false },
     },
-    ({ rule, gate, district, limit }) => answer(() => withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 }))),
+    ({ rule, gate, district, limit }) =>
+      answer(async () => {
+        requireKnownCheck(loadDefinition(options.definitionPath).definition, rule);
+        return withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 }));
+      }),
   );
 
   server.registerTool(
@@ -119,6 +123,8 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
     ({ ids, rule, district, year, reason, replay, dry_run }) =>
       serialized(() =>
         answer(async () => {
+          const loaded = loadDefinition(options.definitionPath);
+          requireKnownCheck(loaded.definition, rule);
           const request = { ids, rule, district, year, reason, by: 'mcp' };
           if (dry_run) {
             const { sample, ...wouldRelease } = await withEngine((engine) => previewRelease(engine, request));
@@ -126,7 +132,6 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
           }
           const released = await withEngine((engine) => releaseQuarantined(engine, request));
           if (replay === false) return { released };
-          const loaded = loadDefinition(options.definitionPath);
           const report = await withEngine((engine) => runPipeline(engine, loaded, { from: released.fromLayer as Exclude<typeof released.fromLayer, 'final'> }));
           return { released, replay: brief(report) };
         }),
