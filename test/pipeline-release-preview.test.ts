@@ -134,13 +134,19 @@ describe('release_quarantined dry run', () => {
 
   test('bad input gets the same error in a dry run as in the release, and nothing is written', async () => {
     const [known] = await inDatabase((engine) => engine.query('SELECT min(quarantine_id) AS id FROM ops.quarantine'));
-    const bad: Array<Record<string, unknown>> = [{ ids: [999_999] }, { ids: [Number(known!.id), 999_998] }, {}, { rule: 'B.no_such_rule' }, { rule: 'B.strict_nulls', district: '9999999', year: 2024 }];
-    for (const args of bad) {
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ids: [999_999] }, /^GH_QUARANTINE_UNKNOWN: /],
+      [{ ids: [Number(known!.id), 999_998] }, /^GH_QUARANTINE_UNKNOWN: /],
+      [{}, /^GH_QUARANTINE_UNKNOWN: /],
+      [{ rule: 'B.no_such_rule' }, /^GH_INVALID_ARGUMENTS: rule "B\.no_such_rule" is not a check/],
+      [{ rule: 'B.strict_nulls', district: '9999999', year: 2024 }, /^GH_QUARANTINE_UNKNOWN: /],
+    ];
+    for (const [args, refusal] of bad) {
       const before = await releaseState();
       const dry = await callTool('release_quarantined', { ...args, reason: 'checked by hand', dry_run: true });
       const real = await callTool('release_quarantined', { ...args, reason: 'checked by hand', replay: false });
       assert.equal(real.isError, true, `${JSON.stringify(args)}: the release refuses`);
-      assert.match(text(real), /^GH_QUARANTINE_UNKNOWN: /);
+      assert.match(text(real), refusal);
       assert.equal(dry.isError, true, `${JSON.stringify(args)}: the dry run refuses too, not ${text(dry)}`);
       assert.equal(text(dry), text(real));
       assert.deepEqual(await releaseState(), before, `${JSON.stringify(args)}: nothing written`);
