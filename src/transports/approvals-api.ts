@@ -6,6 +6,9 @@ import { readJsonBody } from './read-body.js';
 import { operatorOrRefuse } from './operator-auth.js';
 import { sendJson } from './send-json.js';
 
+/** The most approvals one GET lists. */
+const MAX_LIST = 1000;
+
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   GH_SELF_APPROVAL: 403,
   GH_APPROVAL_UNKNOWN: 404,
@@ -31,8 +34,11 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
       if (status !== null && !STATUSES.includes(status as ApprovalStatus)) {
         throw new GatehouseError('GH_INVALID_ARGUMENTS', `status must be one of ${STATUSES.join(', ')}`);
       }
-      const limit = Number(url.searchParams.get('limit') ?? 100);
-      sendJson(res, 200, { approvals: await gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit: Number.isFinite(limit) ? limit : 100 }) });
+      const limitText = url.searchParams.get('limit');
+      const limit = limitText === null ? 100 : Number(limitText);
+      // A negative LIMIT is no limit at all in SQLite; NaN used to fall back silently.
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new GatehouseError('GH_INVALID_ARGUMENTS', `limit must be a whole number from 1 to ${MAX_LIST} (got "${limitText}")`);
+      sendJson(res, 200, { approvals: await gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit }) });
     } else if (id && !action && req.method === 'GET') {
       sendJson(res, 200, await gateway.desk.get(id));
     } else if (id && action && req.method === 'POST') {
