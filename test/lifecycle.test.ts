@@ -61,6 +61,11 @@ describe('downstream server lifecycle', () => {
         const hits = (search.structuredContent as { results: Array<{ name: string }> }).results.map((hit) => hit.name);
         assert.equal(hits[0], 'filesystem__read_text_file', hits.join(','));
         assert.ok(!hits.includes('filesystem__write_file'), 'search never shows tools outside the profile');
+        for (const limit of [0, 51, 2.5, '5']) {
+          const refused = await client.callTool({ name: 'search_tools', arguments: { query: 'read', limit } });
+          assert.equal(refused.isError, true, `limit ${JSON.stringify(limit)}`);
+          assert.match(text(refused), /GH_INVALID_ARGUMENTS.*search_tools: "limit" must be a whole number from 1 to 50/);
+        }
         const described = await client.callTool({ name: 'describe_tool', arguments: { name: 'everything__get-sum' } });
         assert.deepEqual(Object.keys((described.structuredContent as { inputSchema: { properties: object } }).inputSchema.properties).sort(), ['a', 'b']);
         const outside = await client.callTool({ name: 'describe_tool', arguments: { name: 'filesystem__write_file' } }).catch((e: Error) => e);

@@ -73,7 +73,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
   switch (request.name) {
     case 'search_tools': {
       const query = requireString(args, 'query', request.name);
-      const limit = typeof args.limit === 'number' ? Math.max(1, Math.min(50, Math.floor(args.limit))) : 10;
+      const limit = optionalInteger(args, 'limit', request.name, { min: 1, max: 50 }) ?? 10;
       const index = await gateway.searchIndex(caller.profile);
       // A server whose circuit is open (or that is marked failed) keeps its tools in the results, marked, so that the agent knows to wait or choose another.
       const results = index.search(query, limit).map((hit) => {
@@ -144,6 +144,16 @@ function requireString(args: Record<string, unknown>, key: string, tool: string)
   const value = args[key];
   if (typeof value !== 'string' || value.length === 0) {
     throw new GatehouseError('GH_INVALID_ARGUMENTS', `${tool}: "${key}" must be a non-empty string`, { tool, key });
+  }
+  return value;
+}
+
+/** An optional whole number within the bounds the meta-tool's inputSchema states; anything else is refused, not clamped. */
+function optionalInteger(args: Record<string, unknown>, key: string, tool: string, { min, max }: { min: number; max: number }): number | undefined {
+  const value = args[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new GatehouseError('GH_INVALID_ARGUMENTS', `${tool}: "${key}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`, { tool, key });
   }
   return value;
 }
