@@ -158,7 +158,7 @@ describe('downstream server lifecycle', () => {
       assert.ok(names.includes('everything__echo'), 'the other servers are listed');
       const result = await client.callTool({ name: 'broken__anything', arguments: {} });
       assert.equal(result.isError, true);
-      assert.match(text(result), /^GH_DOWNSTREAM_UNAVAILABLE: server "broken" could not be started: .*its stderr ends: boom: FAKE_API_KEY is not set/);
+      assert.match(text(result), /^GH_DOWNSTREAM_UNAVAILABLE: server "broken" could not be started: .*\(it exited with code 3; its stderr ends: boom: FAKE_API_KEY is not set\)/);
       assert.equal(text(await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } })), 'Echo: still here');
       await client.close();
     } finally {

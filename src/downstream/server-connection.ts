@@ -250,13 +250,17 @@ export class ServerConnection {
       void closing.finally(() => this.closing.delete(closing));
       this.recordCrash();
       const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
-      const lastWords = stderrTail.length > 0 ? ` (its stderr ends: ${stderrTail.at(-1)})` : '';
+      // "Connection closed" alone does not say why: the exit code or signal does, and the last stderr line.
+      const exit = transport instanceof ProcessTransport ? transport.exit : undefined;
+      const ended = exit ? (exit.signal ? `it was ended by ${exit.signal}` : `it exited with code ${exit.code}`) : '';
+      const lastWords = [ended, stderrTail.length > 0 ? `its stderr ends: ${stderrTail.at(-1)}` : ''].filter(Boolean).join('; ');
+      const why = lastWords ? ` (${lastWords})` : '';
       // A start that timed out will not be faster on a second try: protect does not retry it.
       const startTimedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
-        `server "${this.name}" could not be started: ${(error as Error).message}${lastWords}`,
-        { server: this.name, stderrTail, ...(startTimedOut ? { startTimedOut: true } : {}) },
+        `server "${this.name}" could not be started: ${(error as Error).message}${why}`,
+        { server: this.name, stderrTail, ...(exit ? { exitCode: exit.code, signal: exit.signal } : {}), ...(startTimedOut ? { startTimedOut: true } : {}) },
         { cause: error },
       );
     }
