@@ -134,7 +134,7 @@ describe('resilience: faults, breakers, bounds', () => {
         args: { id: 'c1', fault: 'crash' },
         expect: (a) => {
           assert.equal(a.code, 'GH_DOWNSTREAM_UNAVAILABLE');
-          assert.match(a.text, /closed the connection/);
+          assert.match(a.text, /closed the connection during "faulty__record" \(it exited with code 1; its stderr ends: fault-server: crashing in the middle of record c1 as asked\)/);
         },
         withinMs: 1000,
       },

@@ -98,6 +98,8 @@ export class ServerConnection {
   private generation = 0;
   private lastCrashAt = 0;
   private pid: number | undefined;
+  /** The process of the latest start (stdio servers), kept after it ends: how it ended explains a lost connection. */
+  private lastProcess: ProcessTransport | undefined;
   private readonly stderr = new StderrTail(50);
   private readonly callers = new CallerRegistry();
   private stateValue: ServerState = 'stopped';
@@ -231,6 +233,7 @@ export class ServerConnection {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
+      this.lastProcess = transport instanceof ProcessTransport ? transport : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       await this.hooks.listed(this.name, listing);
       // The server may have exited while its listing was being stored: that is a failed start.
@@ -249,18 +252,13 @@ export class ServerConnection {
       this.closing.add(closing);
       void closing.finally(() => this.closing.delete(closing));
       this.recordCrash();
-      const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
-      // "Connection closed" alone does not say why: the exit code or signal does, and the last stderr line.
-      const exit = transport instanceof ProcessTransport ? transport.exit : undefined;
-      const ended = exit ? (exit.signal ? `it was ended by ${exit.signal}` : `it exited with code ${exit.code}`) : '';
-      const lastWords = [ended, stderrTail.length > 0 ? `its stderr ends: ${stderrTail.at(-1)}` : ''].filter(Boolean).join('; ');
-      const why = lastWords ? ` (${lastWords})` : '';
+      const ending = this.ending(transport instanceof ProcessTransport ? transport : undefined);
       // A start that timed out will not be faster on a second try: protect does not retry it.
       const startTimedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
       throw new GatehouseError(
         'GH_DOWNSTREAM_UNAVAILABLE',
-        `server "${this.name}" could not be started: ${(error as Error).message}${why}`,
-        { server: this.name, stderrTail, ...(exit ? { exitCode: exit.code, signal: exit.signal } : {}), ...(startTimedOut ? { startTimedOut: true } : {}) },
+        `server "${this.name}" could not be started: ${(error as Error).message}${ending.text}`,
+        { server: this.name, ...ending.data, ...(startTimedOut ? { startTimedOut: true } : {}) },
         { cause: error },
       );
     }
@@ -339,6 +337,19 @@ export class ServerConnection {
   }
 
   /** An unexpected close of a running server; a failed start is recorded by start() itself. */
+  /**
+   * How the server's process ended, for the error of a start or call it took down: " (it exited
+   * with code 2; its stderr ends: …)" and the same as data. "Connection closed", the SDK's words,
+   * alone does not say why. `process`: a failed start's own; the latest start's by default.
+   */
+  ending(process = this.lastProcess): { text: string; data: { stderrTail: string[]; exitCode?: number | null; signal?: string | null } } {
+    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
+    const exit = process?.exit;
+    const ended = exit ? (exit.signal ? `it was ended by ${exit.signal}` : `it exited with code ${exit.code}`) : '';
+    const words = [ended, stderrTail.length > 0 ? `its stderr ends: ${stderrTail.at(-1)}` : ''].filter(Boolean).join('; ');
+    return { text: words ? ` (${words})` : '', data: { stderrTail, ...(exit ? { exitCode: exit.code, signal: exit.signal } : {}) } };
+  }
+
   private handleClose(client: Client): void {
     if (this.stopping || this.client !== client) return;
     this.client = undefined;

@@ -30,13 +30,13 @@ export async function forward(call: DecidedCall, connection: ServerConnection, t
     span.end(result);
     return result;
   } catch (error) {
-    const failure = downstreamFailure(call, error);
+    const failure = downstreamFailure(call, error, connection);
     span.end(undefined, failure);
     throw failure;
   }
 }
 
-function downstreamFailure(call: DecidedCall, error: unknown): GatehouseError {
+function downstreamFailure(call: DecidedCall, error: unknown, connection: ServerConnection): GatehouseError {
   if (isGatehouseError(error)) return error;
   const data = { server: call.server, tool: call.name };
   if (call.signal?.aborted) return new GatehouseError('GH_CANCELLED', `call to "${call.name}" was cancelled by the client`, data);
@@ -49,7 +49,10 @@ function downstreamFailure(call: DecidedCall, error: unknown): GatehouseError {
       return new GatehouseError('GH_DOWNSTREAM_TIMEOUT', `server "${call.server}" did not answer "${call.name}"${within}; the call was cancelled downstream`, { ...data, ...(typeof timeout === 'number' ? { timeoutMs: timeout } : {}) });
     }
     if (error.code === ErrorCode.ConnectionClosed) {
-      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"`, withIncident(data, error));
+      // When its process ended (a crash), how it did: the exit code or signal and its last stderr line.
+      const ending = connection.ending();
+      const ended = ending.data.exitCode !== undefined;
+      return new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', `server "${call.server}" closed the connection during "${call.name}"${ended ? ending.text : ''}`, withIncident({ ...data, ...(ended ? ending.data : {}) }, error));
     }
     return new GatehouseError('GH_DOWNSTREAM_ERROR', error.message, { ...data, downstreamCode: error.code, downstreamData: error.data });
   }
