@@ -45,4 +45,3 @@ function row(run: Run): string[] {
   const outcome = [run.outcome, run.code].filter(Boolean).join(' ') || '-';
   return [run.runId, run.startedAt, run.agent ?? '-', run.profile ?? '-', tool, run.gate ?? '-', run.status, duration, outcome];
 }
-

@@ -44,7 +44,6 @@ export function registerServe(program: Command, context: CliContext): void {
     });
 }
 
-
 /** A ready .mcp.json for Claude Code, for both transports, using the config's own profiles and agents. */
 function connectionGuide(config: GatehouseConfig, url: string): string {
   const cli = path.resolve(process.argv[1] ?? 'gatehouse');

@@ -336,20 +336,20 @@ export class ServerConnection {
     client.setNotificationHandler(PromptListChangedNotificationSchema, relist);
   }
 
-  /** An unexpected close of a running server; a failed start is recorded by start() itself. */
   /**
    * How the server's process ended, for the error of a start or call it took down: " (it exited
    * with code 2; its stderr ends: …)" and the same as data. "Connection closed", the SDK's words,
-   * alone does not say why. `process`: a failed start's own; the latest start's by default.
+   * alone does not say why. `child`: a failed start's own process; the latest start's by default.
    */
-  ending(process = this.lastProcess): { text: string; data: { stderrTail: string[]; exitCode?: number | null; signal?: string | null } } {
+  ending(child = this.lastProcess): { text: string; data: { stderrTail: string[]; exitCode?: number | null; signal?: string | null } } {
     const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
-    const exit = process?.exit;
+    const exit = child?.exit;
     const ended = exit ? (exit.signal ? `it was ended by ${exit.signal}` : `it exited with code ${exit.code}`) : '';
     const words = [ended, stderrTail.length > 0 ? `its stderr ends: ${stderrTail.at(-1)}` : ''].filter(Boolean).join('; ');
     return { text: words ? ` (${words})` : '', data: { stderrTail, ...(exit ? { exitCode: exit.code, signal: exit.signal } : {}) } };
   }
 
+  /** An unexpected close of a running server; a failed start is recorded by start() itself. */
   private handleClose(client: Client): void {
     if (this.stopping || this.client !== client) return;
     this.client = undefined;

@@ -81,7 +81,8 @@ export function createPipelineServer(options: PipelineServerOptions): McpServer 
     },
     ({ rule, gate, district, limit }) =>
       answer(async () => {
-        requireKnownCheck(loadDefinition(options.definitionPath).definition, rule);
+        // The definition is read only to check a rule; listing needs only the database.
+        if (rule !== undefined) requireKnownCheck(loadDefinition(options.definitionPath).definition, rule);
         return withEngine((engine) => listQuarantine(engine, { rule, gate, district, limit: limit ?? 50 }));
       }),
   );
