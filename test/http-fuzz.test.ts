@@ -143,11 +143,13 @@ describe('HTTP JSON-RPC fuzzer', () => {
     return { session, method, path, headers: { ...headers, 'content-length': String(body.length) }, body, what };
   }
 
-  test(`${MESSAGES} random and mutated messages (seed ${SEED}): no 5xx, no crash, and the gateway still serves`, async () => {
+  test(`${MESSAGES} random and mutated messages (seed ${SEED}): no 5xx, no internal error, no crash, and the gateway still serves`, async () => {
     const random = seededRandom(SEED);
     const shots = Array.from({ length: MESSAGES }, () => shotFor(random));
     const statuses = new Map<string, number>();
     const serverErrors: string[] = [];
+    /** JSON-RPC internal errors (-32603): a client's mistake must be named as one (-32602, -32600, …), never blamed on the gateway. */
+    const internalErrors: string[] = [];
     const started = performance.now();
     let sent = 0;
     let next = 0;
@@ -169,6 +171,7 @@ describe('HTTP JSON-RPC fuzzer', () => {
         statuses.set(key, (statuses.get(key) ?? 0) + 1);
         if (reply === 'timeout' && timeouts.length < 5) timeouts.push(`${shot.what} ${shot.method} ${shot.path}`);
         if (typeof reply !== 'string' && reply.status >= 500) serverErrors.push(`${reply.status} for ${shot.what} ${shot.method} ${shot.path}: ${reply.body}`);
+        if (typeof reply !== 'string' && reply.body.includes('"code":-32603')) internalErrors.push(`${shot.what} ${shot.method} ${shot.path}: ${reply.body}`);
         assert.equal(gateway.process.exitCode, null, `the gateway exited after ${shot.what}`);
       }
     };
@@ -177,6 +180,7 @@ describe('HTTP JSON-RPC fuzzer', () => {
     console.log(`fuzzer: ${sent} messages in ${seconds.toFixed(1)} s (seed ${SEED}); HTTP statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; ${reopened} sessions reopened after a fuzzed DELETE${timeouts.length > 0 ? `; still open after 5 s: ${timeouts.join(' | ')}` : ''}`);
     assert.ok(sent >= Math.min(MESSAGES, 1000), `only ${sent} messages were sent within the budget`);
     assert.deepEqual(serverErrors.slice(0, 10), [], `${serverErrors.length} answers were 5xx`);
+    assert.deepEqual(internalErrors.slice(0, 10), [], `${internalErrors.length} answers were internal errors (-32603)`);
     assert.equal(gateway.process.exitCode, null);
     assert.equal(gateway.process.signalCode, null);
     const client = await httpClient(gateway.url, 'main', TOKEN);

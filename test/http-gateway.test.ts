@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateMessageRequestSchema, ElicitRequestSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { childProcesses, CLI, TEST_ENV, httpClient, standardConfig, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
@@ -59,6 +59,33 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     const result = await client.callTool({ name: 'everything__get-sum', arguments: { a: 'one', b: 2 } });
     assert.equal(result.isError, true);
     assert.match(text(result), /^GH_INVALID_ARGUMENTS: .*get-sum.*a.*number/);
+  });
+
+  test('params that do not fit the method are invalid params naming the field; protocol errors say their code once', async () => {
+    const client = await connect('builder', TOKENS.alice);
+    const refused = (method: string, params: unknown) =>
+      client.request({ method, params } as never, CallToolResultSchema).then(
+        () => assert.fail(`${method} was answered`),
+        (error: McpError) => error,
+      );
+    // A model that sends its arguments as a JSON string: left to the SDK, an internal error carrying zod's issues as JSON.
+    const stringArguments = await refused('tools/call', { name: 'everything__echo', arguments: '{"message":"x"}' });
+    assert.equal(stringArguments.code, ErrorCode.InvalidParams);
+    assert.equal(stringArguments.message, 'MCP error -32602: invalid params for tools/call: params.arguments: expected record, received string');
+    const noUri = await refused('resources/read', {});
+    assert.equal(noUri.code, ErrorCode.InvalidParams);
+    assert.equal(noUri.message, 'MCP error -32602: invalid params for resources/read: params.uri: expected string, received undefined');
+    const badLevel = await refused('logging/setLevel', { level: 'loud' });
+    assert.equal(badLevel.code, ErrorCode.InvalidParams);
+    assert.match(badLevel.message, /^MCP error -32602: invalid params for logging\/setLevel: params\.level: /);
+    // The gateway's own protocol errors, and a downstream server's passed through, once-prefixed.
+    const unknown = await client.callTool({ name: 'everything__no-such-tool', arguments: {} }).catch((error: McpError) => error);
+    assert.equal((unknown as McpError).message, 'MCP error -32602: tool "everything__no-such-tool" is not available in profile "builder"');
+    const downstream = await client.getPrompt({ name: 'everything__args-prompt', arguments: {} }).catch((error: McpError) => error);
+    assert.equal((downstream as McpError).code, ErrorCode.InvalidParams);
+    assert.match((downstream as McpError).message, /^MCP error -32602: Invalid arguments for prompt args-prompt: .*city/);
+    // The session is still good.
+    assert.equal(text(await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } })), 'Echo: still here');
   });
 
   test('unknown token 401, other profile 403, bad Host 403, bad Origin 403, oversized body 413', async () => {

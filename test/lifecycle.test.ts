@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { CallToolResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import {
@@ -40,6 +41,12 @@ describe('downstream server lifecycle', () => {
           onprogress: (progress) => seen.push(progress.progress),
         });
         assert.deepEqual(seen, [1, 2, 3, 4]);
+        // Params that do not fit are invalid params naming the field, over stdio too.
+        const stringArguments = await client
+          .request({ method: 'tools/call', params: { name: 'everything__echo', arguments: '{"message":"x"}' } } as never, CallToolResultSchema)
+          .catch((error: McpError) => error);
+        assert.ok(stringArguments instanceof McpError);
+        assert.equal(stringArguments.message, 'MCP error -32602: invalid params for tools/call: params.arguments: expected record, received string');
       } finally {
         await client.close();
       }

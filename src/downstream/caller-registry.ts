@@ -1,6 +1,7 @@
-import { McpError, ErrorCode, CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, CreateMessageResultSchema, ElicitResultSchema, ListRootsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ClientCapabilities, LoggingMessageNotification, Request, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import { protocolError } from './protocol-error.js';
 
 /** The upstream side of a call in flight: who asked, and how to ask them something back. */
 export interface DownstreamCaller {
@@ -53,7 +54,7 @@ export class CallerRegistry {
   async forward(server: string, kind: Kind, request: Request, signal: AbortSignal): Promise<Result> {
     const sessions = this.sessions();
     if (sessions.size !== 1) {
-      throw new McpError(
+      throw protocolError(
         ErrorCode.InvalidRequest,
         sessions.size === 0
           ? `GH_ROUTING_AMBIGUOUS: ${kind} request from "${server}" arrived outside any call`
@@ -62,7 +63,7 @@ export class CallerRegistry {
     }
     const caller = [...sessions.values()][0]!;
     if (!caller.capabilities?.[kind]) {
-      throw new McpError(ErrorCode.MethodNotFound, `GH_CLIENT_CAPABILITY_MISSING: the agent's client does not support ${kind}`);
+      throw protocolError(ErrorCode.MethodNotFound, `GH_CLIENT_CAPABILITY_MISSING: the agent's client does not support ${kind}`);
     }
     return caller.sendRequest(request, RESULT_SCHEMAS[kind], { signal });
   }

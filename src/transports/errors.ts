@@ -1,5 +1,6 @@
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError, type ErrorCode as GhCode } from '../core/errors.js';
+import { protocolError } from '../downstream/protocol-error.js';
 
 /**
  * The edge where Gatehouse errors become protocol errors. Tool calls follow the MCP rule:
@@ -20,13 +21,22 @@ const JSON_RPC_CODES: Partial<Record<GhCode, number>> = {
 const PROTOCOL_ERRORS_FOR_TOOLS = new Set<GhCode>(['GH_TOOL_NOT_ALLOWED', 'GH_PROFILE_UNKNOWN']);
 
 export function toMcpError(error: unknown): McpError {
-  if (error instanceof McpError) return error;
-  if (!isGatehouseError(error)) return new McpError(ErrorCode.InternalError, (error as Error)?.message ?? String(error));
+  // e.g. one from a downstream server, through the SDK client: its text starts with "MCP error <code>: ".
+  if (error instanceof McpError) return protocolError(error.code, withoutPrefix(error.message), error.data);
+  if (!isGatehouseError(error)) return protocolError(ErrorCode.InternalError, (error as Error)?.message ?? String(error));
   if (error.code === 'GH_DOWNSTREAM_ERROR' && typeof error.data.downstreamCode === 'number') {
-    // A downstream protocol error passes through unchanged, so the gateway stays transparent.
-    return new McpError(error.data.downstreamCode, error.message.replace(/^MCP error -?\d+: /, ''), error.data.downstreamData);
+    // A downstream protocol error passes through with its code, text and data, so the gateway stays transparent.
+    return protocolError(error.data.downstreamCode, withoutPrefix(error.message), error.data.downstreamData);
   }
-  return new McpError(JSON_RPC_CODES[error.code] ?? ErrorCode.InternalError, error.message, { gatehouse: error.toJSON() });
+  return protocolError(JSON_RPC_CODES[error.code] ?? ErrorCode.InternalError, error.message, { gatehouse: error.toJSON() });
+}
+
+/**
+ * The text of a protocol error without "MCP error <code>: ": our SDK client adds one, and a
+ * server built on the SDK sends one already (the same doubling as in protocolError).
+ */
+function withoutPrefix(message: string): string {
+  return message.replace(/^(MCP error -?\d+: )+/, '');
 }
 
 /** How a failed tools/call reaches the agent: a thrown McpError or an isError result. */

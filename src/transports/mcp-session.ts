@@ -1,5 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
   CallToolRequestSchema,
@@ -36,10 +37,19 @@ import type { DownstreamCaller } from '../downstream/caller-registry.js';
 import type { ServerListing } from '../ports/schema-cache.js';
 import { toMcpError, toolCallFailure } from './errors.js';
 import { sharedJsonSchemaValidator } from '../downstream/json-schema-validator.js';
+import { guardRequestParams } from './params-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export const GATEHOUSE_INFO = { name: 'gatehouse', version: '0.1.0' };
+
+/** The SDK's Server, with each request's params checked before the SDK parses them (params-guard.ts). */
+class SessionServer extends Server {
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    guardRequestParams(transport);
+  }
+}
 
 /**
  * The MCP server one agent session talks to, whatever the transport. It shows the profile's
@@ -47,7 +57,7 @@ export const GATEHOUSE_INFO = { name: 'gatehouse', version: '0.1.0' };
  * and hands every tool call to the call pipeline.
  */
 export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile: Profile, session: string): Server {
-  const server = new Server(GATEHOUSE_INFO, {
+  const server = new SessionServer(GATEHOUSE_INFO, {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },

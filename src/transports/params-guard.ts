@@ -1,0 +1,33 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ClientRequestSchema, ErrorCode, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+
+/** Each client request's schema, by method. */
+const SCHEMAS = new Map<string, z.ZodType>(ClientRequestSchema.options.map((schema) => [schema.shape.method.value, schema]));
+
+/**
+ * Answers a request whose params do not fit its method's schema with -32602 (invalid params),
+ * naming each field, e.g. `invalid params for tools/call: params.arguments: expected record,
+ * received string` (a model that sends its arguments as a JSON string). Left to the SDK, the
+ * same request is an internal error (-32603) whose message is zod's issue list as JSON.
+ * Installed after the server's connect, which sets `onmessage`; methods the SDK does not know
+ * pass through to its "method not found".
+ */
+export function guardRequestParams(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) throw new Error('guardRequestParams: connect the server to the transport first');
+  transport.onmessage = (message, extra) => {
+    const problem = paramsProblem(message);
+    if (problem === undefined) return deliver(message, extra);
+    const id = (message as { id: string | number }).id;
+    transport.send({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidParams, message: problem } }).catch((error: unknown) => transport.onerror?.(error as Error));
+  };
+}
+
+function paramsProblem(message: JSONRPCMessage): string | undefined {
+  if (!isJSONRPCRequest(message)) return undefined;
+  const parsed = SCHEMAS.get(message.method)?.safeParse(message);
+  if (parsed === undefined || parsed.success) return undefined;
+  const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message.replace(/^Invalid input: /, '')}`);
+  return `invalid params for ${message.method}: ${issues.join('; ')}`;
+}
