@@ -1,3 +1,5 @@
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+
 const KEEP_BYTES = 256;
 
 /** What is kept of a line that was too long: its size and its first and last bytes. */
@@ -70,4 +72,29 @@ export class JsonLineSplitter {
 
 function lastBytes(buffer: Buffer): Buffer {
   return buffer.length <= KEEP_BYTES ? buffer : Buffer.from(buffer.subarray(buffer.length - KEEP_BYTES));
+}
+
+const ID = String.raw`"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")`;
+const TRAILING_ID = new RegExp(`${ID}\\s*\\}\\s*$`);
+const LEADING_REQUEST_ID = new RegExp(`^\\s*\\{\\s*"jsonrpc"\\s*:\\s*"2\\.0"\\s*,\\s*${ID}\\s*,\\s*"method"\\s*:`);
+const LEADING_METHOD = /^\s*\{\s*"method"\s*:/;
+
+/** `"id":5}` or `"id":"abc"}` at the very end of a message (the MCP SDK writes `id` last). */
+export function trailingIdOf(tail: string): RequestId | undefined {
+  return idFrom(TRAILING_ID.exec(tail));
+}
+
+/**
+ * The id of a request known only by its first and last bytes: `{"jsonrpc":"2.0","id":5,"method":…`
+ * (as most SDKs write it) or `{"method":…,"id":5}` (as the MCP SDK does). Undefined for anything
+ * else, such as a response, whose id is the other side's.
+ */
+export function requestIdOf(head: string, tail: string): RequestId | undefined {
+  return idFrom(LEADING_REQUEST_ID.exec(head)) ?? (LEADING_METHOD.test(head) ? trailingIdOf(tail) : undefined);
+}
+
+function idFrom(match: RegExpExecArray | null): RequestId | undefined {
+  if (!match) return undefined;
+  const raw = match[1]!;
+  return raw.startsWith('"') ? (JSON.parse(raw) as string) : Number(raw);
 }

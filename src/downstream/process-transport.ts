@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { JsonLineSplitter, type OversizedLine } from './json-lines.js';
+import { JsonLineSplitter, trailingIdOf, type OversizedLine } from './json-lines.js';
 import { verdictResponse } from './transport-verdicts.js';
 
 export interface ProcessTransportOptions {
@@ -174,12 +174,4 @@ function responseIdOf(value: unknown): RequestId | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || 'method' in value) return undefined;
   const id = (value as { id?: unknown }).id;
   return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
-}
-
-/** `"id":5}` or `"id":"abc"}` at the very end of a message. */
-function trailingIdOf(tail: string): RequestId | undefined {
-  const match = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")\s*\}\s*$/.exec(tail);
-  if (!match) return undefined;
-  const raw = match[1]!;
-  return raw.startsWith('"') ? (JSON.parse(raw) as string) : Number(raw);
 }

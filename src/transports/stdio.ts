@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { GatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { createMcpSession } from './mcp-session.js';
+import { StdioSessionTransport } from './stdio-session-transport.js';
 
 /**
  * `gatehouse connect`: one agent session over this process's stdin/stdout. The client started
@@ -24,8 +24,9 @@ export async function serveStdio(gateway: Gateway, profileName: string): Promise
     };
   });
   gateway.record({ type: 'session.opened', agent: agent.name, profile: profileName, payload: { session, transport: 'stdio' } });
-  await server.connect(new StdioServerTransport());
-  // The SDK's stdio transport does not notice that the client went away; end of stdin means it did.
-  process.stdin.once('end', () => void server.close());
+  // The largest message an agent may send is the same over stdio as over HTTP.
+  const transport = new StdioSessionTransport(gateway.config.http.maxBodyBytes);
+  transport.onerror = (error) => gateway.log.warn({ session, err: error.message }, 'stdio transport');
+  await server.connect(transport);
   return { closed: closed.then(() => gateway.record({ type: 'session.closed', agent: agent.name, profile: profileName, payload: { session } })) };
 }
