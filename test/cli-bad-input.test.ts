@@ -30,6 +30,8 @@ describe('bad command-line input', () => {
       [['pipeline', 'quarantine', 'list', '--definition', DEFINITION_PATH, '--rule', 'B.strict_null'], /rule "B\.strict_null" is not a check of pipeline "ca_k12" \(its checks: A\.hash_match, .*B\.strict_nulls/],
       [['pipeline', 'quarantine', 'release', '--definition', DEFINITION_PATH, '--rule', 'C.cds_resolve', '--reason', 'r'], /rule "C\.cds_resolve" is not a check of pipeline "ca_k12"/],
       [['pipeline', 'quarantine', 'release', '--id', '4', '--id', 'x', '--reason', 'r'], /--id: "x" is not a whole number of at least 1/],
+      [['pipeline', 'quarantine', 'list', '--district', '197'], /--district: "197" is not a district key \(7 digits: county 2 \+ district 5/],
+      [['pipeline', 'quarantine', 'release', '--rule', 'B.types', '--district', '19-64733', '--reason', 'r'], /--district: "19-64733" is not a district key/],
       [['runs', '--limit', '-3'], /--limit: "-3" is not a whole number of at least 1/],
       [['serve', '--port', '70000'], /--port: "70000" is not a port number \(0 to 65535\)/],
       [['servers', '--stderr', 'all'], /--stderr: "all" is not a whole number \(0 or more\)/],
@@ -66,6 +68,20 @@ describe('bad command-line input', () => {
       assertRefused(['audit', 'verify', '--config', configPath, '--export', dir], 'GH_AUDIT_FILE_INVALID', /cannot read it: EISDIR/);
       assertRefused(['audit', 'verify', '--config', configPath, '--checkpoint', missing], 'GH_AUDIT_FILE_INVALID', /missing\.jsonl: cannot read it: ENOENT/);
       assertRefused(['audit', 'verify', '--config', configPath, '--public-key', path.join(dir, 'missing.pem')], 'GH_AUDIT_KEY_INVALID', /--public-key .*missing\.pem: cannot read it: ENOENT/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('index: a --server the config does not have is refused before anything opens, listing the servers', () => {
+    const { dir, configPath, cleanup } = tempConfig({
+      store: { kind: 'sqlite', path: 'state/gatehouse.db' },
+      servers: { alpha: { command: 'node', args: ['-e', ''] }, beta: { command: 'node', args: ['-e', ''] } },
+      profiles: {},
+    });
+    try {
+      assertRefused(['index', '--config', configPath, '--server', 'alpha', 'gamma', 'delta'], 'GH_INVALID_ARGUMENTS', /--server: no server "gamma", "delta" in .*gatehouse\.yaml \(servers: alpha, beta\)/);
+      assert.deepEqual(readdirSync(dir), ['gatehouse.yaml'], 'no store was created');
     } finally {
       cleanup();
     }

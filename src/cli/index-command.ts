@@ -30,12 +30,13 @@ export function registerIndex(program: Command, context: CliContext): void {
       const config = context.loadConfig(options.config);
       // The table below says what happened to each server; per-start log lines would repeat it.
       if (!context.env.GATEHOUSE_LOG_LEVEL) context.log.level = 'warn';
+      const names = options.server ?? Object.keys(config.servers);
+      const unknown = names.filter((name) => !(name in config.servers));
+      if (unknown.length > 0) {
+        throw new GatehouseError('GH_INVALID_ARGUMENTS', `--server: no server ${unknown.map((name) => `"${name}"`).join(', ')} in ${config.configPath} (servers: ${Object.keys(config.servers).join(', ') || 'none'})`, { option: '--server', value: unknown });
+      }
       const { gateway, close } = await openGateway(config, context.env, context.log);
       try {
-        const names = options.server ?? Object.keys(config.servers);
-        for (const name of names) {
-          if (!(name in config.servers)) throw new GatehouseError('GH_CONFIG_INVALID', `--server: unknown server "${name}"`);
-        }
         const rows: string[] = [];
         let failed = 0;
         for (const name of names) {

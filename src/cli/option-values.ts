@@ -51,6 +51,14 @@ export function oneOf<T extends string>(option: string, allowed: readonly T[]): 
   };
 }
 
+/** A district key as the pipeline writes it: 7 digits, county 2 + district 5 (e.g. 1964733). */
+export function districtKey(option: string): (value: string) => string {
+  return (value) => {
+    if (!/^\d{7}$/.test(value)) throw refuse(option, value, 'a district key (7 digits: county 2 + district 5, e.g. 1964733)');
+    return value;
+  };
+}
+
 /** An amount of memory as DuckDB reads it: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 6GB or 512MiB. */
 export function memorySize(option: string): (value: string) => string {
   return (value) => {

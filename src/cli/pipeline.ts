@@ -12,7 +12,7 @@ import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
-import { memorySize, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
+import { districtKey, memorySize, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
 
 // The generator and the run (with iconv-lite's code pages) are imported when a command uses them,
 // so that every other gatehouse command, the gateway's start included, does not load them.
@@ -214,7 +214,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
   engineOptions(quarantine.command('list').description('List quarantined rows'))
     .option('--rule <id>', 'only this rule')
     .option('--gate <letter>', 'only this gate: A, B, C or D', oneOf('--gate', QUARANTINE_GATES))
-    .option('--district <key>', 'only this district key (cc + ddddd)')
+    .option('--district <key>', 'only this district key (cc + ddddd)', districtKey('--district'))
     .option('--limit <n>', 'at most this many rows', wholeNumber('--limit', 1), 50)
     .option('--json', 'print as JSON')
     .action(async (options: EngineOptions & { rule?: string; gate?: string; district?: string; limit: number; json?: boolean }) => {
@@ -233,7 +233,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
   engineOptions(quarantine.command('release').description('Release quarantined rows (by id, or by rule and district) or a held partition; takes effect at the next run or replay'))
     .option('--id <n...>', 'quarantine ids', wholeNumbers('--id', 1))
     .option('--rule <id>', 'every row quarantined by this rule (with --district: only there)')
-    .option('--district <key>', 'a district key (cc + ddddd); with --year and --rule a held partition')
+    .option('--district <key>', 'a district key (cc + ddddd); with --year and --rule a held partition', districtKey('--district'))
     .option('--year <n>', 'the year of the partition', wholeNumber('--year'))
     .requiredOption('--reason <text>', 'why (kept with the release)')
     .option('--by <name>', 'who releases', process.env.USER ?? 'operator')
