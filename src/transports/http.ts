@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { TokenBook, type AgentIdentity } from '../gateway/tokens.js';
@@ -11,7 +10,7 @@ import { readJsonBody } from './read-body.js';
 import { handleApprovalsApi } from './approvals-api.js';
 import { handleServersApi } from './servers-api.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
-import { postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
+import { isInitialize, postHeadersProblem, StreamableHttpSessionTransport } from './streamable-http-transport.js';
 import { originCheck, type OriginCheck } from './origin-check.js';
 import { handleMetrics } from './metrics-endpoint.js';
 import type { PrometheusMetrics } from '../telemetry/prometheus-metrics.js';
@@ -190,5 +189,5 @@ function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 function isInitializeMessage(body: unknown): boolean {
-  return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+  return Array.isArray(body) ? body.some(isInitialize) : isInitialize(body);
 }

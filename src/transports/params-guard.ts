@@ -1,5 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ClientRequestSchema, ErrorCode, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ClientRequestSchema, ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 
 /** Each client request's schema, by method. */
@@ -25,7 +25,8 @@ export function guardRequestParams(transport: Transport): void {
 }
 
 function paramsProblem(message: JSONRPCMessage): string | undefined {
-  if (!isJSONRPCRequest(message)) return undefined;
+  // The transport let through only JSON-RPC messages: one with a method and an id is a request.
+  if (!('method' in message && 'id' in message)) return undefined;
   const parsed = SCHEMAS.get(message.method)?.safeParse(message);
   if (parsed === undefined || parsed.success) return undefined;
   const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message.replace(/^Invalid input: /, '')}`);

@@ -114,7 +114,7 @@ export class StreamableHttpSessionTransport implements Transport {
     if (bad >= 0) return sendError(res, 400, -32600, `Invalid Request: message ${bad} is not a JSON-RPC 2.0 request, notification or response`);
     const valid = messages as JSONRPCMessage[];
 
-    if (valid.some((message) => isInitializeRequest(message))) {
+    if (valid.some(isInitialize)) {
       if (this.initialized) return sendError(res, 400, -32600, 'Invalid Request: the session is initialized already');
       if (valid.length > 1) return sendError(res, 400, -32600, 'Invalid Request: initialize must be sent alone');
       this.initialized = true;
@@ -227,6 +227,11 @@ function protocolVersionProblem(req: IncomingMessage): string | undefined {
  * not a string or an integer, params that are not an object, an unknown key) is dropped by the
  * SDK as "unknown message type", which would leave the POST unanswered until the client gave up.
  */
+/** An initialize request. The method is looked at first: parsing every POST as one cost as much as checking that it is JSON-RPC. */
+export function isInitialize(message: unknown): boolean {
+  return (message as { method?: unknown } | null)?.method === 'initialize' && isInitializeRequest(message);
+}
+
 function isJsonRpcMessage(value: unknown): boolean {
   return JSONRPCMessageSchema.safeParse(value).success;
 }
