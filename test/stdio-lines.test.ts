@@ -31,7 +31,7 @@ test('gatehouse connect answers every bad line and keeps the session', async () 
       if (left <= 0) assert.fail(`no answer to ${text.slice(0, 120)}; answers so far: ${JSON.stringify(answers).slice(-400)}`);
       await new Promise<void>((resolve) => {
         waiters.push(resolve);
-        setTimeout(resolve, left);
+        setTimeout(resolve, left).unref();
       });
     }
   };
@@ -86,6 +86,33 @@ test('gatehouse connect answers every bad line and keeps the session', async () 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.stdin.end();
     assert.equal(await exited, 0);
+  } finally {
+    child.kill();
+    temp.cleanup();
+  }
+});
+
+test('a client that stops reading mid-call ends the session cleanly: logged, exit 0, no stack trace', async () => {
+  const temp = tempConfig(standardConfig());
+  const child = spawn(process.execPath, [CLI, 'connect', '--profile', 'builder', '--config', temp.configPath], {
+    env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) + '\n');
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    // A call that answers after the client has stopped reading: its answer meets a closed pipe (EPIPE).
+    child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'everything__trigger-long-running-operation', arguments: { duration: 1, steps: 2 } } }) + '\n');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.stdout.destroy();
+    const code = await Promise.race([exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15_000).unref())]);
+    assert.equal(code, 0, stderr.slice(-2000));
+    assert.match(stderr, /the client stopped reading: write EPIPE/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   } finally {
     child.kill();
     temp.cleanup();

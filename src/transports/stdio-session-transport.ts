@@ -36,19 +36,34 @@ export class StdioSessionTransport implements Transport {
 
   private readonly onData = (chunk: Buffer) => this.lines.push(chunk);
   private readonly onError = (error: Error) => this.onerror?.(error);
-  // The client went away.
+  // The client went away: it closed our stdin, or stopped reading our stdout (EPIPE, which
+  // unhandled would end the process with a stack trace in the middle of its calls).
   private readonly onEnd = () => void this.close();
+  private readonly onOutputError = (error: Error) => {
+    this.onerror?.(new Error(`the client stopped reading: ${error.message}`));
+    void this.close();
+  };
 
   async start(): Promise<void> {
     this.input.on('data', this.onData);
     this.input.on('error', this.onError);
     this.input.once('end', this.onEnd);
+    // Kept after close: a write already under way may still fail.
+    this.output.on('error', this.onOutputError);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.output.write(serializeMessage(message))) resolve();
-      else this.output.once('drain', resolve);
+    if (this.closed) return Promise.reject(new Error('the stdio session is closed'));
+    return new Promise((resolve, reject) => {
+      if (this.output.write(serializeMessage(message))) return resolve();
+      const settle = (error?: Error) => {
+        this.output.off('drain', settle);
+        this.output.off('error', settle);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.output.once('drain', settle);
+      this.output.once('error', settle);
     });
   }
 
