@@ -99,7 +99,7 @@ export class StdioSessionTransport implements Transport {
   private receiveOversized(line: OversizedLine): void {
     const message = `Invalid Request: the message has ${line.bytes} bytes, over the limit of ${this.maxMessageBytes} (http.maxBodyBytes); it was dropped`;
     const id = requestIdOf(line.head, line.tail);
-    // Without a request's id there is no one to answer: the id of a response is the client's own numbering.
+    // Without a request's id there is no one to answer (a response's id is the gateway's numbering, not the client's).
     if (id === undefined) return this.onerror?.(new Error(`${message}: ${line.head.slice(0, 200)}`));
     this.refuse(id, ErrorCode.InvalidRequest, message, line.head);
   }
