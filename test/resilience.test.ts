@@ -248,7 +248,7 @@ describe('resilience: faults, breakers, bounds', () => {
     const fast = await call(alice, 'broken__lookup', { id: 'b9' });
     row('exit at start (once marked failed)', fast);
     assert.equal(fast.code, 'GH_SERVER_FAILED');
-    assert.match(fast.text, /crashed \d+ times in a row .* started again at/);
+    assert.match(fast.text, /crashed \d+ times in a row and is marked failed \(it exited with code 3; its stderr ends: fault-server: exiting at start with code 3 as asked \(FAULT_EXIT_AT_START\)\); it will be started again at/);
     assert.ok(fast.ms < 200, `a failed server is refused at once (${Math.round(fast.ms)} ms)`);
     await healthyStillServes();
 

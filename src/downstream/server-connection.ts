@@ -224,6 +224,8 @@ export class ServerConnection {
     const client = new Client({ name: 'gatehouse', version: '0.1.0' }, { capabilities: this.clientCapabilities(), jsonSchemaValidator: sharedJsonSchemaValidator });
     this.registerServerToClientHandlers(client);
     const transport = this.createTransport();
+    // Also when the start fails: a server marked failed says how its last process ended.
+    this.lastProcess = transport instanceof ProcessTransport ? transport : undefined;
     let closedWhileStarting = false;
     client.onclose = () => {
       if (this.client === client) this.handleClose(client);
@@ -233,7 +235,6 @@ export class ServerConnection {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
-      this.lastProcess = transport instanceof ProcessTransport ? transport : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
       await this.hooks.listed(this.name, listing);
       // The server may have exited while its listing was being stored: that is a failed start.
@@ -252,7 +253,7 @@ export class ServerConnection {
       this.closing.add(closing);
       void closing.finally(() => this.closing.delete(closing));
       this.recordCrash();
-      const ending = this.ending(transport instanceof ProcessTransport ? transport : undefined);
+      const ending = this.ending();
       // A start that timed out will not be faster on a second try: protect does not retry it.
       const startTimedOut = error instanceof McpError && error.code === ErrorCode.RequestTimeout;
       throw new GatehouseError(
@@ -337,13 +338,13 @@ export class ServerConnection {
   }
 
   /**
-   * How the server's process ended, for the error of a start or call it took down: " (it exited
-   * with code 2; its stderr ends: …)" and the same as data. "Connection closed", the SDK's words,
-   * alone does not say why. `child`: a failed start's own process; the latest start's by default.
+   * How the server's latest process ended, for the error of a start or call it took down, or of a
+   * call refused while it is marked failed: " (it exited with code 2; its stderr ends: …)" and the
+   * same as data. "Connection closed", the SDK's words, alone does not say why.
    */
-  ending(child = this.lastProcess): { text: string; data: { stderrTail: string[]; exitCode?: number | null; signal?: string | null } } {
+  ending(): { text: string; data: { stderrTail: string[]; exitCode?: number | null; signal?: string | null } } {
     const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
-    const exit = child?.exit;
+    const exit = this.lastProcess?.exit;
     const ended = exit ? (exit.signal ? `it was ended by ${exit.signal}` : `it exited with code ${exit.code}`) : '';
     const words = [ended, stderrTail.length > 0 ? `its stderr ends: ${stderrTail.at(-1)}` : ''].filter(Boolean).join('; ');
     return { text: words ? ` (${words})` : '', data: { stderrTail, ...(exit ? { exitCode: exit.code, signal: exit.signal } : {}) } };
@@ -374,12 +375,11 @@ export class ServerConnection {
     if (this.stateValue !== 'failed') return;
     const nextStartAt = this.lastCrashAt + this.backoffDelay();
     if (Date.now() >= nextStartAt) return; // this call probes a start
-    const stderrTail = this.stderr.lines().slice(-STDERR_LINES_REPORTED);
-    const lastWords = stderrTail.length > 0 ? `; its stderr ends: ${stderrTail.at(-1)}` : '';
+    const ending = this.ending();
     throw new GatehouseError(
       'GH_SERVER_FAILED',
-      `server "${this.name}" crashed ${this.consecutiveCrashes} times in a row and is marked failed; it will be started again at ${new Date(nextStartAt).toISOString()} (gatehouse servers shows its stderr)${lastWords}`,
-      { server: this.name, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(nextStartAt).toISOString(), stderrTail },
+      `server "${this.name}" crashed ${this.consecutiveCrashes} times in a row and is marked failed${ending.text}; it will be started again at ${new Date(nextStartAt).toISOString()} (gatehouse servers shows its stderr)`,
+      { server: this.name, consecutiveCrashes: this.consecutiveCrashes, nextStartAt: new Date(nextStartAt).toISOString(), ...ending.data },
     );
   }
 
