@@ -15,7 +15,6 @@ export const ERROR_CODES = {
   GH_PROMPT_NOT_ALLOWED: "the prompt is not part of the caller's profile (or does not exist)",
   GH_INVALID_ARGUMENTS: "the arguments do not match the tool's inputSchema, or a command-line option has a value it cannot take",
   GH_TOOL_NOT_INDEXED: 'the tool schema is not in the cache and lazy discovery never starts a server',
-  GH_POLICY_DENIED: 'the policy stage refused the call',
   GH_DOWNSTREAM_UNAVAILABLE: 'the downstream server could not be started or reached',
   GH_DOWNSTREAM_TIMEOUT: 'the downstream server did not answer within the call timeout',
   GH_DOWNSTREAM_ERROR: 'the downstream server answered with a protocol error',
