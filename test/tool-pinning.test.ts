@@ -32,8 +32,8 @@ test('a tool whose definition changes between runs is quarantined until an opera
         tools: { send_message: { gate: 'G3' }, 'write_*': { gate: 'G1' } },
       },
     },
-    profiles: { main: { allow: ['gov/*'] }, reader: { allow: ['gov/read_*'] } },
-    agents: { alice: { profiles: ['main'], tokenEnv: 'TEST_TOKEN_ALICE' } },
+    profiles: { main: { allow: ['gov/*'] }, reader: { allow: ['gov/read_*'] }, lazy: { mode: 'lazy', allow: ['gov/*'] } },
+    agents: { alice: { profiles: ['main', 'lazy'], tokenEnv: 'TEST_TOKEN_ALICE' } },
   });
   try {
     assert.equal(runCli(['index', '--config', temp.configPath]).status, 0);
@@ -64,6 +64,18 @@ test('a tool whose definition changes between runs is quarantined until an opera
       assert.equal(refused.isError, true);
       assert.equal(refused._meta?.gatehouse?.code, 'GH_TOOL_QUARANTINED');
       assert.equal(text(await alice.callTool({ name: 'gov__echo_tool', arguments: { text: 'still here' } })), 'still here');
+      // Lazily, the changed definition is neither found, shown nor run.
+      const lazy = await httpClient(gateway.url, 'lazy', TOKENS.alice);
+      const described = (await lazy.callTool({ name: 'describe_tool', arguments: { name: 'gov__read_value' } })) as { isError?: boolean; _meta?: { gatehouse?: { code: string } } };
+      assert.equal(described.isError, true, text(described));
+      assert.equal(described._meta?.gatehouse?.code, 'GH_TOOL_QUARANTINED');
+      assert.doesNotMatch(text(described), /inputSchema/);
+      const search = await lazy.callTool({ name: 'search_tools', arguments: { query: 'read value' } });
+      assert.ok(!(search.structuredContent as { results: Array<{ name: string }> }).results.some((hit) => hit.name === 'gov__read_value'), text(search));
+      const viaMeta = (await lazy.callTool({ name: 'call_tool', arguments: { name: 'gov__read_value', arguments: {} } })) as { _meta?: { gatehouse?: { code: string } } };
+      assert.equal(viaMeta._meta?.gatehouse?.code, 'GH_TOOL_QUARANTINED');
+      assert.equal(((await lazy.callTool({ name: 'describe_tool', arguments: { name: 'gov__echo_tool' } })).structuredContent as { name: string }).name, 'gov__echo_tool');
+      await lazy.close();
 
       const accepted = runCli(['tools', 'accept', 'gov/write_note', '--by', 'carol', '--config', temp.configPath]);
       assert.equal(accepted.status, 0, accepted.stderr);

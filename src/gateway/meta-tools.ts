@@ -93,6 +93,7 @@ export async function callMetaTool(gateway: Gateway, request: CallRequest): Prom
     case 'describe_tool': {
       const name = requireString(args, 'name', request.name);
       const found = await gateway.catalog.findTool(caller.profile, name, { cachedOnly: true });
+      gateway.pins.refuseQuarantined(found.server, found.item.name, name);
       gateway.record({
         type: 'tools.listed',
         agent: caller.agent.name,

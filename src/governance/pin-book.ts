@@ -1,3 +1,4 @@
+import { GatehouseError } from '../core/errors.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalJson, sha256Hex } from '../core/binding.js';
 import type { PinState, PinStore } from '../ports/pin-store.js';
@@ -62,6 +63,15 @@ export class PinBook {
   /** From memory: the hot path of every call asks this. */
   isQuarantined(server: string, tool: string): boolean {
     return this.pins.get(keyOf(server, tool))?.status === 'quarantined';
+  }
+
+  /**
+   * Refuses a quarantined tool (GH_TOOL_QUARANTINED): its changed definition is neither run nor
+   * shown (describe_tool) until an operator accepts it. `exposed`: the name the agent used.
+   */
+  refuseQuarantined(server: string, tool: string, exposed: string): void {
+    if (!this.isQuarantined(server, tool)) return;
+    throw new GatehouseError('GH_TOOL_QUARANTINED', `tool "${exposed}" changed since it was pinned and is quarantined; an operator must review it (gatehouse tools accept ${server}/${tool})`, { server, tool });
   }
 
   /** Re-reads the pins when any process changed one; true when the set of quarantined tools changed. */

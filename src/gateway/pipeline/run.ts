@@ -92,12 +92,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     deps.resilience.rateLimiter.admit(request.caller.agent.name, request.caller.profile.name);
     enter('resolve');
     resolved = await resolve(request, deps.catalog);
-    if (deps.pins.isQuarantined(resolved.server, resolved.tool.name)) {
-      throw new GatehouseError('GH_TOOL_QUARANTINED', `tool "${request.name}" changed since it was pinned and is quarantined; an operator must review it (gatehouse tools accept ${resolved.server}/${resolved.tool.name})`, {
-        server: resolved.server,
-        tool: resolved.tool.name,
-      });
-    }
+    deps.pins.refuseQuarantined(resolved.server, resolved.tool.name, request.name);
     enter('validate');
     const gateDecision = deps.governance.gates.gateOf(resolved.server, resolved.tool);
     gate = gateDecision.gate;
