@@ -60,13 +60,14 @@ describe('pipeline on PostgreSQL', () => {
     }
   });
 
-  test('status and quarantine on a database no run has written to are refused, and create nothing in it', async () => {
+  test('status, quarantine and replay on a database no run has written to are refused, and create nothing in it', async () => {
     const empty = await openEngine({ engine: 'postgres', url: await postgres.freshDatabase() });
     try {
       const refused = (error: Error & { code?: string }) => error.code === 'GH_PIPELINE_NOT_LOADED' && /no pipeline has run in postgres .*\(it has no ops\.runs table\)/.test(error.message);
       await assert.rejects(pipelineStatus(empty), refused);
       await assert.rejects(listQuarantine(empty, { limit: 5 }), refused);
       await assert.rejects(releaseQuarantined(empty, { rule: 'B.types', reason: 'checked', by: 'test' }), refused);
+      await assert.rejects(runPipeline(empty, definition(), { from: 'stage', ...quiet }), refused);
       const [schemas] = await empty.query(`SELECT count(*) AS n FROM information_schema.schemata WHERE schema_name IN ('ops', 'ref', 'raw', 'stage', 'std', 'enrich', 'semantic', 'final')`);
       assert.equal(Number(schemas!.n), 0);
     } finally {

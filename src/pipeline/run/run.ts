@@ -11,7 +11,7 @@ import { now, seconds, type GateCount, type LayerCount, type RunContext } from '
 import { evaluateGate, gateTables } from './gate.js';
 import { ingest, sourceFiles, type IngestedFile } from './ingest.js';
 import { buildLayer, writeReferenceTables } from './layers.js';
-import { ensureOpsTables } from './ops-tables.js';
+import { ensureOpsTables, requireOpsTables } from './ops-tables.js';
 import { finalHashes, publish, type ContractResult } from './publish.js';
 
 export interface RunOptions {
@@ -52,7 +52,9 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   const mode = options.dataDir ? 'run' : 'replay';
   const from: Exclude<Layer, 'final'> = options.from ?? 'raw';
   const dataFiles = options.dataDir ? sourceFiles(loaded.definition, options.dataDir) : undefined;
-  await ensureOpsTables(engine);
+  // A replay needs an earlier run: a database none has written to (on PostgreSQL, maybe the wrong
+  // one) is refused before anything is created in it.
+  await (mode === 'replay' ? requireOpsTables(engine) : ensureOpsTables(engine));
   const [next] = await engine.query('SELECT coalesce(max(run_id), 0) + 1 AS id FROM ops.runs');
   const runId = Number(next!.id);
   const context: RunContext = { engine, definition: loaded.definition, runId, dryRun: options.dryRun ?? false, progress, step: options.step ?? (() => undefined) };
