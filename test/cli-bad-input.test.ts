@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { toYaml } from '../src/config/yaml.js';
 import { runCli, tempConfig } from './helpers/gatehouse.js';
 import { DEFINITION_PATH } from './helpers/pipeline.js';
 
@@ -87,12 +89,18 @@ describe('bad command-line input', () => {
     }
   });
 
-  test('a SQLite store that cannot be created is GH_STORE_UNAVAILABLE naming the file', () => {
+  test('a SQLite store that cannot be created, or is another application\'s database, is GH_STORE_UNAVAILABLE naming the file', () => {
     // store.path inside a regular file: its folder cannot be made.
     const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'not-a-folder/gatehouse.db' }, servers: {}, profiles: {} });
     try {
       writeFileSync(path.join(dir, 'not-a-folder'), 'a file\n');
       assertRefused(['runs', '--config', configPath], 'GH_STORE_UNAVAILABLE', /SQLite store .*not-a-folder\/gatehouse\.db: .*\(check store\.path in the config\)/);
+      // store.path naming another application's database: its own `events` table stops migration 001.
+      const other = new Database(path.join(dir, 'other.db'));
+      other.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, title TEXT)');
+      other.close();
+      writeFileSync(configPath, toYaml({ store: { kind: 'sqlite', path: 'other.db' }, servers: {}, profiles: {} }));
+      assertRefused(['runs', '--config', configPath], 'GH_STORE_UNAVAILABLE', /SQLite store .*other\.db: migration 001_init\.sql failed: table events already exists \(is store\.path the file of another application\?\)/);
     } finally {
       cleanup();
     }

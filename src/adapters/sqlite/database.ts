@@ -28,11 +28,21 @@ export function openSqlite(file: string, options: { durability?: Durability } = 
   // crash or power loss can lose the last ones. FULL: the WAL is flushed to disk at every commit.
   db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrate(db, file);
   return db;
 }
 
-function migrate(db: SqliteDatabase): void {
+function migrate(db: SqliteDatabase, file: string): void {
+  try {
+    applyMigrations(db);
+  } catch (error) {
+    db.close();
+    // e.g. store.path names another application's database, which has an `events` table of its own.
+    throw new GatehouseError('GH_STORE_UNAVAILABLE', `SQLite store ${file}: ${(error as Error).message} (is store.path the file of another application?)`, { file }, { cause: error });
+  }
+}
+
+function applyMigrations(db: SqliteDatabase): void {
   db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set(db.prepare('SELECT version FROM migrations').pluck().all() as number[]);
   const files = readdirSync(MIGRATIONS_DIR).filter((file) => /^\d+_.+\.sql$/.test(file)).sort();
@@ -44,7 +54,11 @@ function migrate(db: SqliteDatabase): void {
     db.transaction(() => {
       const done = db.prepare('SELECT 1 FROM migrations WHERE version = ?').get(version);
       if (done) return;
-      db.exec(sql);
+      try {
+        db.exec(sql);
+      } catch (error) {
+        throw new Error(`migration ${file} failed: ${(error as Error).message}`, { cause: error });
+      }
       db.prepare('INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());
     }).immediate();
   }
