@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   GH_DEAD_LETTER_SETTLED: '`gatehouse dlq retry|drop`: the dead letter is not open (being retried, retried, or dropped)',
   GH_REVIEW_UNKNOWN: 'no review item has that id, or it was acknowledged already',
   GH_PIPELINE_DEFINITION_INVALID: 'the pipeline definition file is not valid YAML or does not match the schema',
-  GH_PIPELINE_SOURCE_INVALID: 'a source file cannot be loaded: no file matches, its header lacks a required column, or it is not readable',
+  GH_PIPELINE_SOURCE_INVALID: 'a source file changed while it was loaded; nothing of it was kept',
   GH_PIPELINE_DATA_MISSING: 'the data folder of a pipeline run does not exist, or holds no file of any source',
   GH_PIPELINE_ENGINE: 'the SQL engine (DuckDB or PostgreSQL) refused a statement of the pipeline',
   GH_PIPELINE_INVARIANT: 'rows in did not equal rows promoted plus rows quarantined at a gate (a bug: nothing was published)',
