@@ -35,10 +35,11 @@ function governanceConfig(dir: string, overrides: Record<string, unknown> = {}):
       impatient: { allow: ['gov/*'], approval: { mode: 'wait', timeoutMs: 1_200 } },
       asking: { allow: ['gov/*'], approval: { mode: 'wait', timeoutMs: 20_000, elicit: true } },
       returning: { allow: ['gov/*'], approval: { mode: 'return' } },
+      brief: { allow: ['gov/*'], approval: { mode: 'return', timeoutMs: 600 } },
       lazy: { mode: 'lazy', allow: ['gov/*'], approval: { mode: 'return' } },
     },
     agents: {
-      alice: { profiles: ['waiting', 'impatient', 'returning', 'lazy', 'asking'], tokenEnv: 'TEST_TOKEN_ALICE' },
+      alice: { profiles: ['waiting', 'impatient', 'returning', 'brief', 'lazy', 'asking'], tokenEnv: 'TEST_TOKEN_ALICE' },
       bob: { profiles: ['returning'], tokenEnv: 'TEST_TOKEN_BOB' },
     },
     operators: { ops: { tokenEnv: 'TEST_OPERATOR_TOKEN' } },
@@ -143,6 +144,14 @@ describe('governance through a real gateway, client and fixture server', () => {
     const shown = JSON.parse(cli(temp.configPath, 'approvals', 'show', String(request!.id)).stdout) as { status: string; decidedBy: string };
     assert.equal(shown.status, 'consumed');
     assert.equal(shown.decidedBy, 'carol');
+    // Keyed by its approval, as a call that names it is: a crash in flight would leave an unknown commit, not nothing.
+    const ledger = openSqlite(path.join(temp.dir, 'state/gatehouse.db'));
+    try {
+      const row = ledger.prepare('SELECT state FROM idempotency WHERE key = ?').get(`approval:${String(request!.id)}`) as { state: string } | undefined;
+      assert.equal(row?.state, 'committed');
+    } finally {
+      ledger.close();
+    }
   });
 
   test('G2 with no decision in time is denied (timeout means deny) and the request expires', async () => {
@@ -154,6 +163,25 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'late').length, 0);
     const id = String(gatehouseOutcome(result).data.approval);
     assert.equal((JSON.parse(cli(temp.configPath, 'approvals', 'show', id).stdout) as { status: string }).status, 'expired');
+  });
+
+  test('return mode: a request no one decided in time expires (timeout means deny), whoever reads it first', async () => {
+    const alice = await client('brief');
+    const held = gatehouseOutcome(await call(alice, 'gov__update_record', { id: 'late2', value: 'x' }));
+    assert.equal(held.code, 'GH_APPROVAL_PENDING');
+    const id = String(held.data.approvalId);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Past its deadline: not listed as pending, not decidable, and the call with its id is denied.
+    assert.ok(!pendingApprovals(temp.configPath).some((approval) => approval.id === id), 'not listed as pending');
+    const late = await api(gateway, 'POST', `/api/approvals/${id}/approve`, OPERATOR_TOKEN);
+    assert.equal(late.status, 409);
+    assert.match(String((late.body.error as { message: string }).message), /cannot be decided: it is expired/);
+    const again = gatehouseOutcome(await call(alice, 'gov__update_record', { id: 'late2', value: 'x', approval_id: id }));
+    assert.equal(again.code, 'GH_APPROVAL_EXPIRED');
+    assert.equal((JSON.parse(cli(temp.configPath, 'approvals', 'show', id).stdout) as { status: string }).status, 'expired');
+    assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'late2').length, 0);
+    const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
+    assert.equal((await events.read({ type: 'approval.expired' })).filter((event) => event.payload.approval === id).length, 1, 'expired once, though read by three processes');
   });
 
   test('the HTTP approvals API: operator token only; a rejection reason reaches the waiting agent', async () => {

@@ -44,11 +44,34 @@ export class ApprovalDesk {
   async get(id: string): Promise<ApprovalRequest> {
     const found = await this.store.get(id);
     if (!found) throw new GatehouseError('GH_APPROVAL_UNKNOWN', `no approval request "${id}"`, { approval: id });
-    return found;
+    return this.settleOverdue(found);
   }
 
-  list(filter?: Parameters<ApprovalStore['list']>[0]): Promise<ApprovalRequest[]> {
-    return this.store.list(filter);
+  async list(filter?: Parameters<ApprovalStore['list']>[0]): Promise<ApprovalRequest[]> {
+    const requests = await Promise.all((await this.store.list(filter)).map((request) => this.settleOverdue(request)));
+    // A request that expired as it was read no longer matches a `pending` filter.
+    return filter?.status ? requests.filter((request) => request.status === filter.status) : requests;
+  }
+
+  /**
+   * Timeout means deny, in every approval mode: a request still pending past its deadline is
+   * expired as it is read (compare-and-set, so `approval.expired` is recorded once whichever
+   * process reads it first). Before, only a call waiting on it (wait mode) expired it; in return
+   * and queue mode it stayed pending, answered "waits for a human (until <a past time>)".
+   */
+  private async settleOverdue(request: ApprovalRequest): Promise<ApprovalRequest> {
+    if (request.status !== 'pending' || Date.parse(request.expiresAt) > Date.now()) return request;
+    if (await this.store.expire(request.id, new Date().toISOString())) {
+      this.record({
+        type: 'approval.expired',
+        agent: request.agent,
+        profile: request.profile,
+        server: request.server,
+        tool: request.tool,
+        payload: { approval: request.id, expiresAt: request.expiresAt },
+      });
+    }
+    return (await this.store.get(request.id)) ?? request;
   }
 
   /** A human's decision. `by` is the operator; the agent that asked can never decide. */
@@ -102,22 +125,11 @@ export class ApprovalDesk {
       await this.watchOtherProcesses();
       for (;;) {
         waiter.woken = false;
+        // get() expires it once its deadline has passed.
         const current = await this.get(id);
         if (current.status !== 'pending') return current;
         const remaining = Date.parse(current.expiresAt) - Date.now();
-        if (remaining <= 0) {
-          if (await this.store.expire(id, new Date().toISOString())) {
-            this.record({
-              type: 'approval.expired',
-              agent: current.agent,
-              profile: current.profile,
-              server: current.server,
-              tool: current.tool,
-              payload: { approval: id, expiresAt: current.expiresAt },
-            });
-          }
-          continue;
-        }
+        if (remaining <= 0) continue;
         if (signal?.aborted) throw new GatehouseError('GH_CANCELLED', `the call waiting for approval ${id} was cancelled by the client`, { approval: id });
         await waiter.sleep(Math.min(this.pollMs, remaining), signal);
       }

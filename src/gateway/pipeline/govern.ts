@@ -94,9 +94,19 @@ export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: 
           return run(execution);
         });
       }
-      return maybeKeyed(async (execution) => {
-        const approval = await requestApproval(deps, ctx, call, `gate G2 (${call.gate.source})`);
-        await useGrant(deps, ctx, call, approval.id, call.caller.profile.approval.mode === 'wait');
+      const wait = call.caller.profile.approval.mode === 'wait';
+      if (clientKey) {
+        return keyed(clientKey, async (execution) => {
+          const approval = await requestApproval(deps, ctx, call, `gate G2 (${call.gate.source})`);
+          await useGrant(deps, ctx, call, approval.id, wait);
+          return run(execution);
+        });
+      }
+      // Keyed by the approval it asks for, as a later call with that approval_id is: a call that
+      // waited for its approval and was in flight when the gateway died is an unknown commit.
+      const approval = await requestApproval(deps, ctx, call, `gate G2 (${call.gate.source})`);
+      return keyed(`approval:${approval.id}`, async (execution) => {
+        await useGrant(deps, ctx, call, approval.id, wait);
         return run(execution);
       });
     }
