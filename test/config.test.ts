@@ -85,6 +85,13 @@ describe('configuration', () => {
     const moved = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's', STATE: '/var/lib/gh' });
     assert.equal((moved.servers.local as { env: Record<string, string> }).env.FILE, '/var/lib/gh/f');
     assert.ok(Object.isFrozen(ok.servers.crm), 'the config is frozen');
+    // root itself may use the environment (and ${configDir}); ${rootDir} is then that folder.
+    const rooted = validateConfig({ ...config, root: '${GH_HOME:-${configDir}/home}' }, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's', GH_HOME: '/srv/gatehouse' });
+    assert.equal(rooted.rootDir, '/srv/gatehouse');
+    assert.equal(rooted.store.kind === 'sqlite' && rooted.store.path, '/srv/gatehouse/.state/g.db');
+    assert.equal((rooted.servers.local as { env: Record<string, string> }).env.FILE, '/srv/gatehouse/state/f');
+    assert.equal(validateConfig({ ...config, root: '${GH_HOME:-${configDir}/home}' }, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's' }).rootDir, '/tmp/x/home');
+    assert.deepEqual(problemsOf({ ...config, servers: {}, profiles: {}, root: '${NO_SUCH_ROOT}' }), ['root: environment variable NO_SUCH_ROOT is not set']);
   });
 
   test('a postgres store takes its connection string from the environment and is not a path', () => {

@@ -61,9 +61,14 @@ export function loadConfig(configPath: string, env: NodeJS.ProcessEnv): Gatehous
 export function validateConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv): GatehouseConfig {
   const configDir = path.dirname(configPath);
   const problems: string[] = [];
-  const rawRoot = (raw as { root?: unknown } | null)?.root;
-  const rootDir = path.resolve(configDir, typeof rawRoot === 'string' ? rawRoot : '.');
-  const interpolated = interpolate(raw, [], { ...env, configDir, rootDir }, problems);
+  // root first (it may use the environment and ${configDir}), since every other string may use ${rootDir}.
+  const { root: rawRoot, ...rest } = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const root = interpolate(rawRoot, ['root'], { ...env, configDir }, problems);
+  const rootDir = path.resolve(configDir, typeof root === 'string' ? root : '.');
+  const interpolated =
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+      ? { ...(interpolate(rest, [], { ...env, configDir, rootDir }, problems) as Record<string, unknown>), ...(rawRoot === undefined ? {} : { root }) }
+      : raw;
   const result = configSchema.safeParse(interpolated);
   for (const problem of crossReferenceProblems(interpolated)) problems.push(`${formatPath(problem.path)}: ${problem.message}`);
   if (!result.success) {
