@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor } from './helpers/gatehouse.js';
 
 const FIXTURE = path.join(REPO, 'dist/test/fixtures/governance-server.js');
@@ -77,8 +78,14 @@ test('a tool whose definition changes between runs is quarantined until an opera
       assert.equal(((await lazy.callTool({ name: 'describe_tool', arguments: { name: 'gov__echo_tool' } })).structuredContent as { name: string }).name, 'gov__echo_tool');
       await lazy.close();
 
+      // An idle session is told when the acceptance lands, without asking.
+      let listChanged = 0;
+      alice.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        listChanged += 1;
+      });
       const accepted = runCli(['tools', 'accept', 'gov/write_note', '--by', 'carol', '--config', temp.configPath]);
       assert.equal(accepted.status, 0, accepted.stderr);
+      await waitFor(() => listChanged > 0, 5_000, 'tools/list_changed after the acceptance');
       await waitFor(async () => (await names()).includes('gov__write_note'), 5_000, 'write_note to be listed again');
       assert.equal(text(await alice.callTool({ name: 'gov__write_note', arguments: { text: 'hello' } })), 'noted: hello');
       assert.ok(!(await names()).includes('gov__read_value'), 'read_value stays quarantined');

@@ -114,6 +114,7 @@ export class Gateway {
   readonly runsRefresher: RunsRefresher;
   private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly pinTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -209,6 +210,10 @@ export class Gateway {
       resilience: this.resilience,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
+    // Not only when a session asks: an acceptance reaches idle sessions too (tools/list_changed).
+    this.pinTimer = setInterval(() => {
+      if (this.sessions.size > 0) this.refreshPins().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'pins could not be re-read; trying again'));
+    }, PIN_REFRESH_MS).unref();
     this.approvedCalls = options.runApprovedCalls === false ? undefined : new ApprovedCallRunner(this);
   }
 
@@ -296,6 +301,7 @@ export class Gateway {
 
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    clearInterval(this.pinTimer);
     await this.approvedCalls?.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
