@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { metricsNeedToken } from '../src/transports/metrics-endpoint.js';
+import { faultServer } from './helpers/faults.js';
 import { httpClient, REPO, SERVERS, startServe, tempConfig, TOKENS, type RunningGateway } from './helpers/gatehouse.js';
 
 const GOVERNANCE = path.join(REPO, 'dist/test/fixtures/governance-server.js');
@@ -12,16 +13,18 @@ const ENV = { TEST_OPERATOR_TOKEN: OPERATOR_TOKEN };
 function metricsConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     store: { kind: 'sqlite', path: 'state/gatehouse.db' },
-    // A crashed server stays in its restart backoff (circuit open) for the whole test.
-    defaults: { restartBackoffMs: 600_000, restartBackoffMaxMs: 600_000 },
+    // One crash marks a server failed, and it stays so for the whole test.
+    defaults: { restartBackoffMs: 600_000, restartBackoffMaxMs: 600_000, maxConsecutiveCrashes: 1 },
     servers: {
       everything: SERVERS.everything,
       gov: { command: process.execPath, args: [GOVERNANCE], tools: { read_value: { gate: 'G0' }, update_record: { gate: 'G2' } } },
       broken: { command: process.execPath, args: ['-e', 'process.exit(3)'] },
+      // Its breaker opens at the first failed call and stays open for the whole test.
+      faulty: faultServer('${configDir}', {}, { circuitBreaker: { consecutiveFailures: 1, halfOpenAfterMs: 600_000 } }),
     },
     profiles: {
       main: { allow: ['everything/*', 'gov/*'], approval: { mode: 'return' } },
-      fragile: { allow: ['broken/*'] },
+      fragile: { allow: ['broken/*', 'faulty/*'] },
     },
     agents: { alice: { profiles: ['main', 'fragile'], tokenEnv: 'TEST_TOKEN_ALICE' } },
     operators: { ops: { tokenEnv: 'TEST_OPERATOR_TOKEN' } },
@@ -127,16 +130,23 @@ describe('/metrics after real calls through gatehouse serve', () => {
     assert.equal(valueOf(samples, 'gatehouse_approvals_pending'), 0, 'read from the store at each scrape');
   });
 
-  test('a server that crashes at start is shown crashed, with its circuit open while the restart backoff lasts', async () => {
+  test('a server that cannot start is shown failed; a server whose calls fail has its breaker open', async () => {
     const fragile = await httpClient(gateway.url, 'fragile', TOKENS.alice);
     try {
-      await fragile.listTools(); // starts (and loses) the broken server
+      // The listing starts (and loses) the broken server; a call that crashes faulty opens its breaker.
+      const tools = (await fragile.listTools()).tools.map((tool) => tool.name);
+      assert.ok(tools.includes('faulty__lookup'), tools.join(','));
+      const crashed = await fragile.callTool({ name: 'faulty__lookup', arguments: { id: 'm1', fault: 'crash' } });
+      assert.match(JSON.stringify(crashed), /GH_DOWNSTREAM_UNAVAILABLE/);
     } finally {
       await fragile.close();
     }
     const samples = parseExposition((await scrape(gateway)).body);
-    assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'broken', state: 'crashed' }), 1);
-    assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'broken' }), 2);
+    assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'broken', state: 'failed' }), 1);
+    assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'broken', state: 'crashed' }), 0);
+    // The breaker's own state, not the restart backoff: broken never reached it, faulty tripped it.
+    assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'broken' }), 0);
+    assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'faulty' }), 2);
     assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'gov' }), 0);
   });
 });

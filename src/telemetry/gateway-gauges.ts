@@ -1,6 +1,5 @@
-import type { ServerConnection } from '../downstream/server-connection.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { CircuitState, GaugeSources } from './prometheus-metrics.js';
+import type { GaugeSources } from './prometheus-metrics.js';
 
 /** Pending requests are read newest first up to this many; a backlog larger than this is a different problem. */
 const PENDING_SCAN_LIMIT = 10_000;
@@ -19,20 +18,8 @@ export function gatewayGaugeSources(gateway: Gateway, sessions: () => number): G
         name: connection.name,
         transport: connection.transport,
         state: connection.state,
-        circuit: circuitState(connection),
+        circuit: gateway.resilience.guard(connection.name).circuit.status().state,
       })),
     sessions,
   };
-}
-
-/**
- * The circuit state hook. Circuit breakers do not exist yet (issue 6); until they do, the
- * nearest thing is the restart backoff: a server that crashed is `open` while its next start
- * must wait, `half_open` once a start may be tried, `closed` after it answered a request.
- * A breaker replaces this function with its own state; the metric keeps its name and values.
- */
-export function circuitState(connection: ServerConnection, now = Date.now()): CircuitState {
-  const backoff = connection.restartBackoff;
-  if (backoff.consecutiveCrashes === 0) return 'closed';
-  return now < backoff.nextStartAt ? 'open' : 'half_open';
 }

@@ -5,7 +5,7 @@ import type { ServerState } from '../downstream/server-connection.js';
 /** Seconds: from a cached G0 call (about a millisecond) to a G2 call that waited minutes for a human. */
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-const SERVER_STATES: readonly ServerState[] = ['stopped', 'starting', 'running', 'crashed'];
+const SERVER_STATES: readonly ServerState[] = ['stopped', 'starting', 'running', 'crashed', 'failed'];
 
 /** closed 0, half_open 1, open 2: the usual encoding, so that `> 0` means "not healthy". */
 export type CircuitState = 'closed' | 'half_open' | 'open';
@@ -85,7 +85,7 @@ export class PrometheusMetrics implements CallMetrics {
     });
     new Gauge({
       name: 'gatehouse_server_state',
-      help: 'State of each downstream server: 1 for its current state (stopped, starting, running, crashed), 0 for the others.',
+      help: 'State of each downstream server: 1 for its current state (stopped, starting, running, crashed, failed), 0 for the others.',
       labelNames: ['server', 'state'],
       registers,
       collect() {
@@ -94,7 +94,7 @@ export class PrometheusMetrics implements CallMetrics {
     });
     new Gauge({
       name: 'gatehouse_circuit_state',
-      help: 'Circuit of each downstream server: 0 closed, 1 half-open, 2 open. Until circuit breakers exist, derived from the restart backoff after crashes (see docs/observability.md).',
+      help: 'Circuit breaker of each downstream server: 0 closed, 1 half-open, 2 open.',
       labelNames: ['server'],
       registers,
       collect() {
