@@ -27,7 +27,7 @@ export function formatRunSummary(report: RunReport): string {
   if (report.held.length > 0) {
     out.push(`\npartitions held back (${report.held.length})\n`);
     out.push(formatTable(['gate', 'district', 'year', 'rule'], report.held.slice(0, 50).map((held) => [held.gate, held.district_key, String(held.year), held.rule])));
-    if (report.held.length > 50) out.push(`… and ${report.held.length - 50} more (gatehouse pipeline status --held)\n`);
+    if (report.held.length > 50) out.push(`… and ${report.held.length - 50} more (gatehouse pipeline status --json lists them all)\n`);
   }
   const failed = report.contract.filter((result) => !result.ok);
   if (failed.length > 0) out.push(`\ngate E refused: ${failed.map((result) => `${result.table} ${result.check}: ${result.detail}`).join('; ')}\n`);
