@@ -57,11 +57,20 @@ export function countsSql(table: string, rules: readonly RowRule[]): string {
     FROM ${table} t ${joinsFor(rules)} GROUP BY t._district_key, t._year`;
 }
 
-/** The disposition rule of each row that does not pass: its first quarantine rule, else the hold of its partition. */
-export function dispositionSql(table: string, rules: readonly RowRule[], heldTable: string | null): string | null {
-  const branches = rules.filter((rule) => rule.action === 'quarantine').map((rule) => `WHEN ${rule.when} THEN ${literal(rule.id)}`);
+/**
+ * The disposition rule of each row that does not pass: its first quarantine rule, else the hold of
+ * its partition. With `rowReleases` (ops.releases has rows released one by one), a rule released
+ * for a row is skipped for it, so the row's next failing rule or its partition's hold still
+ * applies: a release waives that rule, not the whole gate.
+ */
+export function dispositionSql(table: string, rules: readonly RowRule[], heldTable: string | null, rowReleases = false): string | null {
+  const waived = (id: string) => (rowReleases ? ` AND coalesce(strpos(gh_rel.rules, ${literal(`,${id},`)}), 0) = 0` : '');
+  const branches = rules.filter((rule) => rule.action === 'quarantine').map((rule) => `WHEN (${rule.when})${waived(rule.id)} THEN ${literal(rule.id)}`);
   if (heldTable) branches.push('WHEN gh_held.rule IS NOT NULL THEN gh_held.rule');
   if (branches.length === 0) return null;
   const held = heldTable ? `LEFT JOIN ${heldTable} gh_held ON gh_held.district_key = t._district_key AND gh_held.year = t._year` : '';
-  return `SELECT t._file_id, t._line, t._district_key, t._year, CASE ${branches.join(' ')} END AS rule FROM ${table} t ${joinsFor(rules)} ${held}`;
+  const released = rowReleases
+    ? `LEFT JOIN (SELECT file_id, line, ',' || string_agg(rule, ',') || ',' AS rules FROM ops.releases WHERE file_id IS NOT NULL GROUP BY file_id, line) gh_rel ON gh_rel.file_id = t._file_id AND gh_rel.line = t._line`
+    : '';
+  return `SELECT t._file_id, t._line, t._district_key, t._year, CASE ${branches.join(' ')} END AS rule FROM ${table} t ${joinsFor(rules)} ${held} ${released}`;
 }

@@ -28,6 +28,8 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
   await engine.exec(`DELETE FROM ops.partitions WHERE run_id = ${runId} AND gate = ${literal(gate)}`);
   context.step(`  gate ${gate}: partition checks`);
   const held = await partitionChecks(context, gate, checks, tables);
+  const [released] = await engine.query('SELECT count(*) AS n FROM ops.releases WHERE file_id IS NOT NULL');
+  const rowReleases = Number(released!.n) > 0;
   const counts: GateCount[] = [];
   for (const table of tables) {
     context.step(`  gate ${gate} ${table}`);
@@ -44,7 +46,7 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
            district_key, year, CASE WHEN f${index} > 0 THEN ${literal(status)} ELSE 'pass' END, n, f${index}, NULL, NULL FROM gh_counts`,
       );
     }
-    const disposition = dispositionSql(qualified, rules, held > 0 ? HELD : null);
+    const disposition = dispositionSql(qualified, rules, held > 0 ? HELD : null, rowReleases);
     if (disposition) {
       await engine.exec(
         `INSERT INTO ops.quarantine
