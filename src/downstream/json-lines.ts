@@ -79,6 +79,11 @@ const TRAILING_ID = new RegExp(`${ID}\\s*\\}\\s*$`);
 const LEADING_REQUEST_ID = new RegExp(`^\\s*\\{\\s*"jsonrpc"\\s*:\\s*"2\\.0"\\s*,\\s*${ID}\\s*,\\s*"method"\\s*:`);
 const LEADING_METHOD = /^\s*\{\s*"method"\s*:/;
 
+/** A JSON-RPC id: a string, or a whole number. */
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+}
+
 /** `"id":5}` or `"id":"abc"}` at the very end of a message (the MCP SDK writes `id` last). */
 export function trailingIdOf(tail: string): RequestId | undefined {
   return idFrom(TRAILING_ID.exec(tail));

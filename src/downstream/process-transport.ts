@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { JsonLineSplitter, trailingIdOf, type OversizedLine } from './json-lines.js';
+import { isRequestId, JsonLineSplitter, trailingIdOf, type OversizedLine } from './json-lines.js';
 import { verdictResponse } from './transport-verdicts.js';
 
 export interface ProcessTransportOptions {
@@ -173,5 +173,5 @@ export class ProcessTransport implements Transport {
 function responseIdOf(value: unknown): RequestId | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || 'method' in value) return undefined;
   const id = (value as { id?: unknown }).id;
-  return typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)) ? id : undefined;
+  return isRequestId(id) ? id : undefined;
 }

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { JsonLineSplitter, requestIdOf, type OversizedLine } from '../downstream/json-lines.js';
+import { isRequestId, JsonLineSplitter, requestIdOf, type OversizedLine } from '../downstream/json-lines.js';
 
 /**
  * `gatehouse connect`'s end of stdio: one JSON-RPC message per line on stdin and stdout. Unlike
@@ -92,7 +92,7 @@ export class StdioSessionTransport implements Transport {
     if ('result' in fields || 'error' in fields || ('method' in fields && !('id' in fields))) {
       return this.onerror?.(new Error(`a line that is not a valid JSON-RPC 2.0 response or notification was dropped: ${line.slice(0, 200)}`));
     }
-    const id = typeof fields.id === 'string' || (typeof fields.id === 'number' && Number.isInteger(fields.id)) ? fields.id : null;
+    const id = isRequestId(fields.id) ? fields.id : null;
     this.refuse(id, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response', line);
   }
 
