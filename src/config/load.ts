@@ -62,13 +62,12 @@ export function validateConfig(raw: unknown, configPath: string, env: NodeJS.Pro
   const configDir = path.dirname(configPath);
   const problems: string[] = [];
   // root first (it may use the environment and ${configDir}), since every other string may use ${rootDir}.
-  const { root: rawRoot, ...rest } = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  // A document that is not a mapping goes to the schema as it is, which says so.
+  const document = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  const { root: rawRoot, ...rest } = document ?? {};
   const root = interpolate(rawRoot, ['root'], { ...env, configDir }, problems);
   const rootDir = path.resolve(configDir, typeof root === 'string' ? root : '.');
-  const interpolated =
-    raw !== null && typeof raw === 'object' && !Array.isArray(raw)
-      ? { ...(interpolate(rest, [], { ...env, configDir, rootDir }, problems) as Record<string, unknown>), ...(rawRoot === undefined ? {} : { root }) }
-      : raw;
+  const interpolated = document ? { ...(interpolate(rest, [], { ...env, configDir, rootDir }, problems) as Record<string, unknown>), ...(rawRoot === undefined ? {} : { root }) } : raw;
   const result = configSchema.safeParse(interpolated);
   for (const problem of crossReferenceProblems(interpolated)) problems.push(`${formatPath(problem.path)}: ${problem.message}`);
   if (!result.success) {
