@@ -53,7 +53,7 @@ export async function evaluateGate(context: RunContext, gate: Exclude<Gate, 'E'>
          SELECT (SELECT coalesce(max(quarantine_id), 0) FROM ops.quarantine) + row_number() OVER (ORDER BY x._file_id, x._line), ${runId}, ${literal(gate)}, ${literal(layer)}, ${literal(table)},
            x.rule, x._file_id, x._line, x._district_key, x._year, NULL
          FROM (${disposition}) x
-         WHERE x.rule IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ops.releases r WHERE r.rule = x.rule AND r.file_id = x._file_id AND r.line = x._line)`,
+         WHERE x.rule IS NOT NULL`,
       );
     }
     for (const rule of rules) if (rule.duplicates) await engine.exec(`DROP TABLE IF EXISTS ${rule.duplicates.table}`);
