@@ -112,7 +112,6 @@ export class Gateway {
   readonly resilience: Resilience;
   readonly checkpointer: Checkpointer | undefined;
   readonly runsRefresher: RunsRefresher;
-  private pinsCheckedAt = 0;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly pinTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
@@ -210,7 +209,8 @@ export class Gateway {
       resilience: this.resilience,
     };
     this.pruneTimer = setInterval(() => void this.pruneLedger(), LEDGER_PRUNE_MS).unref();
-    // Not only when a session asks: an acceptance reaches idle sessions too (tools/list_changed).
+    // Every second while sessions are open, not on their requests: a call does not wait for the
+    // store, and an acceptance reaches idle sessions too (tools/list_changed).
     this.pinTimer = setInterval(() => {
       if (this.sessions.size > 0) this.refreshPins().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'pins could not be re-read; trying again'));
     }, PIN_REFRESH_MS).unref();
@@ -227,13 +227,10 @@ export class Gateway {
   }
 
   /**
-   * Picks up pins accepted (or quarantined) by another process, at most once a second; on a
-   * change the catalog is rebuilt and sessions are told their tool list changed.
+   * Picks up pins accepted (or quarantined) by another process (the pin timer calls it every
+   * second); on a change the catalog is rebuilt and sessions are told their tool list changed.
    */
-  async refreshPins(): Promise<void> {
-    const now = Date.now();
-    if (now - this.pinsCheckedAt < PIN_REFRESH_MS) return;
-    this.pinsCheckedAt = now;
+  private async refreshPins(): Promise<void> {
     if (!(await this.pins.refresh())) return;
     this.catalog.invalidate();
     for (const session of this.sessions) session.server.sendToolListChanged().catch(() => undefined);

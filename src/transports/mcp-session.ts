@@ -88,7 +88,6 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     if (profile.mode === 'lazy') return { tools: META_TOOLS };
-    await gateway.refreshPins();
     const tools = await gateway.catalog.tools(profile);
     gateway.record({ type: 'tools.listed', agent: agent.name, profile: profile.name, payload: { via: 'tools/list', session, count: tools.length } });
     return { tools: tools.map(({ server, item, exposed }) => agentView(item, exposed, gateway.gates.gateOf(server, item))) };
@@ -111,7 +110,6 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
       via: 'direct',
     };
     try {
-      await gateway.refreshPins();
       if (profile.mode === 'lazy' && isMetaTool(call.name)) return await callMetaTool(gateway, call);
       return await runCall(gateway.pipeline, call);
     } catch (error) {
