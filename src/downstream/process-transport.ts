@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isRequestId, JsonLineSplitter, trailingIdOf, type OversizedLine } from './json-lines.js';
 import { verdictResponse } from './transport-verdicts.js';
+import { jsonRpcMessageOf } from './json-rpc-message.js';
 
 export interface ProcessTransportOptions {
   command: string;
@@ -117,8 +118,8 @@ export class ProcessTransport implements Transport {
       this.onerror?.(new Error(`the server wrote a line that is not JSON: ${line.slice(0, 200)}`));
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (parsed.success) return this.onmessage?.(parsed.data);
+    const message = jsonRpcMessageOf(value);
+    if (message) return this.onmessage?.(message);
     const id = responseIdOf(value);
     if (id === undefined) {
       this.onerror?.(new Error(`the server wrote JSON that is not a JSON-RPC message: ${line.slice(0, 200)}`));

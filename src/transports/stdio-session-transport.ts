@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isRequestId, JsonLineSplitter, requestIdOf, type OversizedLine } from '../downstream/json-lines.js';
+import { jsonRpcMessageOf } from '../downstream/json-rpc-message.js';
 
 /**
  * `gatehouse connect`'s end of stdio: one JSON-RPC message per line on stdin and stdout. Unlike
@@ -84,8 +85,8 @@ export class StdioSessionTransport implements Transport {
     } catch (error) {
       return this.refuse(null, ErrorCode.ParseError, `parse error: ${(error as Error).message}`, line);
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (parsed.success) return this.onmessage?.(parsed.data);
+    const message = jsonRpcMessageOf(value);
+    if (message) return this.onmessage?.(message);
     if (Array.isArray(value)) return this.refuse(null, ErrorCode.InvalidRequest, 'Invalid Request: a batch; over stdio, send one message per line', line);
     const fields = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
     // Nothing waits for an answer to a response or a notification: report it, answer nothing.

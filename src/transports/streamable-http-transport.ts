@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isInitializeRequest, JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { sendJson, sendJsonRpcError as sendError } from './send-json.js';
+import { jsonRpcMessageOf } from '../downstream/json-rpc-message.js';
 
 /** A POST that carried requests, open until every one of them is answered. */
 interface Exchange {
@@ -222,18 +223,18 @@ function protocolVersionProblem(req: IncomingMessage): string | undefined {
   return `Bad Request: unsupported MCP-Protocol-Version "${String(version)}" (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`;
 }
 
-/**
- * The SDK's own schema (about 2 µs a message): anything it would not recognise (an id that is
- * not a string or an integer, params that are not an object, an unknown key) is dropped by the
- * SDK as "unknown message type", which would leave the POST unanswered until the client gave up.
- */
 /** An initialize request. The method is looked at first: parsing every POST as one cost as much as checking that it is JSON-RPC. */
 export function isInitialize(message: unknown): boolean {
   return (message as { method?: unknown } | null)?.method === 'initialize' && isInitializeRequest(message);
 }
 
+/**
+ * A message by the SDK's own schema: anything it would not recognise (an id that is not a
+ * string or an integer, params that are not an object, an unknown key) is dropped by the SDK as
+ * "unknown message type", which would leave the POST unanswered until the client gave up.
+ */
 function isJsonRpcMessage(value: unknown): boolean {
-  return JSONRPCMessageSchema.safeParse(value).success;
+  return jsonRpcMessageOf(value) !== undefined;
 }
 
 function sseHeaders(sessionId: string): Record<string, string> {
