@@ -34,6 +34,12 @@ async function storeWithEvents(): Promise<{ db: SqliteDatabase; store: SqliteEve
   return { db, store, cleanup: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
+test('the event hash is pinned: stored chains must keep verifying after any change to how it is computed', () => {
+  // SHA-256 over the previous hash, then each field as "<UTF-8 byte length>:<text>" (NULL as "\0null").
+  const fields = { seq: 1, type: 'tool.call.succeeded', at: '2026-11-26T16:00:00.000Z', agent: 'ané ✓', profile: null, server: 'everything', tool: 'everything__echo', payload: JSON.stringify({ runId: 'r1', text: 'Grüße 💥' }) };
+  assert.equal(eventHash('0'.repeat(64), fields), '04a0e54a4bc1c091c209d8944c692567dc5520199311f820bf3c9776bf260deb');
+});
+
 test('an untouched chain verifies, and every kind of tampering is found at its position', async () => {
   const cases: Array<[string, (db: SqliteDatabase) => void, Partial<NonNullable<ChainReport['problem']>>]> = [
     ['payload edited', (db) => db.prepare("UPDATE events SET payload = '{\"n\":999}' WHERE seq = 7").run(), { kind: 'modified', seq: 7 }],
