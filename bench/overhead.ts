@@ -15,12 +15,13 @@ import { writeResults } from './lib/results.js';
 import { treeCpuMs } from './lib/proc.js';
 import { median, round } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import { bytePipeStdio, directStdio, directStreamableHttp, gatehouseHttp, gatehouseStdio, type Launcher, type Target } from './lib/targets.js';
+import { bytePipeStdio, directStdio, directStreamableHttp, gatehouseHttp, gatehouseStdio, sdkProxyStdio, type Launcher, type Target } from './lib/targets.js';
 
 /** JIT tiers keep improving well past 200 calls: with 200, run 1 was the slowest run of every target. */
 const WARMUP_CALLS = 1000;
 const CALLS_PER_RUN = 1000;
-const RUNS = 5;
+/** OVERHEAD_RUNS=n for more: on a noisy machine the run-by-run comparison below needs them. */
+const RUNS = runsFromEnvironment(process.env.OVERHEAD_RUNS, 5);
 
 /** A target that started and warmed up, and the row its runs go into. */
 interface Live {
@@ -50,6 +51,8 @@ interface Row {
   ratioToGatehouseHttp?: number;
   /** Median ms/call minus direct stdio's: what this hop adds to a call. */
   addedMsVsDirectStdio?: number;
+  /** Runs in which Gatehouse HTTP was faster than this target (each run measures every target once, one after the other). */
+  gatehouseHttpFasterRuns?: number;
 }
 
 async function main(): Promise<void> {
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     const launchers: Array<[string, Launcher]> = [
       ['direct stdio', directStdio],
       ['byte-pipe hop (floor)', bytePipeStdio],
+      ['SDK proxy (floor)', sdkProxyStdio],
       ['direct streamable HTTP', directStreamableHttp],
       ['gatehouse http', gatehouseHttp(gateway)],
       ['gatehouse stdio', gatehouseStdio(gateway)],
@@ -167,6 +171,7 @@ function summarize(rows: Row[]): void {
   const base = (name: string) => rows.find((row) => row.name === name && !row.error)?.medianMsPerCall;
   const directStdioMs = base('direct stdio');
   const gatehouseHttpMs = base('gatehouse http');
+  const gatehouseHttpRuns = rows.find((row) => row.name === 'gatehouse http' && !row.error)?.runsMsPerCall;
   for (const row of rows) {
     if (row.medianMsPerCall === undefined) continue;
     if (directStdioMs) {
@@ -174,6 +179,7 @@ function summarize(rows: Row[]): void {
       row.addedMsVsDirectStdio = round(row.medianMsPerCall - directStdioMs, 3);
     }
     if (gatehouseHttpMs) row.ratioToGatehouseHttp = round(row.medianMsPerCall / gatehouseHttpMs, 2);
+    if (gatehouseHttpRuns && row.name !== 'gatehouse http') row.gatehouseHttpFasterRuns = row.runsMsPerCall.filter((ms, run) => gatehouseHttpRuns[run]! < ms).length;
   }
 }
 
@@ -182,7 +188,7 @@ function print(rows: Row[]): void {
   const measured = rows.filter((row) => row.medianMsPerCall !== undefined);
   console.log(
     formatTable(
-      ['target', 'transport', 'ms/call', 'min', 'max', '+ms vs direct stdio', '× direct stdio', '× gatehouse http', 'client CPU', 'target CPU'],
+      ['target', 'transport', 'ms/call', 'min', 'max', '+ms vs direct stdio', '× direct stdio', '× gatehouse http', 'gh http faster', 'client CPU', 'target CPU'],
       measured.map((row) => [
         row.name,
         row.transport,
@@ -192,6 +198,7 @@ function print(rows: Row[]): void {
         row.addedMsVsDirectStdio?.toFixed(3) ?? '-',
         row.ratioToDirectStdio?.toFixed(2) ?? '-',
         row.ratioToGatehouseHttp?.toFixed(2) ?? '-',
+        row.gatehouseHttpFasterRuns === undefined ? '-' : `${row.gatehouseHttpFasterRuns}/${row.runsMsPerCall.length}`,
         row.medianClientCpuMsPerCall!.toFixed(3),
         row.medianTargetCpuMsPerCall?.toFixed(3) ?? '-',
       ]),
@@ -200,7 +207,16 @@ function print(rows: Row[]): void {
   console.log('\nms/call: wall time; min/max over runs. client/target CPU: median ms of CPU per call in this process and in the');
   console.log("target's process tree (proxy or gateway plus the server-everything behind it), from /proc at 10 ms resolution.");
   console.log('byte-pipe hop: a process that only copies bytes to and from server-everything, the least any stdio proxy adds here.');
+  console.log('gh http faster: in how many runs Gatehouse HTTP took less time per call than this target did in the same run.');
+  console.log('SDK proxy: an SDK Server whose tools/call goes through an SDK Client, nothing else: the least an SDK-based gateway adds.');
   for (const row of rows.filter((r) => r.error)) console.log(`\nnot measured: ${row.name}: ${row.error}`);
+}
+
+function runsFromEnvironment(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const runs = Number(value);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`OVERHEAD_RUNS must be a whole number of at least 1, not "${value}"`);
+  return runs;
 }
 
 function describe(error: unknown): string {

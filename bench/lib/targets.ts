@@ -56,6 +56,19 @@ export const bytePipeStdio: Launcher = async (cleanup) => {
   };
 };
 
+/** server-everything behind a bare SDK Server and Client: what the SDK's protocol layers alone cost on a hop. */
+export const sdkProxyStdio: Launcher = async (cleanup) => {
+  const proxy = fileURLToPath(new URL('./sdk-proxy.js', import.meta.url));
+  return {
+    name: 'SDK proxy (floor)',
+    transport: 'stdio',
+    tool: 'everything__echo',
+    command: `node bench/lib/sdk-proxy.js (SDK Server and Client, nothing else, to node ${EVERYTHING_STDIO.args.join(' ')})`,
+    connect: () => connectStdio({ command: process.execPath, args: [proxy] }, cleanup),
+    stop: nothing,
+  };
+};
+
 /** server-everything's own streamable HTTP transport (it binds every interface: kept on loopback by the preload). */
 export const directStreamableHttp: Launcher = async (cleanup) => {
   const port = await freePort();
