@@ -5,8 +5,9 @@ import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol
  * undefined when it is none. The shapes of nearly every message (a request or notification
  * whose params carry no `_meta`, a result without `_meta`) are recognised by a few property
  * checks and passed on as they are, which the schema would return unchanged; everything else
- * (errors, `_meta`, anything doubtful) is left to the schema. The schema alone copies each
- * message and cost about 20 µs of CPU per proxied call, both ways together (`bench/overhead`).
+ * (errors, `_meta`, anything doubtful) is left to the schema. The schema copies every message:
+ * on each call's request and its result it cost the stdio gateway about 17 µs of its ~0.33 ms
+ * of CPU per call (interleaved runs of `gatehouse connect` with and without it).
  */
 export function jsonRpcMessageOf(value: unknown): JSONRPCMessage | undefined {
   if (isCommonMessage(value)) return value as JSONRPCMessage;
