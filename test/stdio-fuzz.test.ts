@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { toYaml } from '../src/config/yaml.js';
-import { CLI, tempConfig, TEST_ENV } from './helpers/gatehouse.js';
+import { rawConnect, tempConfig } from './helpers/gatehouse.js';
 import { faultServer } from './helpers/faults.js';
 import { corrupt, int, mutate, pick, randomValue, RawJson, seededRandom, templates } from './helpers/json-rpc-fuzz.js';
 
@@ -59,12 +58,7 @@ test(`stdio: ${MESSAGES} random and mutated lines (seed ${SEED}) get exactly the
       profiles: { main: { allow: ['healthy/*'] } },
     }),
   );
-  const child = spawn(process.execPath, [CLI, 'connect', '--profile', 'main', '--config', temp.configPath], {
-    env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { child, stderr } = rawConnect(temp.configPath, 'main');
   const answers: Answer[] = [];
   let pending = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -78,7 +72,7 @@ test(`stdio: ${MESSAGES} random and mutated lines (seed ${SEED}) get exactly the
   });
   const waitFor = async (done: () => boolean, what: string) => {
     for (const deadline = Date.now() + 30_000; !done(); ) {
-      if (Date.now() > deadline || child.exitCode !== null) assert.fail(`${what}; exit ${child.exitCode}; stderr ends: ${stderr.slice(-1500)}`);
+      if (Date.now() > deadline || child.exitCode !== null) assert.fail(`${what}; exit ${child.exitCode}; stderr ends: ${stderr().slice(-1500)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
@@ -127,7 +121,7 @@ test(`stdio: ${MESSAGES} random and mutated lines (seed ${SEED}) get exactly the
     assert.deepEqual(internal.slice(0, 10), [], `${internal.length} answers were internal errors (-32603)`);
     assert.ok(parseErrors > 0, 'the fuzzer sent lines that are not JSON');
     assert.equal(child.exitCode, null);
-    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(stderr(), /\n\s+at /, 'no stack trace');
 
     answers.length = 0;
     child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'tools/call', params: { name: 'healthy__lookup', arguments: { id: 'after-fuzz' } } }) + '\n');

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { CLI, standardConfig, tempConfig, TEST_ENV } from './helpers/gatehouse.js';
+import { rawConnect, standardConfig, tempConfig } from './helpers/gatehouse.js';
 
 /**
  * `gatehouse connect` as a client meets it byte for byte: every line that is not a message gets
@@ -10,12 +9,7 @@ import { CLI, standardConfig, tempConfig, TEST_ENV } from './helpers/gatehouse.j
  */
 test('gatehouse connect answers every bad line and keeps the session', async () => {
   const temp = tempConfig(standardConfig({ http: { maxBodyBytes: 64 * 1024 } }));
-  const child = spawn(process.execPath, [CLI, 'connect', '--profile', 'builder', '--config', temp.configPath], {
-    env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { child, stderr } = rawConnect(temp.configPath, 'builder');
   const answers: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -79,8 +73,8 @@ test('gatehouse connect answers every bad line and keeps the session', async () 
     assert.deepEqual((answers[9] as { id: number; result: { content: unknown } }).result.content, [{ type: 'text', text: 'Echo: still here' }]);
     assert.equal(child.exitCode, null);
     // Each refusal is in the gateway's log, for an operator.
-    assert.match(stderr, /parse error/);
-    assert.match(stderr, /over the limit of 65536/);
+    assert.match(stderr(), /parse error/);
+    assert.match(stderr(), /over the limit of 65536/);
 
     // End of stdin ends the session and the process.
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -94,12 +88,7 @@ test('gatehouse connect answers every bad line and keeps the session', async () 
 
 test('a client that stops reading mid-call ends the session cleanly: logged, exit 0, no stack trace', async () => {
   const temp = tempConfig(standardConfig());
-  const child = spawn(process.execPath, [CLI, 'connect', '--profile', 'builder', '--config', temp.configPath], {
-    env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { child, stderr } = rawConnect(temp.configPath, 'builder');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) + '\n');
@@ -110,9 +99,9 @@ test('a client that stops reading mid-call ends the session cleanly: logged, exi
     await new Promise((resolve) => setTimeout(resolve, 300));
     child.stdout.destroy();
     const code = await Promise.race([exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15_000).unref())]);
-    assert.equal(code, 0, stderr.slice(-2000));
-    assert.match(stderr, /the client stopped reading: write EPIPE/);
-    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(code, 0, stderr().slice(-2000));
+    assert.match(stderr(), /the client stopped reading: write EPIPE/);
+    assert.doesNotMatch(stderr(), /\n\s+at /, 'no stack trace');
   } finally {
     child.kill();
     temp.cleanup();

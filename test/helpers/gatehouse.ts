@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -112,6 +112,20 @@ export async function stdioClient(configPath: string, profile: string, capabilit
   await client.connect(transport);
   keepNotificationsBeforeResponses(transport);
   return { client, pid: transport.pid! };
+}
+
+/**
+ * `gatehouse connect --profile P` on raw pipes, for tests that write bytes no SDK client would
+ * (malformed lines, oversized ones, a reader that goes away). `stderr()` is everything it logged.
+ */
+export function rawConnect(configPath: string, profile: string): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, 'connect', '--profile', profile, '--config', configPath], {
+    env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stderr: () => stderr };
 }
 
 /** Direct children of a process, with their command lines (the downstream servers of a gateway). */
