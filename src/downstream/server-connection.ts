@@ -121,12 +121,6 @@ export class ServerConnection {
     return isStdioServer(this.config) ? 'stdio' : 'http';
   }
 
-  /** Crashes in a row (0 once the server answers again), and when the next start may begin (epoch ms). */
-  get restartBackoff(): { consecutiveCrashes: number; nextStartAt: number } {
-    if (this.consecutiveCrashes === 0) return { consecutiveCrashes: 0, nextStartAt: 0 };
-    return { consecutiveCrashes: this.consecutiveCrashes, nextStartAt: this.lastCrashAt + this.backoffDelay() };
-  }
-
   status(): ServerStatus {
     const nextStartAt = this.consecutiveCrashes > 0 && !this.client ? this.lastCrashAt + this.backoffDelay() : undefined;
     return {
