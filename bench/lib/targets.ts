@@ -43,31 +43,24 @@ export const directStdio: Launcher = async (cleanup) => ({
   stop: nothing,
 });
 
-/** server-everything behind a process that only copies bytes: what one extra stdio hop costs at least. */
-export const bytePipeStdio: Launcher = async (cleanup) => {
-  const proxy = fileURLToPath(new URL('./byte-pipe-proxy.js', import.meta.url));
-  return {
-    name: 'byte-pipe hop (floor)',
+/** server-everything behind one of the bench's own stdio proxies (`bench/lib/<script>`), run with node. */
+function benchProxyStdio(script: string, name: string, tool: string, what: string): Launcher {
+  const proxy = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  return async (cleanup) => ({
+    name,
     transport: 'stdio',
-    tool: 'echo',
-    command: `node bench/lib/byte-pipe-proxy.js (copies bytes to and from node ${EVERYTHING_STDIO.args.join(' ')})`,
+    tool,
+    command: `node bench/lib/${script} (${what} node ${EVERYTHING_STDIO.args.join(' ')})`,
     connect: () => connectStdio({ command: process.execPath, args: [proxy] }, cleanup),
     stop: nothing,
-  };
-};
+  });
+}
+
+/** server-everything behind a process that only copies bytes: what one extra stdio hop costs at least. */
+export const bytePipeStdio = benchProxyStdio('byte-pipe-proxy.js', 'byte-pipe hop (floor)', 'echo', 'copies bytes to and from');
 
 /** server-everything behind a bare SDK Server and Client: what the SDK's protocol layers alone cost on a hop. */
-export const sdkProxyStdio: Launcher = async (cleanup) => {
-  const proxy = fileURLToPath(new URL('./sdk-proxy.js', import.meta.url));
-  return {
-    name: 'SDK proxy (floor)',
-    transport: 'stdio',
-    tool: 'everything__echo',
-    command: `node bench/lib/sdk-proxy.js (SDK Server and Client, nothing else, to node ${EVERYTHING_STDIO.args.join(' ')})`,
-    connect: () => connectStdio({ command: process.execPath, args: [proxy] }, cleanup),
-    stop: nothing,
-  };
-};
+export const sdkProxyStdio = benchProxyStdio('sdk-proxy.js', 'SDK proxy (floor)', 'everything__echo', 'SDK Server and Client, nothing else, to');
 
 /** server-everything's own streamable HTTP transport (it binds every interface: kept on loopback by the preload). */
 export const directStreamableHttp: Launcher = async (cleanup) => {
