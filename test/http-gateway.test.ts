@@ -151,6 +151,29 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     assert.match(text(sampling), /sampled answer 42/);
   });
 
+  test('an elicitation while two sessions have calls in flight on the shared server reaches neither: it is refused', async () => {
+    const seen: string[] = [];
+    const asker = await connect('builder', TOKENS.alice, { elicitation: {} });
+    const bystander = await connect('builder', TOKENS.alice, { elicitation: {} });
+    asker.setRequestHandler(ElicitRequestSchema, async () => (seen.push('asker'), { action: 'decline' }));
+    bystander.setRequestHandler(ElicitRequestSchema, async () => (seen.push('bystander'), { action: 'decline' }));
+    // The bystander's call is in flight on the everything server once its first progress arrives.
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const long = bystander.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 2, steps: 4 } }, undefined, {
+      onprogress: () => started(),
+    });
+    await inFlight;
+    const result = await asker.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }).catch((error: Error) => error);
+    const message = result instanceof Error ? result.message : text(result);
+    assert.match(message, /GH_ROUTING_AMBIGUOUS: elicitation request from "everything" cannot be tied to one caller: 2 sessions have calls in flight/);
+    assert.deepEqual(seen, [], 'no session was shown the other session-bound request');
+    assert.match(text(await long), /completed/i, "the bystander's call is not disturbed");
+    // With the bystander's call done, the same request reaches the one session in flight.
+    await asker.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} });
+    assert.deepEqual(seen, ['asker']);
+  });
+
   test('a client without elicitation support gets a clear error, not a hang', async () => {
     const client = await connect('builder', TOKENS.alice);
     const result = await client.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }).catch((error: Error) => error);
