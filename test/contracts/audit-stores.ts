@@ -151,6 +151,24 @@ export function auditStoresContract(name: string, open: () => Promise<AuditFixtu
       assert.equal(await f.events.count(), 3);
     });
 
+    it('after a prune of every event the numbering goes on from the floor and the next event links to its checkpoint', async (f) => {
+      const { signer, keys } = testSigner();
+      await f.events.appendBatch([call('r1', 'tool.call.requested', 1), call('r1', 'tool.call.succeeded', 2), plain(3)]);
+      const floor = await first(f.archive, 3);
+      await f.checkpoints.add(signCheckpoint({ seq: 3, hash: floor.hash! }, at(4), signer));
+      assert.equal(await f.archive.prune(signPrune(3, at(5), signer), 'auditor'), 3);
+      assert.equal(await f.events.count(), 0);
+      await f.events.append(plain(6));
+      await f.events.appendBatch([call('r2', 'tool.call.requested', 7), call('r2', 'tool.call.succeeded', 8)]);
+      const after = (await collect(f.archive.events({ afterSeq: 0 }))) as ChainedEvent[];
+      assert.deepEqual(after.map((event) => event.seq), [4, 5, 6], 'no number is used twice');
+      assert.equal(after[0]!.prevHash, floor.hash, 'the chain goes on from the pruned event, not from the genesis');
+      const report = await verifyStore(f, keys);
+      assert.equal(report.problem, undefined);
+      assert.equal(report.prunedThrough, 3);
+      assert.deepEqual((await f.runs.list()).map((run) => run.runId), ['r2'], 'calls after the prune are projected');
+    });
+
     it('verify checks the stored checkpoints: a suffix rewritten with recomputed hashes is found at the next checkpoint, a cut tail at the last', async (f) => {
       const { signer, keys } = testSigner();
       for (let n = 1; n <= 25; n++) {

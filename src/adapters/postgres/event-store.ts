@@ -8,6 +8,14 @@ import { CHAIN_COLUMNS, LOCK_SPACE, LOCKS, type BigintAsString, type PostgresDat
 type Row<T extends { seq: number }> = BigintAsString<T, 'seq'>;
 
 /**
+ * The last event; with none left after a prune, the pruned event at the highest floor (its
+ * signed checkpoint), so that numbers are never used twice and the chain goes on from there.
+ */
+const TAIL = `(SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1)
+  UNION ALL (SELECT c.seq, c.hash FROM audit_prunes p JOIN audit_checkpoints c ON c.seq = p.floor_seq ORDER BY p.floor_seq DESC LIMIT 1)
+  ORDER BY seq DESC LIMIT 1`;
+
+/**
  * Events in PostgreSQL, hash-chained with several writers: a batch is written in one
  * transaction that first takes the chain's advisory lock and only then reads the last event,
  * so that every gateway on the database extends one chain, never two. (The lock, not a row
@@ -27,7 +35,7 @@ export class PostgresEventStore implements EventStore {
       // snapshot (READ COMMITTED), so the tail is read after the lock is held, with every batch
       // committed before it visible.
       const results = (await client.query(
-        `SELECT pg_advisory_xact_lock(${LOCK_SPACE}, ${LOCKS.eventChain}); SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1`,
+        `SELECT pg_advisory_xact_lock(${LOCK_SPACE}, ${LOCKS.eventChain}); ${TAIL}`,
       )) as unknown as Array<QueryResult<{ seq: string; hash: string }>>;
       const tail = results[1]!.rows[0];
       const last = tail && { seq: Number(tail.seq), hash: tail.hash };

@@ -8,14 +8,19 @@ type EventRow = ChainedFields;
 /** Events read per query while walking the chain. */
 const CHAIN_PAGE = 1000;
 
+/** The checkpoint at the highest prune floor: where the chain goes on when a prune deleted every event. */
+const PRUNED_THROUGH = 'SELECT c.seq, c.hash FROM audit_prunes p JOIN audit_checkpoints c ON c.seq = p.floor_seq ORDER BY p.floor_seq DESC LIMIT 1';
+
 /**
  * Events in SQLite, hash-chained: a batch is written in an IMMEDIATE transaction that first
  * reads the last event's sequence number and hash, so that processes sharing the file extend
- * one chain, never two.
+ * one chain, never two. With no event left after a prune, the last one is the pruned event
+ * at the floor (its signed checkpoint): numbers are never used twice and the chain goes on.
  */
 export class SqliteEventStore implements EventStore {
   private readonly insert;
   private readonly last;
+  private readonly prunedThrough;
   private readonly insertAll;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -23,8 +28,9 @@ export class SqliteEventStore implements EventStore {
       'INSERT INTO events (seq, type, at, agent, profile, server, tool, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    this.prunedThrough = db.prepare(PRUNED_THROUGH);
     this.insertAll = db.transaction((events: readonly GatehouseEvent[]) => {
-      const last = this.last.get() as { seq: number; hash: string | null } | undefined;
+      const last = (this.last.get() ?? this.prunedThrough.get()) as { seq: number; hash: string | null } | undefined;
       for (const row of extendChain(last, events)) {
         this.insert.run(row.seq, row.type, row.at, row.agent, row.profile, row.server, row.tool, row.payload, row.prevHash, row.hash);
       }
