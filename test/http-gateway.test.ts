@@ -120,6 +120,10 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     const health = await fetch(`${gateway.url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    const wrongMethod = await fetch(`${gateway.url}/healthz`, { method: 'POST' });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+    assert.match(await wrongMethod.text(), /method POST not allowed on \/healthz/);
   });
 
   test('progress notifications reach the agent', async () => {
@@ -214,7 +218,7 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     await assert.rejects(narrow.getPrompt({ name: 'everything__simple-prompt' }), /not available in profile "narrow"/);
   });
 
-  test('a second gateway on a busy port fails with GH_LISTEN_FAILED and exit 1', async () => {
+  test('serve exits 1 with GH_LISTEN_FAILED on a busy port, and on an address not of this machine, each naming its option', async () => {
     const port = new URL(gateway.url).port;
     const result = spawnSync(process.execPath, [CLI, 'serve', '--config', temp.configPath, '--port', port, '--quiet'], {
       env: { ...process.env, ...TEST_ENV },
@@ -222,7 +226,16 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
       timeout: 15_000,
     });
     assert.equal(result.status, 1, result.stderr);
-    assert.match(result.stderr, new RegExp(`GH_LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
+    assert.match(result.stderr, new RegExp(`GH_LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(choose another with --port\\)`));
+    // An address that is not this machine's is a host problem, and the error says so.
+    const foreign = spawnSync(process.execPath, [CLI, 'serve', '--config', temp.configPath, '--host', '192.0.2.1', '--port', '0', '--quiet'], {
+      env: { ...process.env, ...TEST_ENV },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    assert.equal(foreign.status, 1, foreign.stderr);
+    assert.match(foreign.stderr, /GH_LISTEN_FAILED: cannot listen on 192\.0\.2\.1:0: .*EADDRNOTAVAIL.* \(check --host or http\.host: it must be an address of this machine\)/);
+    assert.doesNotMatch(foreign.stderr, /--port\)/);
   });
 
   test('children get their configured env and not the gateway\'s secrets', async () => {

@@ -72,7 +72,11 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
     if (!origins.originAllowed(req.headers.origin)) {
       return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
     }
-    if (url.pathname === '/healthz' && req.method === 'GET') {
+    if (url.pathname === '/healthz' && req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return sendError(res, 405, -32000, `method ${req.method} not allowed on /healthz; use GET`);
+    }
+    if (url.pathname === '/healthz') {
       const reports = gateway.serverReports();
       return sendJson(res, 200, {
         status: 'ok',
@@ -161,8 +165,8 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       clearInterval(sweeper);
-      const why = error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message;
-      reject(new GatehouseError('GH_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}: ${why} (choose another with --port)`, { code: error.code }));
+      const why = error.code === 'EADDRINUSE' ? 'the port is already in use (choose another with --port)' : `${error.message} (check --host or http.host: it must be an address of this machine)`;
+      reject(new GatehouseError('GH_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}: ${why}`, { code: error.code }));
     });
     server.listen(options.port, options.host, () => resolve());
   });
