@@ -54,7 +54,7 @@ describe('configuration', () => {
     assert.ok(problems.includes('profiles.research.allow[2]: unknown server "gdrive"'), problems.join('\n'));
     assert.ok(problems.some((p) => p.startsWith('profiles.narrow.mode: ')), problems.join('\n'));
     assert.ok(problems.includes('agents.bob.profiles[1]: unknown profile "nope"'), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('servers.bad__name') || p.startsWith('servers: ')), problems.join('\n'));
+    assert.ok(problems.includes('servers.bad__name: the name "bad__name" is not allowed: a server name is letters, digits and single - or _ between them'), problems.join('\n'));
     assert.ok(problems.some((p) => /colour/.test(p)), problems.join('\n'));
   });
 

@@ -114,6 +114,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
     const branch = 'url' in entry ? issue.errors[1] : issue.errors[0];
     return (branch ?? []).map((inner) => `${formatPath([...issue.path, ...inner.path])}: ${inner.message}`);
   }
+  // A name (record key) that breaks its rule: say the rule, not zod's "Invalid key in record".
+  if (issue.code === 'invalid_key') {
+    return [`${formatPath(issue.path)}: the name ${JSON.stringify(String(issue.path.at(-1)))} is not allowed: ${issue.issues.map((inner) => inner.message).join('; ')}`];
+  }
   return [`${formatPath(issue.path)}: ${issue.message}`];
 }
 
