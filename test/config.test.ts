@@ -113,6 +113,13 @@ describe('configuration', () => {
     assert.deepEqual(problemsOf({ servers: {}, profiles: {}, store: { kind: 'sqlite', durability: 'disk' } }), ['store.durability: Invalid option: expected one of "process"|"power"']);
   });
 
+  test('store.kind defaults to sqlite also when store names only a path; an empty path is refused', () => {
+    const store = validateConfig({ servers: {}, profiles: {}, store: { path: 'state/g.db' } }, '/tmp/x/gatehouse.yaml', {}).store;
+    assert.deepEqual(store, { kind: 'sqlite', path: '/tmp/x/state/g.db', durability: 'process' });
+    assert.deepEqual(problemsOf({ servers: {}, profiles: {}, store: { path: '' } }), ['store.path: give a file path, or leave store.path out for the default']);
+    assert.deepEqual(problemsOf({ servers: {}, profiles: {}, store: { kind: 'mysql' } }).length, 1);
+  });
+
   test('gatehouse config check exits 1 and prints each problem; YAML and JSON both load', () => {
     const temp = tempConfig({});
     try {

@@ -191,10 +191,11 @@ export const DOWNSTREAM_DEFAULTS = {
   maxResultBytes: 8 * 1024 * 1024,
 };
 
-const storeSchema = z.discriminatedUnion('kind', [
+/** `kind` may be left out: SQLite is the default, also when `store` names only a path. */
+const storeSchema = z.preprocess((value) => (value !== null && typeof value === 'object' && !Array.isArray(value) && !('kind' in value) ? { kind: 'sqlite', ...value } : value), z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('sqlite'),
-    path: z.string().default('.gatehouse/gatehouse.db'),
+    path: z.string().min(1, 'give a file path, or leave store.path out for the default').default('.gatehouse/gatehouse.db'),
     /** `process`: synchronous=NORMAL (WAL), the default; `power`: synchronous=FULL, a flush per commit. */
     durability: z.enum(DURABILITIES).default('process'),
   }),
@@ -207,7 +208,7 @@ const storeSchema = z.discriminatedUnion('kind', [
     /** `power`: synchronous_commit=on, the default (PostgreSQL's); `process`: synchronous_commit=off. */
     durability: z.enum(DURABILITIES).default('power'),
   }),
-]);
+]));
 
 /**
  * OpenTelemetry spans per call (see docs/observability.md). Off by default: no tracer is
