@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
 import { GateBook } from '../governance/gate-book.js';
+import { unmatchedToolNames } from '../governance/unmatched-tool-names.js';
 import { compileProfiles } from '../gateway/profiles.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
@@ -27,8 +28,11 @@ export function registerTools(program: Command, context: CliContext): void {
         const pins = new Map((await stores.pins.states()).map((pin) => [`${pin.server}/${pin.tool}`, pin.status]));
         const rows: Array<{ tool: string; gate: string; source: string; pin: string }> = [];
         const unindexed: string[] = [];
-        for (const server of profile ? profile.servers : Object.keys(config.servers)) {
+        const listings = new Map<string, string[]>();
+        for (const server of Object.keys(config.servers)) {
           const listing = await stores.cache.get(server);
+          if (listing) listings.set(server, listing.tools.map((tool) => tool.name));
+          if (profile && !profile.servers.includes(server)) continue;
           if (!listing) {
             unindexed.push(server);
             continue;
@@ -39,9 +43,11 @@ export function registerTools(program: Command, context: CliContext): void {
             rows.push({ tool: `${server}/${tool.name}`, gate, source, pin: pins.get(`${server}/${tool.name}`) ?? 'unpinned' });
           }
         }
-        if (options.json) return void process.stdout.write(`${JSON.stringify({ tools: rows, unindexed }, null, 2)}\n`);
+        const unmatched = unmatchedToolNames(config, listings);
+        if (options.json) return void process.stdout.write(`${JSON.stringify({ tools: rows, unindexed, unmatched }, null, 2)}\n`);
         process.stdout.write(formatTable(['TOOL', 'GATE', 'PIN', 'GATE SOURCE'], rows.map((r) => [r.tool, r.gate, r.pin, r.source])));
         if (unindexed.length > 0) process.stdout.write(`not indexed (run \`gatehouse index\`): ${unindexed.join(', ')}\n`);
+        for (const problem of unmatched) process.stderr.write(`warning: ${problem}\n`);
       });
     });
   tools

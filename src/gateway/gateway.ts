@@ -34,6 +34,7 @@ import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
 import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
 import { closeInterruptedRuns } from '../governance/interrupted-runs.js';
+import { cachedToolNames, unmatchedToolNames } from '../governance/unmatched-tool-names.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -132,6 +133,8 @@ export class Gateway {
     if (unknown.length > 0) log.warn({ keys: unknown.map((entry) => `${entry.agent} ${entry.tool} ${entry.key}`) }, 'calls in flight when a gateway stopped are now unknown: an operator must decide (gatehouse commits list)');
     const interrupted = await closeInterruptedRuns(stores.runs, stores.events, (event) => gateway.record(event));
     if (interrupted.length > 0) log.warn({ runs: interrupted.map((run) => run.runId) }, 'calls a stopped gateway never answered are recorded as failed (GH_GATEWAY_STOPPED)');
+    const unmatched = unmatchedToolNames(config, await cachedToolNames(stores.cache, Object.keys(config.servers)));
+    if (unmatched.length > 0) log.warn({ problems: unmatched }, 'tool names in the config match no listed tool: misspelt? (gatehouse tools shows them too)');
     return gateway;
   }
 
