@@ -7,6 +7,7 @@ import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { childProcesses, CLI, TEST_ENV, httpClient, standardConfig, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { connect as connectTcp } from 'node:net';
 
 describe('gatehouse serve (streamable HTTP) with real reference servers', () => {
   let temp: ReturnType<typeof tempConfig>;
@@ -124,6 +125,30 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.headers.get('allow'), 'GET');
     assert.match(await wrongMethod.text(), /method POST not allowed on \/healthz/);
+  });
+
+  test('a client that closes the connection mid-body costs no error log', async () => {
+    let stderr = '';
+    const collect = (chunk: Buffer) => void (stderr += chunk.toString());
+    gateway.process.stderr!.on('data', collect);
+    try {
+      const { port } = new URL(gateway.url);
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = connectTcp(Number(port), '127.0.0.1', () => {
+            socket.write(`POST /mcp/builder HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKENS.alice}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`);
+            setTimeout(() => socket.destroy(), 100);
+          });
+          socket.once('close', () => resolve());
+        });
+      }
+      // The gateway is still serving, and had nothing to say at its error level.
+      assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.doesNotMatch(stderr, /http request failed|"level":50/);
+    } finally {
+      gateway.process.stderr!.off('data', collect);
+    }
   });
 
   test('progress notifications reach the agent', async () => {

@@ -53,6 +53,10 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
 
   const server: HttpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // A client that goes away mid-body is not the gateway's failure: nothing to answer, no stack.
+      if (req.destroyed && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        return void gateway.log.debug({ path: req.url, err: (error as Error).message }, 'the client closed the connection before its request was read');
+      }
       gateway.log.error({ err: error }, 'http request failed');
       if (!res.headersSent) sendError(res, 500, -32603, 'internal error');
       else res.end();
@@ -63,6 +67,9 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
   // pool timeout instead; close() still ends them all.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // A request must arrive whole within this (node's default is 5 minutes): a client that sends
+  // half a body and stalls gets 408 instead of holding a connection and a handler that long.
+  server.requestTimeout = 66_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
