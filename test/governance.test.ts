@@ -114,6 +114,12 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.ok(item, listed.stdout);
     assert.deepEqual(item.arguments, { text: 'remember the milk' });
     assert.equal(item.agent, 'alice');
+    // The same write again is a replay of the first: it runs once and is reviewed once.
+    const replayed = await call(alice, 'gov__write_note', { text: 'remember the milk' });
+    assert.ok(replayed._meta?.['gatehouse/replay'], text(replayed));
+    assert.equal(executionsOf('write_note').length, 1);
+    const relisted = JSON.parse(cli(temp.configPath, 'review', 'list', '--json').stdout) as Array<{ tool: string }>;
+    assert.equal(relisted.filter((i) => i.tool === 'write_note').length, 1, 'one review item');
     assert.equal(cli(temp.configPath, 'review', 'ack', item.id, '--by', 'carol').status, 0);
     const again = cli(temp.configPath, 'review', 'ack', item.id);
     assert.equal(again.status, 1);
@@ -227,7 +233,9 @@ describe('governance through a real gateway, client and fixture server', () => {
     const swapped = await call(alice, 'gov__update_record', { id: 'r3', value: 'EVIL', approval_id: id });
     assert.equal(gatehouseOutcome(swapped).code, 'GH_APPROVAL_MISMATCH');
     const bob = await client('returning', TOKENS.bob);
-    assert.equal(gatehouseOutcome(await call(bob, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id })).code, 'GH_APPROVAL_MISMATCH');
+    const foreign = gatehouseOutcome(await call(bob, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id }));
+    assert.equal(foreign.code, 'GH_APPROVAL_MISMATCH');
+    assert.match(foreign.message, /it was requested by agent "alice" on profile "returning"/);
 
     const ran = await call(alice, 'gov__update_record', { id: 'r3', value: 'v3', approval_id: id });
     assert.equal(text(ran), 'record r3 = v3');
@@ -276,6 +284,17 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(executions(temp.dir).filter((e) => e.arguments.id === 'dry').length, 0);
   });
 
+  test('dry_run on a G3 call plans only: no preflight, no confirm token, no approval request', async () => {
+    const alice = await client('returning');
+    const before = pendingApprovals(temp.configPath).length;
+    const held = gatehouseOutcome(await call(alice, 'gov__send_message', { to: 'dry@example.com', text: 'plan only', dry_run: true }));
+    assert.equal(held.code, 'GH_DRY_RUN');
+    assert.equal(held.data.confirmToken, undefined);
+    assert.equal((held.data.plan as { decision: { gate: string } }).decision.gate, 'G3');
+    assert.equal(pendingApprovals(temp.configPath).length, before);
+    assert.equal(executions(temp.dir).filter((e) => e.arguments.to === 'dry@example.com').length, 0);
+  });
+
   test('G3: preflight with a signed token and the tool\'s own dry run; tampered, foreign and swapped confirms are refused; 50 concurrent confirms execute once', async () => {
     const alice = await client('returning');
     const args = { to: 'ops@example.com', text: 'quarterly numbers' };
@@ -299,6 +318,13 @@ describe('governance through a real gateway, client and fixture server', () => {
     const bob = await client('returning', TOKENS.bob);
     assert.match(gatehouseOutcome(await call(bob, 'gov__send_message', { ...args, confirm: 'SEND', confirm_token: token })).message, /issued to agent "alice"/);
     assert.equal(gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm: 'YES', confirm_token: token })).code, 'GH_INVALID_ARGUMENTS');
+    // The token alone is not the second step: it needs confirm: "SEND" too, and starts no new preflight.
+    const requestsBefore = pendingApprovals(temp.configPath).length;
+    const tokenOnly = gatehouseOutcome(await call(alice, 'gov__send_message', { ...args, confirm_token: token }));
+    assert.equal(tokenOnly.code, 'GH_CONFIRM_INVALID');
+    assert.equal(tokenOnly.data.why, 'incomplete');
+    assert.equal(pendingApprovals(temp.configPath).length, requestsBefore, 'no new approval request');
+    assert.equal(executionsOf('send_message').length, 0);
 
     const confirms = await Promise.all(
       Array.from({ length: 50 }, async () => {
