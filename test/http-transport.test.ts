@@ -16,7 +16,10 @@ describe('streamable HTTP transport on the wire', () => {
 
   before(async () => {
     // A short keep-alive, so that a silent call is seen switching to SSE within a test.
-    temp = tempConfig(standardConfig({ http: { keepAliveMs: 400 } }));
+    // Bob may use builder too, so that a session can be tried with another agent allowed on its profile.
+    const config = standardConfig({ http: { keepAliveMs: 400 } });
+    (config.agents as Record<string, { profiles: string[] }>).bob!.profiles.push('builder');
+    temp = tempConfig(config);
     gateway = await startServe(temp.configPath);
     endpoint = `${gateway.url}/mcp/builder`;
   });
@@ -184,7 +187,22 @@ describe('streamable HTTP transport on the wire', () => {
     assert.deepEqual(((await ok.json()) as { result: unknown }).result, {});
   });
 
-  test('a body sent in chunks without a length is refused with 413 once it passes maxBodyBytes', async () => {
+  test('a session belongs to the agent and the profile it was opened with: used by another, or on another profile, it is not found', async () => {
+    const session = await openSession();
+    const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+    const own = await post(ping, session);
+    assert.equal(own.status, 200);
+    await own.text();
+    const byBob = await post(ping, { ...session, authorization: `Bearer ${TOKENS.bob}` });
+    assert.equal(byBob.status, 404, 'bob may use builder, but not alice\'s session on it');
+    assert.match(await errorMessage(byBob), /session not found/);
+    const elsewhere = await fetch(`${gateway.url}/mcp/research`, { method: 'POST', headers: { ...baseHeaders, ...session }, body: JSON.stringify(ping) });
+    assert.equal(elsewhere.status, 404, 'alice may use research, but this session is builder\'s');
+    assert.match(await errorMessage(elsewhere), /session not found/);
+  });
+
+  // A limit that stops working leaves the request unanswered: the timeout makes that a failure, not a hang.
+  test('a body sent in chunks without a length is refused with 413 once it passes maxBodyBytes', { timeout: 20_000 }, async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(endpoint, { method: 'POST', headers: { ...baseHeaders, 'transfer-encoding': 'chunked' } }, (res) => {
         res.resume();
