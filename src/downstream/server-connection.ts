@@ -70,6 +70,8 @@ export interface ServerSettings {
   maxConsecutiveCrashes: number;
   /** Longest message a stdio server may write (its largest result plus the envelope). */
   maxMessageBytes: number;
+  /** Applied to each stderr line before it is kept (removes the config's secret values). */
+  scrubStderr?: (line: string) => string;
 }
 
 /** Lines of a crashed server's stderr kept in events and errors. */
@@ -100,7 +102,7 @@ export class ServerConnection {
   private pid: number | undefined;
   /** The process of the latest start (stdio servers), kept after it ends: how it ended explains a lost connection. */
   private lastProcess: ProcessTransport | undefined;
-  private readonly stderr = new StderrTail(50);
+  private readonly stderr: StderrTail;
   private readonly callers = new CallerRegistry();
   private stateValue: ServerState = 'stopped';
 
@@ -110,7 +112,9 @@ export class ServerConnection {
     private readonly env: Readonly<Record<string, string>>,
     private readonly timings: ServerSettings,
     private readonly hooks: ServerConnectionHooks,
-  ) {}
+  ) {
+    this.stderr = new StderrTail(50, timings.scrubStderr);
+  }
 
   get state(): ServerState {
     return this.stateValue;

@@ -1,9 +1,16 @@
-/** Keeps the last lines a child wrote to stderr, for crash reports; never logs them as they come. */
+/**
+ * Keeps the last lines a child wrote to stderr, for crash reports; never logs them as they come.
+ * Each line is scrubbed (the config's secret values) before it is kept: the tail reaches agents
+ * in error messages, the audit events and the servers API, not only the log.
+ */
 export class StderrTail {
   private readonly buffer: string[] = [];
   private partial = '';
 
-  constructor(private readonly maxLines: number) {}
+  constructor(
+    private readonly maxLines: number,
+    private readonly scrub: (line: string) => string = (line) => line,
+  ) {}
 
   push(chunk: Buffer | string): void {
     const text = this.partial + chunk.toString();
@@ -11,12 +18,13 @@ export class StderrTail {
     this.partial = parts.pop() ?? '';
     for (const line of parts) {
       if (line.trim() === '') continue;
-      this.buffer.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
+      const clean = this.scrub(line);
+      this.buffer.push(clean.length > 500 ? `${clean.slice(0, 500)}…` : clean);
       if (this.buffer.length > this.maxLines) this.buffer.shift();
     }
   }
 
   lines(): string[] {
-    return this.partial ? [...this.buffer, this.partial] : [...this.buffer];
+    return this.partial ? [...this.buffer, this.scrub(this.partial)] : [...this.buffer];
   }
 }

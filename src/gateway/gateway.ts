@@ -35,6 +35,8 @@ import { PinBook } from '../governance/pin-book.js';
 import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
 import { closeInterruptedRuns } from '../governance/interrupted-runs.js';
 import { cachedToolNames, unmatchedToolNames } from '../governance/unmatched-tool-names.js';
+import { configSecretValues } from '../config/secret-values.js';
+import { SecretValues } from '../log.js';
 import { compileProfiles, type Profile } from './profiles.js';
 import { TokenBook } from './tokens.js';
 import { Subscriptions } from './subscriptions.js';
@@ -152,6 +154,9 @@ export class Gateway {
     const hooks = this.connectionHooks();
     const defaults = config.defaults;
     this.resilience = new Resilience(config, this.circuitHooks());
+    // A server's stderr reaches agents, events and the servers API: the config's secrets are scrubbed from it.
+    const secrets = new SecretValues();
+    secrets.add(configSecretValues(config));
     this.connections = new Map(
       Object.entries(config.servers).map(([name, server]) => [
         name,
@@ -163,6 +168,7 @@ export class Gateway {
           restartBackoffMaxMs: defaults.restartBackoffMaxMs,
           maxConsecutiveCrashes: defaults.maxConsecutiveCrashes,
           maxMessageBytes: this.resilience.guard(name).maxResultBytes + MESSAGE_ENVELOPE_BYTES,
+          scrubStderr: (line) => secrets.scrub(line),
         }, hooks),
       ]),
     );
