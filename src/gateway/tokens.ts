@@ -23,11 +23,15 @@ export class TokenBook {
 
   constructor(config: GatehouseConfig, env: NodeJS.ProcessEnv) {
     for (const [name, agent] of Object.entries(config.agents)) {
-      const digest = tokenDigest(agent, env, () => this.warnings.push(`agent "${name}": environment variable ${agent.tokenEnv} is not set; it cannot connect over HTTP`));
-      if (digest) this.byDigest.set(digest, { name, profiles: agent.profiles });
+      const digest = tokenDigest(agent, `agents.${name}`, env, () => this.warnings.push(`agent "${name}": environment variable ${agent.tokenEnv} is not set; it cannot connect over HTTP`));
+      if (!digest) continue;
+      const holder = this.byDigest.get(digest);
+      // Whoever holds a shared token would open both agents' profiles, as the later one.
+      if (holder) throw new GatehouseError('GH_CONFIG_INVALID', `agents "${holder.name}" and "${name}" have the same token: each agent needs its own`, { agents: [holder.name, name] });
+      this.byDigest.set(digest, { name, profiles: agent.profiles });
     }
     for (const [name, operator] of Object.entries(config.operators)) {
-      const digest = tokenDigest(operator, env, () => this.warnings.push(`operator "${name}": environment variable ${operator.tokenEnv} is not set; it cannot decide approvals over HTTP`));
+      const digest = tokenDigest(operator, `operators.${name}`, env, () => this.warnings.push(`operator "${name}": environment variable ${operator.tokenEnv} is not set; it cannot decide approvals over HTTP`));
       if (!digest) continue;
       // A token that is also an agent's stays an agent's: an agent must never pass as an operator.
       if (this.byDigest.has(digest)) this.warnings.push(`operator "${name}" has the same token as an agent; it is ignored`);
@@ -42,7 +46,7 @@ export class TokenBook {
     const operator = this.operatorsByDigest.get(digest);
     if (operator) return operator;
     const agent = this.byDigest.get(digest);
-    if (agent) throw new GatehouseError('GH_NOT_OPERATOR', `the token of agent "${agent.name}" cannot decide approvals; use an operator token`, { agent: agent.name });
+    if (agent) throw new GatehouseError('GH_NOT_OPERATOR', `the token of agent "${agent.name}" is not an operator's; this endpoint needs an operator token`, { agent: agent.name });
     throw new GatehouseError('GH_AUTH_UNKNOWN_TOKEN', 'unknown bearer token');
   }
 
@@ -66,6 +70,7 @@ export class TokenBook {
 
 function tokenDigest(
   source: { tokenSha256?: string | undefined; tokenEnv?: string | undefined; tokenFile?: string | undefined },
+  configKey: string,
   env: NodeJS.ProcessEnv,
   missingEnv: () => void,
 ): string | undefined {
@@ -76,7 +81,16 @@ function tokenDigest(
     missingEnv();
     return undefined;
   }
-  return source.tokenFile ? sha256Hex(readOrCreateTokenFile(source.tokenFile)) : undefined;
+  if (!source.tokenFile) return undefined;
+  let token: string;
+  try {
+    token = readOrCreateTokenFile(source.tokenFile);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new GatehouseError('GH_CONFIG_INVALID', `${configKey}.tokenFile ${source.tokenFile} cannot be read or created: ${why}`, { key: `${configKey}.tokenFile` });
+  }
+  if (token === '') throw new GatehouseError('GH_CONFIG_INVALID', `${configKey}.tokenFile ${source.tokenFile} is empty: no token could ever match it`, { key: `${configKey}.tokenFile` });
+  return sha256Hex(token);
 }
 
 /** Reads a token file, creating it with 32 random bytes (base64url, mode 0600) when it does not exist. */
