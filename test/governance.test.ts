@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { toYaml } from '../src/config/yaml.js';
+import { request } from 'node:http';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -73,6 +74,20 @@ async function api(gateway: RunningGateway, method: string, route: string, token
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A POST whose body goes out in the chunks given, without a Content-Length (chunked transfer encoding). */
+function rawPost(gateway: RunningGateway, route: string, token: string, chunks: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gateway.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }
 
 describe('governance through a real gateway, client and fixture server', () => {
@@ -210,6 +225,16 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(((await api(gateway, 'GET', '/api/approvals?limit=1', OPERATOR_TOKEN)).body.approvals as unknown[]).length, 1);
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, {})).status, 400, 'a rejection needs a reason');
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/approve`, TOKENS.alice)).status, 403);
+    // A body is read whatever its transfer encoding: malformed JSON sent in chunks decides nothing.
+    for (const action of ['approve', 'reject']) {
+      const chunked = await rawPost(gateway, `/api/approvals/${id}/${action}`, OPERATOR_TOKEN, ['{bad', ' json']);
+      assert.equal(chunked.status, 400, `${action}: ${chunked.body}`);
+      assert.match(chunked.body, /body is not JSON/);
+    }
+    const oversized = await rawPost(gateway, `/api/approvals/${id}/approve`, OPERATOR_TOKEN, [JSON.stringify({ reason: 'x'.repeat(5 * 1024 * 1024) })]);
+    assert.equal(oversized.status, 413);
+    assert.match(oversized.body, /GH_BODY_TOO_LARGE/);
+    assert.ok(pendingApprovals(temp.configPath).some((approval) => approval.id === id), 'still pending after the refused bodies');
 
     const rejected = await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, { reason: 'r2 is frozen until Monday' });
     assert.equal(rejected.status, 200, JSON.stringify(rejected.body));

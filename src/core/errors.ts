@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   GH_SERVER_FAILED: 'the server crashed too many times in a row and is marked failed; it is started again only at the time named',
   GH_SERVER_BUSY: 'the server has as many calls in flight and queued as its bulkhead allows (like HTTP 503); retry shortly',
   GH_REQUEST_TOO_LARGE: "the call's arguments exceed the server's maxRequestBytes",
+  GH_BODY_TOO_LARGE: 'an HTTP request body to the approvals API exceeds http.maxBodyBytes (HTTP 413)',
   GH_RESULT_TOO_LARGE: "the server's result exceeds its maxResultBytes; it was dropped",
   GH_DOWNSTREAM_INVALID: 'the server answered the call with a message that is not valid JSON-RPC',
   GH_GATEWAY_UNREACHABLE: '`gatehouse servers` found no running gateway at the address, or it refused the operator token',

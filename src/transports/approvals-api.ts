@@ -14,6 +14,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   GH_APPROVAL_UNKNOWN: 404,
   GH_APPROVAL_DECIDED: 409,
   GH_INVALID_ARGUMENTS: 400,
+  GH_BODY_TOO_LARGE: 413,
 };
 
 /**
@@ -58,10 +59,10 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
 async function readReason(req: IncomingMessage, limit: number, required: boolean): Promise<string | undefined> {
   const body = await readJsonBody(req, limit);
   const invalid = (message: string) => new GatehouseError('GH_INVALID_ARGUMENTS', message);
-  if (body.kind === 'too-large') throw invalid(`request body exceeds ${limit} bytes`);
+  if (body.kind === 'too-large') throw new GatehouseError('GH_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`, { limit });
+  if (body.kind === 'invalid') throw invalid(`body is not JSON: ${body.message}`);
   // An empty body is fine for an approval.
-  const value = body.kind === 'invalid' ? undefined : body.value;
-  if (body.kind === 'invalid' && (req.headers['content-length'] ?? '0') !== '0') throw invalid(`body is not JSON: ${body.message}`);
+  const value = body.kind === 'ok' ? body.value : undefined;
   const reason = value !== null && typeof value === 'object' ? (value as { reason?: unknown }).reason : undefined;
   if (reason !== undefined && typeof reason !== 'string') throw invalid('"reason" must be a string');
   if (required && !reason) throw invalid('a rejection needs {"reason": "…"}: the agent is told why');

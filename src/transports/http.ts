@@ -123,6 +123,7 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
       const read = await readJsonBody(req, http.maxBodyBytes);
       if (read.kind === 'too-large') return sendError(res, 413, -32000, `request body exceeds ${http.maxBodyBytes} bytes`);
       if (read.kind === 'invalid') return sendError(res, 400, -32700, `parse error: ${read.message}`);
+      if (read.kind === 'empty') return sendError(res, 400, -32700, 'parse error: the body is empty');
       body = read.value;
     }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'too-large' } | { kind: 'invalid'; message: string };
+export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'empty' } | { kind: 'too-large' } | { kind: 'invalid'; message: string };
 
 /**
  * Reads a JSON request body, refusing it as soon as it passes `limit` bytes (by
@@ -28,6 +28,8 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     req.once('error', reject);
     req.once('end', () => {
       if (size > limit) return;
+      // Told by the bytes read, not by a Content-Length header: a chunked body has none.
+      if (size === 0) return resolve({ kind: 'empty' });
       try {
         resolve({ kind: 'ok', value: JSON.parse(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')) });
       } catch (error) {
