@@ -12,6 +12,7 @@ import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { verifyStore } from '../src/audit/verify.js';
 import { signCheckpoint, TrustedKeys, type AuditSigner } from '../src/core/checkpoint.js';
 import { eventHash, type ChainedEvent } from '../src/core/event-chain.js';
+import { isGatehouseError } from '../src/core/errors.js';
 import type { EventType } from '../src/core/events.js';
 import { httpClient, runCli, SERVERS, startServe, tempConfig, TOKENS, waitFor } from './helpers/gatehouse.js';
 
@@ -280,6 +281,11 @@ test('the signing key file is created once, mode 0600, and its public key is wha
     const broken = f.cli(['audit', 'checkpoint']);
     assert.equal(broken.status, 1);
     assert.match(broken.stderr, /error GH_AUDIT_KEY_INVALID: .*audit-signing-key\.pem: not a readable private key/);
+    // A key path under a file cannot be created: said as such, not as a stack trace.
+    assert.throws(
+      () => openSigningKey(path.join(f.configPath, 'key.pem')),
+      (error: unknown) => isGatehouseError(error, 'GH_AUDIT_KEY_INVALID') && /^cannot create the audit signing key .*gatehouse\.yaml\/key\.pem: EEXIST/.test(error.message),
+    );
   } finally {
     f.cleanup();
   }

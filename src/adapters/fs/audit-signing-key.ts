@@ -43,14 +43,19 @@ function readPrivateKey(file: string): KeyObject {
 function createKeyFile(file: string): void {
   const { privateKey } = generateKeyPairSync('ed25519');
   const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const cannot = (error: unknown) => new GatehouseError('GH_AUDIT_KEY_INVALID', `cannot create the audit signing key ${file}: ${(error as Error).message}`, { file }, { cause: error });
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(aside, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  } catch (error) {
+    // E.g. the folder is a file (mkdir says EEXIST): not another process that got there first.
+    throw cannot(error);
+  }
+  try {
     linkSync(aside, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new GatehouseError('GH_AUDIT_KEY_INVALID', `cannot create the audit signing key ${file}: ${(error as Error).message}`, { file }, { cause: error });
-    }
+    // EEXIST here is another process that created the key first: its file is the key.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error);
   } finally {
     rmSync(aside, { force: true });
   }
