@@ -217,12 +217,19 @@ describe('governance through a real gateway, client and fixture server', () => {
     const listed = await api(gateway, 'GET', '/api/approvals?status=pending', OPERATOR_TOKEN);
     assert.equal(listed.status, 200);
     assert.ok((listed.body.approvals as Array<{ id: string }>).some((a) => a.id === id));
-    for (const query of ['status=bogus', 'limit=-1', 'limit=abc', 'limit=0', 'limit=1001']) {
+    for (const query of ['status=bogus', 'limit=-1', 'limit=abc', 'limit=0', 'limit=1001', 'limit=1e2', 'limit=0x10', 'limit=%201']) {
       const bad = await api(gateway, 'GET', `/api/approvals?${query}`, OPERATOR_TOKEN);
       assert.equal(bad.status, 400, query);
       assert.equal((bad.body.error as { code: string }).code, 'GH_INVALID_ARGUMENTS', query);
     }
     assert.equal(((await api(gateway, 'GET', '/api/approvals?limit=1', OPERATOR_TOKEN)).body.approvals as unknown[]).length, 1);
+    const unknownId = await api(gateway, 'GET', '/api/approvals/apr-not-an-id', OPERATOR_TOKEN);
+    assert.equal(unknownId.status, 404);
+    assert.equal((unknownId.body.error as { code: string }).code, 'GH_APPROVAL_UNKNOWN');
+    const wrongMethod = await fetch(`${gateway.url}/api/approvals`, { method: 'PUT', headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+    await wrongMethod.body?.cancel();
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, {})).status, 400, 'a rejection needs a reason');
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/approve`, TOKENS.alice)).status, 403);
     // A body is read whatever its transfer encoding: malformed JSON sent in chunks decides nothing.

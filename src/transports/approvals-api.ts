@@ -24,7 +24,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
  * false when the path is not this API's.
  */
 export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage, res: ServerResponse, url: URL, bearer: string | undefined): Promise<boolean> {
-  const match = /^\/api\/approvals(?:\/([A-Za-z0-9_]+)(?:\/(approve|reject))?)?\/?$/.exec(url.pathname);
+  // Any id shape is this API's (an unknown one is GH_APPROVAL_UNKNOWN, not "no route").
+  const match = /^\/api\/approvals(?:\/([^/]+)(?:\/(approve|reject))?)?\/?$/.exec(url.pathname);
   if (!match) return false;
   const [, id, action] = match;
   const operator = operatorOrRefuse(gateway, bearer, res);
@@ -36,7 +37,7 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
         throw new GatehouseError('GH_INVALID_ARGUMENTS', `status must be one of ${STATUSES.join(', ')}`);
       }
       const limitText = url.searchParams.get('limit');
-      const limit = limitText === null ? 100 : Number(limitText);
+      const limit = limitText === null ? 100 : /^[0-9]+$/.test(limitText) ? Number(limitText) : Number.NaN;
       // A negative LIMIT is no limit at all in SQLite; NaN used to fall back silently.
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new GatehouseError('GH_INVALID_ARGUMENTS', `limit must be a whole number from 1 to ${MAX_LIST} (got "${limitText}")`);
       sendJson(res, 200, { approvals: await gateway.desk.list({ ...(status ? { status: status as ApprovalStatus } : {}), limit }) });
@@ -47,7 +48,8 @@ export async function handleApprovalsApi(gateway: Gateway, req: IncomingMessage,
       const decided = await gateway.desk.decide(id, { approved: action === 'approve', by: operator, reason });
       sendJson(res, 200, decided);
     } else {
-      sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}` } });
+      res.setHeader('Allow', action ? 'POST' : 'GET');
+      sendJson(res, 405, { error: { code: 'GH_INVALID_ARGUMENTS', message: `${req.method} is not allowed on ${url.pathname}; use ${action ? 'POST' : 'GET'}` } });
     }
   } catch (error) {
     if (!isGatehouseError(error)) throw error;
