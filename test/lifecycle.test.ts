@@ -156,7 +156,8 @@ describe('downstream server lifecycle', () => {
       command: process.execPath,
       args: ['-e', 'console.error("boom: FAKE_API_KEY is not set"); process.exit(3)'],
     };
-    (config.profiles as Record<string, { allow: string[] }>).builder!.allow.push('broken/*');
+    (config.servers as Record<string, unknown>).nowhere = { command: process.execPath, args: ['-e', ''], cwd: 'does/not/exist' };
+    (config.profiles as Record<string, { allow: string[] }>).builder!.allow.push('broken/*', 'nowhere/*');
     const temp = tempConfig(config);
     const gateway = await startServe(temp.configPath);
     try {
@@ -166,15 +167,17 @@ describe('downstream server lifecycle', () => {
       const result = await client.callTool({ name: 'broken__anything', arguments: {} });
       assert.equal(result.isError, true);
       assert.match(text(result), /^GH_DOWNSTREAM_UNAVAILABLE: server "broken" could not be started: .*\(it exited with code 3; its stderr ends: boom: FAKE_API_KEY is not set\)/);
+      // A missing cwd is named as such; spawn itself would blame the command.
+      const nowhere = await client.callTool({ name: 'nowhere__anything', arguments: {} });
+      assert.match(text(nowhere), /^GH_DOWNSTREAM_UNAVAILABLE: server "nowhere" could not be started: its cwd .*does\/not\/exist does not exist/);
       assert.equal(text(await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } })), 'Echo: still here');
       await client.close();
     } finally {
       await gateway.stop();
     }
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
-    const crashes = await events.read({ type: 'server.crashed' });
+    const crashes = (await events.read({ type: 'server.crashed' })).filter((event) => event.server === 'broken');
     assert.equal(crashes.length, 2, 'one crash per failed start (the listing and the call), never two for one');
-    assert.ok(crashes.every((event) => event.server === 'broken'));
     temp.cleanup();
   });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
@@ -72,7 +73,11 @@ export class ProcessTransport implements Transport {
           this.onclose?.();
         });
       });
-      child.once('error', (error) => {
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        // spawn says ENOENT for a missing cwd too, naming the command: say which one is missing.
+        if (error.code === 'ENOENT' && this.options.cwd !== undefined && !existsSync(this.options.cwd)) {
+          error = Object.assign(new Error(`its cwd ${this.options.cwd} does not exist`), { code: 'ENOENT' });
+        }
         reject(error);
         this.onerror?.(error);
       });
