@@ -75,6 +75,17 @@ describe('bad command-line input', () => {
     }
   });
 
+  test('--since: a value that is neither a duration nor a real ISO-8601 date is refused, never read as some other date', () => {
+    const { configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'state/gatehouse.db' }, servers: {}, profiles: {} });
+    try {
+      for (const [command, value] of [[['runs'], '5'], [['runs'], '2024-02-30'], [['audit', 'export'], 'March 7'], [['audit', 'export'], '99999999999d']] as const) {
+        assertRefused([...command, '--config', configPath, '--since', value], 'GH_INVALID_ARGUMENTS', new RegExp(`--since: "${value}" is neither an ISO-8601 time nor a duration`));
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   test('index: a --server the config does not have is refused before anything opens, listing the servers', () => {
     const { dir, configPath, cleanup } = tempConfig({
       store: { kind: 'sqlite', path: 'state/gatehouse.db' },
