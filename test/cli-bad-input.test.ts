@@ -32,6 +32,7 @@ describe('bad command-line input', () => {
       [['pipeline', 'quarantine', 'list', '--definition', DEFINITION_PATH, '--rule', 'B.strict_null'], /rule "B\.strict_null" is not a check of pipeline "ca_k12" \(its checks: A\.hash_match, .*B\.strict_nulls/],
       [['pipeline', 'quarantine', 'release', '--definition', DEFINITION_PATH, '--rule', 'C.cds_resolve', '--reason', 'r'], /rule "C\.cds_resolve" is not a check of pipeline "ca_k12"/],
       [['pipeline', 'quarantine', 'release', '--id', '4', '--id', 'x', '--reason', 'r'], /--id: "x" is not a whole number of at least 1/],
+      [['pipeline', 'quarantine', 'release', '--rule', 'B.types', '--reason', ' '], /--reason: " " is not a reason: it is blank/],
       [['pipeline', 'quarantine', 'list', '--district', '197'], /--district: "197" is not a district key \(7 digits: county 2 \+ district 5/],
       [['pipeline', 'quarantine', 'release', '--rule', 'B.types', '--district', '19-64733', '--reason', 'r'], /--district: "19-64733" is not a district key/],
       [['runs', '--limit', '-3'], /--limit: "-3" is not a whole number of at least 1/],
@@ -81,6 +82,27 @@ describe('bad command-line input', () => {
       for (const [command, value] of [[['runs'], '5'], [['runs'], '2024-02-30'], [['audit', 'export'], 'March 7'], [['audit', 'export'], '99999999999d']] as const) {
         assertRefused([...command, '--config', configPath, '--since', value], 'GH_INVALID_ARGUMENTS', new RegExp(`--since: "${value}" is neither an ISO-8601 time nor a duration`));
       }
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a blank --by or --reason is refused before anything is opened, so that no decision is recorded as made by nobody', () => {
+    const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'state/gatehouse.db' }, servers: {}, profiles: {} });
+    try {
+      const cases: Array<[string[], RegExp]> = [
+        [['approvals', 'approve', 'ap_1', '--by', ''], /--by: "" is not a name: it is blank/],
+        [['approvals', 'reject', 'ap_1', '--reason', ' '], /--reason: " " is not a reason: it is blank/],
+        [['review', 'ack', 'rv_1', '--by', '\t'], /--by: "\t" is not a name: it is blank/],
+        [['commits', 'resolve', 'k1', '--sent', '--by', ''], /--by: "" is not a name/],
+        [['dlq', 'drop', 'dl_1', '--reason', '', '--by', 'ops'], /--reason: "" is not a reason/],
+        [['dlq', 'drop', 'dl_1', '--reason', 'gone', '--by', '  '], /--by: " {2}" is not a name/],
+        [['dlq', 'retry', 'dl_1', '--by', ''], /--by: "" is not a name/],
+        [['tools', 'accept', 'srv/tool', '--by', ''], /--by: "" is not a name/],
+        [['audit', 'prune', '--by', ''], /--by: "" is not a name/],
+      ];
+      for (const [args, message] of cases) assertRefused([...args, '--config', configPath], 'GH_INVALID_ARGUMENTS', message);
+      assert.deepEqual(readdirSync(dir), ['gatehouse.yaml'], 'no store was created');
     } finally {
       cleanup();
     }

@@ -3,6 +3,7 @@ import { GatehouseError } from '../core/errors.js';
 import { APPROVAL_STATUSES as STATUSES, type ApprovalRequest, type ApprovalStatus } from '../ports/approval-store.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores, type OperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { formatTable } from './table.js';
 
 /** `gatehouse approvals list|show|approve|reject`: a human decides G2/G3 calls from any shell on the store. */
@@ -43,9 +44,9 @@ export function registerApprovals(program: Command, context: CliContext): void {
       .command(`${verb} <id>`)
       .description(verb === 'approve' ? 'Grant the request (a single-use grant for exactly its arguments)' : 'Refuse the request; the reason reaches the agent')
       .option('--config <file>', 'config file')
-      .option('--by <name>', 'who decides (default: the OS user); never the requesting agent');
-    if (verb === 'reject') command.requiredOption('--reason <text>', 'why; the agent is told');
-    else command.option('--reason <text>', 'a note kept with the decision');
+      .option('--by <name>', 'who decides (default: the OS user); never the requesting agent', nonBlank('--by', 'a name'));
+    if (verb === 'reject') command.requiredOption('--reason <text>', 'why; the agent is told', nonBlank('--reason', 'a reason'));
+    else command.option('--reason <text>', 'a note kept with the decision', nonBlank('--reason', 'a reason'));
     command.action((id: string, options: { config?: string; by?: string; reason?: string }) =>
       withStores(options.config, async ({ desk }) => {
         const decided = await desk.decide(id, { approved: verb === 'approve', by: options.by ?? defaultOperator(), reason: options.reason });

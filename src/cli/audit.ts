@@ -9,6 +9,7 @@ import { signCheckpoint, TrustedKeys } from '../core/checkpoint.js';
 import { GatehouseError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { parseSince } from './since.js';
 import { writeLines } from './write-lines.js';
 
@@ -91,7 +92,7 @@ export function registerAudit(program: Command, context: CliContext): void {
     .description('Delete events past their retention (audit.retention), as a prefix ending at a signed checkpoint, so that the rest still verifies')
     .option('--config <file>', 'config file')
     .option('--dry-run', 'say what would be deleted, delete nothing')
-    .option('--by <name>', 'who prunes (default: the OS user)')
+    .option('--by <name>', 'who prunes (default: the OS user)', nonBlank('--by', 'a name'))
     .action((options: { config?: string; dryRun?: boolean; by?: string }) =>
       withOperatorStores(context, options.config, async ({ stores, config }) => {
         const signer = openSigningKey(config.audit.signingKeyFile);

@@ -4,6 +4,7 @@ import { resolveUnknown } from '../governance/crash-recovery.js';
 import type { IdempotencyRecord } from '../ports/idempotency-ledger.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { formatTable } from './table.js';
 
 /**
@@ -35,8 +36,8 @@ export function registerCommits(program: Command, context: CliContext): void {
     .option('--not-sent', 'it was not executed')
     .option('--agent <name>', 'the agent, when the key is unknown for several')
     .option('--tool <server/tool>', 'the tool, when the key is unknown for several')
-    .option('--by <name>', 'who decides (default: the OS user)')
-    .option('--reason <text>', 'how you know (kept in the audit event)')
+    .option('--by <name>', 'who decides (default: the OS user)', nonBlank('--by', 'a name'))
+    .option('--reason <text>', 'how you know (kept in the audit event)', nonBlank('--reason', 'a reason'))
     .action((key: string, options: { config?: string; sent?: boolean; notSent?: boolean; agent?: string; tool?: string; by?: string; reason?: string }) =>
       withOperatorStores(context, options.config, async ({ stores, record }) => {
         if (options.sent === options.notSent) throw new GatehouseError('GH_INVALID_ARGUMENTS', 'give exactly one of --sent and --not-sent');

@@ -7,6 +7,7 @@ import { DeadLetterBox, type ListedDeadLetter } from '../gateway/dead-letter-box
 import { DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterStatus } from '../ports/dead-letter-store.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { formatTable } from './table.js';
 
 /**
@@ -38,7 +39,7 @@ export function registerDlq(program: Command, context: CliContext): void {
     .command('retry <id>')
     .description('Run it once more: a call is re-run under the idempotency key dlq:<id>; events are appended again')
     .option('--config <file>', 'config file')
-    .option('--by <name>', 'who retries (default: the OS user)')
+    .option('--by <name>', 'who retries (default: the OS user)', nonBlank('--by', 'a name'))
     .option('--reclaim', 'take it back from an earlier retry on another host that is gone (one on this host is checked)')
     .action(async (id: string, options: { config?: string; by?: string; reclaim?: boolean }) => {
       const config = context.loadConfig(options.config);
@@ -64,8 +65,8 @@ export function registerDlq(program: Command, context: CliContext): void {
     .command('drop <id>')
     .description('Give up on it; it stays listed as dropped, and the audit records who and why')
     .option('--config <file>', 'config file')
-    .requiredOption('--reason <text>', 'why (kept in the audit event)')
-    .option('--by <name>', 'who drops it (default: the OS user)')
+    .requiredOption('--reason <text>', 'why (kept in the audit event)', nonBlank('--reason', 'a reason'))
+    .option('--by <name>', 'who drops it (default: the OS user)', nonBlank('--by', 'a name'))
     .option('--reclaim', 'take it back from an earlier retry on another host that is gone (one on this host is checked)')
     .action((id: string, options: { config?: string; reason: string; by?: string; reclaim?: boolean }) =>
       withOperatorStores(context, options.config, async ({ stores, record }) => {

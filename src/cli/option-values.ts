@@ -43,6 +43,17 @@ export function portNumber(option: string): (value: string) => number {
   };
 }
 
+/**
+ * Text that is not blank: who decides (`--by`), why (`--reason`). An empty or whitespace-only
+ * value would record a decision made by nobody, or for no reason given.
+ */
+export function nonBlank(option: string, takes: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw refuse(option, value, `${takes}: it is blank`);
+    return value;
+  };
+}
+
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(option: string, allowed: readonly T[]): (value: string) => T {
   return (value) => {

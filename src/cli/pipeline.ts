@@ -12,7 +12,7 @@ import type { CliContext } from './context.js';
 import { formatRunSummary } from './pipeline-report.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
-import { districtKey, memorySize, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
+import { districtKey, memorySize, nonBlank, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
 
 // The generator and the run (with iconv-lite's code pages) are imported when a command uses them,
 // so that every other gatehouse command, the gateway's start included, does not load them.
@@ -235,8 +235,8 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--rule <id>', 'every row quarantined by this rule (with --district: only there)')
     .option('--district <key>', 'a district key (cc + ddddd); with --year and --rule a held partition', districtKey('--district'))
     .option('--year <n>', 'the year of the partition', wholeNumber('--year'))
-    .requiredOption('--reason <text>', 'why (kept with the release)')
-    .option('--by <name>', 'who releases', process.env.USER ?? 'operator')
+    .requiredOption('--reason <text>', 'why (kept with the release)', nonBlank('--reason', 'a reason'))
+    .option('--by <name>', 'who releases', nonBlank('--by', 'a name'), process.env.USER ?? 'operator')
     .option('--dry-run', 'print what would be released (and a sample of the rows); record nothing')
     .action(async (options: EngineOptions & { id?: number[]; rule?: string; district?: string; year?: number; reason: string; by: string; dryRun?: boolean }) => {
       await withPipeline(context, options, async (engine) => {

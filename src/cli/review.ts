@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { formatTable } from './table.js';
 
 /** `gatehouse review list|ack`: G1 calls ran at once; a human looks at them afterwards. */
@@ -38,7 +39,7 @@ export function registerReview(program: Command, context: CliContext): void {
     .command('ack <id>')
     .description('Mark an item reviewed')
     .option('--config <file>', 'config file')
-    .option('--by <name>', 'who reviewed it (default: the OS user)')
+    .option('--by <name>', 'who reviewed it (default: the OS user)', nonBlank('--by', 'a name'))
     .action((id: string, options: { config?: string; by?: string }) => {
       return withOperatorStores(context, options.config, async ({ stores, record }) => {
       const by = options.by ?? defaultOperator();

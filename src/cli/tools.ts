@@ -5,6 +5,7 @@ import { unmatchedToolNames } from '../governance/unmatched-tool-names.js';
 import { compileProfiles } from '../gateway/profiles.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
+import { nonBlank } from './option-values.js';
 import { formatTable } from './table.js';
 
 /** `gatehouse tools [--profile P]` and `gatehouse tools accept SERVER/TOOL`. */
@@ -54,7 +55,7 @@ export function registerTools(program: Command, context: CliContext): void {
     .command('accept <tool>')
     .description('Accept the changed definition of a quarantined tool (SERVER/TOOL); it is listed and callable again')
     .option('--config <file>', 'config file')
-    .option('--by <name>', 'who reviewed the change (default: the OS user)')
+    .option('--by <name>', 'who reviewed the change (default: the OS user)', nonBlank('--by', 'a name'))
     .action((name: string, options: { config?: string; by?: string }) => {
       const slash = name.indexOf('/');
       if (slash <= 0 || slash === name.length - 1) throw new GatehouseError('GH_INVALID_ARGUMENTS', `"${name}" is not of the form SERVER/TOOL`);
