@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -15,7 +15,7 @@ import type { GatehouseEvent } from '../src/core/events.js';
 import { EventOutbox } from '../src/gateway/event-outbox.js';
 import { DeadLetterBox } from '../src/gateway/dead-letter-box.js';
 import type { EventStore } from '../src/ports/event-store.js';
-import type { DeadLetterStore } from '../src/ports/dead-letter-store.js';
+import type { DeadLetter, DeadLetterStore } from '../src/ports/dead-letter-store.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
 import { httpClient, runCli, startServe, tempConfig, text, TOKENS, waitFor } from './helpers/gatehouse.js';
 
@@ -81,7 +81,7 @@ test('after its retries a batch is dead-lettered to the table; when the table fa
     await viaFile.append(event(2));
     const line = JSON.parse(readFileSync(file.file, 'utf8').trim()) as { id: string; kind: string };
     assert.equal(line.kind, 'events');
-    const listed = await box.list();
+    const { letters: listed } = await box.list();
     assert.deepEqual(listed.map((l) => [l.where, l.status]).sort(), [['file', 'open'], ['store', 'open']]);
 
     // Retry: the file letter moves into the table (same id) and its events are appended once.
@@ -90,13 +90,73 @@ test('after its retries a batch is dead-lettered to the table; when the table fa
     assert.equal(retried.status, 'retried');
     await assert.rejects(box.retry(line.id, 'carol', rerun), /GH_DEAD_LETTER_SETTLED|not open/);
     assert.deepEqual((await events.read()).map((e) => e.tool), ['t2']);
-    assert.deepEqual((await box.list('open')).map((l) => l.where), ['store'], 'the moved letter is listed once, from the table');
+    assert.deepEqual((await box.list('open')).letters.map((l) => l.where), ['store'], 'the moved letter is listed once, from the table');
     const dropped = await box.drop(stored!.id, 'dave', 'replayed from the backup');
     assert.deepEqual([dropped.status, dropped.settledBy, dropped.settleReason], ['dropped', 'dave', 'replayed from the backup']);
     assert.deepEqual(recorded.filter((e) => e.type !== 'dead_letter.added').map((e) => [e.type, e.payload.by]), [['dead_letter.retried', 'carol'], ['dead_letter.dropped', 'dave']]);
   } finally {
     db.close();
     cleanup();
+  }
+});
+
+/** A line of the dead-letter file as DeadLetterBox writes it: an open letter of kind events. */
+const filedLetter = (id: string, createdAt = '2025-01-01T00:00:00.000Z') =>
+  JSON.stringify({ kind: 'events', createdAt, payload: { events: [event(1)] }, error: { code: 'GH_STORE_UNAVAILABLE', message: 'disk I/O error' }, attempts: 4, id, status: 'open' });
+
+test('the dead-letter file: every line that is not a letter is reported by number, only a torn last line is skipped, and a letter appended after it is kept', () => {
+  const { dir, cleanup } = scratch();
+  try {
+    const file = new DeadLetterFile(path.join(dir, 'dead-letters.jsonl'));
+    writeFileSync(file.file, [
+      filedLetter('dl_good1'),
+      'null',
+      '{}',
+      '{"id":"dl_x","kind":"events"}',
+      '{"id":"dl_torn","kind":"ev', // cut short, then written after: not the last line
+      JSON.stringify({ ...JSON.parse(filedLetter('dl_call')), kind: 'call' }), // a call without exposedName and arguments
+      filedLetter('dl_good2'),
+      '{"id":"dl_moved","movedToStoreAt":"2025-01-02T00:00:00.000Z"}',
+      '{"id":"dl_last","kind":"events","created', // torn last line: a crash mid-append
+    ].join('\n'));
+    const { letters, unreadable } = file.read();
+    assert.deepEqual(letters.map((letter) => letter.id), ['dl_good1', 'dl_good2']);
+    assert.deepEqual(unreadable.map((bad) => [bad.file, bad.line]), [2, 3, 4, 5, 6].map((line) => [file.file, line]));
+    assert.match(unreadable[0]!.problem, /^not a JSON object$/);
+    assert.match(unreadable[1]!.problem, /^not a dead letter: id: .*kind: .*error: .*attempts: /);
+    assert.match(unreadable[2]!.problem, /^not a dead letter: .*payload: /);
+    assert.match(unreadable[3]!.problem, /^not JSON \(/);
+    assert.match(unreadable[4]!.problem, /^not a dead letter of kind call: payload\.exposedName: .*payload\.arguments: /);
+
+    // The next append starts a line of its own: the torn one is reported, the new letter is read.
+    file.append(JSON.parse(filedLetter('dl_after')) as DeadLetter);
+    const after = file.read();
+    assert.deepEqual(after.letters.map((letter) => letter.id), ['dl_good1', 'dl_good2', 'dl_after']);
+    assert.deepEqual(after.unreadable.map((bad) => bad.line), [2, 3, 4, 5, 6, 9]);
+  } finally {
+    cleanup();
+  }
+});
+
+test('dlq list on a damaged dead-letter file lists the letters it can read and warns of each other line by file and number, without a stack trace', () => {
+  const temp = tempConfig({ store: { kind: 'sqlite', path: 'state/g.db' }, servers: {}, profiles: {}, audit: { deadLetterFile: 'state/dl.jsonl', signingKeyFile: 'state/key.pem' } });
+  try {
+    const file = path.join(temp.dir, 'state/dl.jsonl');
+    runCli(['dlq', 'list', '--config', temp.configPath]); // creates state/
+    writeFileSync(file, `null\n${filedLetter('dl_good')}\n{}\n`);
+    appendFileSync(file, '{"id":"dl_x","kind":"events"}\n{"torn');
+    for (const args of [['dlq', 'list'], ['dlq', 'list', '--json']]) {
+      const listed = runCli([...args, '--config', temp.configPath]);
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.match(listed.stdout, /dl_good/);
+      assert.deepEqual(listed.stderr.trim().split('\n').map((line) => line.replace(/ is not listed: not .*/, '')), [1, 3, 4].map((line) => `warning: ${file}:${line}`));
+      assert.doesNotMatch(listed.stderr, /TypeError|\n\s+at /);
+    }
+    const retry = runCli(['dlq', 'drop', 'dl_x', '--reason', 'r', '--config', temp.configPath]);
+    assert.equal(retry.status, 1);
+    assert.match(retry.stderr, /^error GH_DEAD_LETTER_UNKNOWN: no dead letter "dl_x" \(3 lines of .*dl\.jsonl cannot be read: `gatehouse dlq list` names them\)/);
+  } finally {
+    temp.cleanup();
   }
 });
 

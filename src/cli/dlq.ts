@@ -29,10 +29,12 @@ export function registerDlq(program: Command, context: CliContext): void {
           throw new GatehouseError('GH_INVALID_ARGUMENTS', `--status must be one of ${DEAD_LETTER_STATUSES.join(', ')}`);
         }
         const status = options.all ? undefined : ((options.status ?? 'open') as DeadLetterStatus);
-        const letters = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).list(status);
-        if (options.json) return void process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
-        if (letters.length === 0) return void process.stdout.write(`no ${status ?? ''} dead letters\n`.replace('  ', ' '));
-        process.stdout.write(formatTable(['ID', 'STATUS', 'KIND', 'WHERE', 'CREATED', 'AGENT', 'TOOL', 'ATTEMPTS', 'ERROR'], letters.map(row)));
+        const { letters, unreadable } = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).list(status);
+        if (options.json) process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
+        else if (letters.length === 0) process.stdout.write(`no ${status ?? ''} dead letters\n`.replace('  ', ' '));
+        else process.stdout.write(formatTable(['ID', 'STATUS', 'KIND', 'WHERE', 'CREATED', 'AGENT', 'TOOL', 'ATTEMPTS', 'ERROR'], letters.map(row)));
+        // Listed, not fatal: the rest of the letters are still shown; the file is the operator's to mend.
+        for (const bad of unreadable) process.stderr.write(`warning: ${bad.file}${bad.line === undefined ? '' : `:${bad.line}`} is not listed: ${bad.problem}\n`);
       }),
     );
   dlq

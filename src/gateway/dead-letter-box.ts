@@ -1,10 +1,16 @@
 import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import type { GatehouseEvent, RecordEvent } from '../core/events.js';
 import { ownerState, processOwner } from '../governance/crash-recovery.js';
-import { newDeadLetterId, type DeadLetter, type DeadLetterFallback, type DeadLetterStatus, type DeadLetterStore, type NewDeadLetter } from '../ports/dead-letter-store.js';
+import { newDeadLetterId, type DeadLetter, type DeadLetterFallback, type DeadLetterStatus, type DeadLetterStore, type NewDeadLetter, type UnreadableLine } from '../ports/dead-letter-store.js';
 
 /** A dead letter as `gatehouse dlq list` shows it: from the table, or still in the fallback file. */
 export type ListedDeadLetter = DeadLetter & { where: 'store' | 'file' };
+
+/** `dlq list`: the letters, and the lines of the fallback file that could not be read (they must be shown too). */
+export interface DeadLetterListing {
+  letters: ListedDeadLetter[];
+  unreadable: UnreadableLine[];
+}
 
 /**
  * The dead letters of one store and its fallback file. A letter goes to the table; when the
@@ -41,20 +47,25 @@ export class DeadLetterBox {
     );
   }
 
-  /** Table and file letters, newest first; with `status`, only those. */
-  async list(status?: DeadLetterStatus): Promise<ListedDeadLetter[]> {
+  /** Table and file letters, newest first; with `status`, only those. And the file's unreadable lines. */
+  async list(status?: DeadLetterStatus): Promise<DeadLetterListing> {
     const stored = (await this.store.list(status ? { status } : {})).map((letter) => ({ ...letter, where: 'store' as const }));
     const ids = new Set(stored.map((letter) => letter.id));
-    const filed = this.file.letters().filter((letter) => !ids.has(letter.id) && (!status || letter.status === status)).map((letter) => ({ ...letter, where: 'file' as const }));
-    return [...stored, ...filed].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const { letters, unreadable } = this.file.read();
+    const filed = letters.filter((letter) => !ids.has(letter.id) && (!status || letter.status === status)).map((letter) => ({ ...letter, where: 'file' as const }));
+    return { letters: [...stored, ...filed].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unreadable };
   }
 
   /** A letter from the table, moving it in from the file first when it is only there. */
   async get(id: string): Promise<DeadLetter> {
     const stored = await this.store.get(id);
     if (stored) return stored;
-    const filed = this.file.letters().find((letter) => letter.id === id);
-    if (!filed) throw new GatehouseError('GH_DEAD_LETTER_UNKNOWN', `no dead letter "${id}"`, { deadLetter: id });
+    const { letters, unreadable } = this.file.read();
+    const filed = letters.find((letter) => letter.id === id);
+    if (!filed) {
+      const hint = unreadable.length > 0 ? ` (${unreadable.length} lines of ${unreadable[0]!.file} cannot be read: \`gatehouse dlq list\` names them)` : '';
+      throw new GatehouseError('GH_DEAD_LETTER_UNKNOWN', `no dead letter "${id}"${hint}`, { deadLetter: id, unreadable: unreadable.length });
+    }
     try {
       await this.store.add(filed, id);
     } catch (error) {

@@ -62,13 +62,26 @@ export interface DeadLetterStore {
 /** A line of the fallback: a letter, or the note that it was moved into the store. */
 export type DeadLetterFallbackLine = DeadLetter | { id: string; movedToStoreAt: string };
 
+/** A line of the fallback that is not a letter or a note (`line` absent: the whole file cannot be read). */
+export interface UnreadableLine {
+  file: string;
+  line?: number;
+  problem: string;
+}
+
+/** What the fallback holds: its letters, and the lines that could not be read, so that none is hidden. */
+export interface FallbackContents {
+  letters: DeadLetter[];
+  unreadable: UnreadableLine[];
+}
+
 /**
  * Where letters go when the store refuses them (an append-only file): appended durably, read
  * back as the letters not moved into the store yet.
  */
 export interface DeadLetterFallback {
   append(line: DeadLetterFallbackLine): void;
-  letters(): DeadLetter[];
+  read(): FallbackContents;
 }
 
 /** A new letter id. */
