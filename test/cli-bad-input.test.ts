@@ -122,6 +122,30 @@ describe('bad command-line input', () => {
     }
   });
 
+  test('index: a --snapshot-dir that is not a folder, or a file there that is not a snapshot, is refused naming it before anything opens', () => {
+    const { dir, configPath, cleanup } = tempConfig({
+      store: { kind: 'sqlite', path: 'state/gatehouse.db' },
+      servers: { alpha: { command: 'node', args: ['-e', ''] }, beta: { command: 'node', args: ['-e', ''] } },
+      profiles: {},
+    });
+    try {
+      const index = (snapshotDir: string) => ['index', '--config', configPath, '--snapshot-dir', snapshotDir];
+      assertRefused(index(path.join(dir, 'missing')), 'GH_INVALID_ARGUMENTS', /--snapshot-dir: ".*missing" cannot be used: ENOENT/);
+      assertRefused(index(configPath), 'GH_INVALID_ARGUMENTS', /--snapshot-dir: ".*gatehouse\.yaml" is not a folder/);
+      const snapshots = path.join(dir, 'snapshots');
+      mkdirSync(snapshots);
+      writeFileSync(path.join(snapshots, 'alpha.json'), '{tools: []}');
+      assertRefused(index(snapshots), 'GH_CONFIG_INVALID', /^error GH_CONFIG_INVALID: .*snapshots\/alpha\.json: not JSON \(/);
+      writeFileSync(path.join(snapshots, 'beta.json'), 'null');
+      assertRefused(index(snapshots), 'GH_CONFIG_INVALID', /2 snapshot files cannot be used:\n {2}.*alpha\.json: not JSON .*\n {2}.*beta\.json: not a snapshot: expected a tools\/list "tools" array/);
+      writeFileSync(path.join(snapshots, 'alpha.json'), '{"tools": {"name": "a"}}');
+      assertRefused(index(snapshots), 'GH_CONFIG_INVALID', /alpha\.json: not a snapshot/);
+      assert.deepEqual(readdirSync(dir).sort(), ['gatehouse.yaml', 'snapshots'], 'no store was created');
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a SQLite store that cannot be created, or is another application\'s database, is GH_STORE_UNAVAILABLE naming the file', () => {
     // store.path inside a regular file: its folder cannot be made.
     const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'not-a-folder/gatehouse.db' }, servers: {}, profiles: {} });

@@ -57,3 +57,33 @@ test('gatehouse index seeds snapshot servers without starting them and leaves ou
     temp.cleanup();
   }
 });
+
+test('gatehouse index keeps the cached listing when a snapshot leaves no valid tool, and says why', () => {
+  const temp = tempConfig({
+    store: { kind: 'sqlite', path: 'state/gatehouse.db' },
+    servers: { slack: { domain: 'sales', command: 'false' } },
+    profiles: { all: { mode: 'eager', allow: ['slack/*'] } },
+  });
+  try {
+    const snapshots = path.join(temp.dir, 'snapshots');
+    mkdirSync(snapshots);
+    const snapshot = path.join(snapshots, 'slack.json');
+    const index = () => runCli(['index', '--config', temp.configPath, '--snapshot-dir', snapshots]);
+    const listed = () => (JSON.parse(runCli(['tools', '--json', '--config', temp.configPath]).stdout) as { tools: Array<{ tool: string }> }).tools.map((row) => row.tool);
+    writeFileSync(snapshot, JSON.stringify({ tools: [{ name: 'slack_post_message', inputSchema: { type: 'object' } }] }));
+    assert.equal(index().status, 0);
+    assert.deepEqual(listed(), ['slack/slack_post_message']);
+
+    writeFileSync(snapshot, JSON.stringify([{ name: 'a' }]));
+    const invalid = index();
+    assert.equal(invalid.status, 1, invalid.stdout);
+    assert.match(invalid.stdout, /slack\s+FAILED\s+.*slack\.json: none of its 1 tools is valid; the cached listing \(1 tools, snapshot .*\) is kept\n\s+invalid tool "a": inputSchema/);
+    writeFileSync(snapshot, '[]');
+    const empty = index();
+    assert.equal(empty.status, 1);
+    assert.match(empty.stdout, /slack\s+FAILED\s+.*slack\.json: it lists no tool; the cached listing \(1 tools/);
+    assert.deepEqual(listed(), ['slack/slack_post_message'], 'the cached listing was not wiped');
+  } finally {
+    temp.cleanup();
+  }
+});

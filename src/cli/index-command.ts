@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { openGateway } from '../app.js';
 import { GatehouseError } from '../core/errors.js';
 import { checkToolDefinitions } from '../downstream/tool-definitions.js';
 import type { CliContext } from './context.js';
+import { readSnapshots, type ToolSnapshot } from './index-snapshots.js';
 
 interface IndexOptions {
   config?: string;
@@ -17,6 +16,8 @@ interface IndexOptions {
  * `gatehouse index`: fills the schema cache so that listing and lazy search need no running
  * server. Each server is started, listed and stopped; with --snapshot-dir, a server that has a
  * snapshot file there (`<server>.json`, a tools/list `tools` array) is seeded from it instead.
+ * A snapshot with no valid tool never replaces a cached listing that has tools: that would
+ * take every tool of the server out of every profile.
  */
 export function registerIndex(program: Command, context: CliContext): void {
   program
@@ -35,6 +36,7 @@ export function registerIndex(program: Command, context: CliContext): void {
       if (unknown.length > 0) {
         throw new GatehouseError('GH_INVALID_ARGUMENTS', `--server: no server ${unknown.map((name) => `"${name}"`).join(', ')} in ${config.configPath} (servers: ${Object.keys(config.servers).join(', ') || 'none'})`, { option: '--server', value: unknown });
       }
+      const snapshots = options.snapshotDir === undefined ? new Map<string, ToolSnapshot>() : readSnapshots(options.snapshotDir, names);
       const { gateway, close } = await openGateway(config, context.env, context.log);
       try {
         const rows: string[] = [];
@@ -42,10 +44,18 @@ export function registerIndex(program: Command, context: CliContext): void {
         for (const name of names) {
           if (options.missing && (await gateway.catalog.cached(name))) continue;
           const started = performance.now();
-          const snapshot = options.snapshotDir ? path.resolve(options.snapshotDir, `${name}.json`) : undefined;
+          const snapshot = snapshots.get(name);
           try {
-            if (snapshot && existsSync(snapshot)) {
-              const { tools, rejected } = checkToolDefinitions(readSnapshot(snapshot));
+            if (snapshot) {
+              const { tools, rejected } = checkToolDefinitions(snapshot.tools);
+              const cached = await gateway.catalog.cached(name);
+              if (tools.length === 0 && cached && cached.tools.length > 0) {
+                failed += 1;
+                const why = rejected.length > 0 ? `none of its ${rejected.length} tools is valid` : 'it lists no tool';
+                rows.push(`${name.padEnd(22)} FAILED   ${snapshot.file}: ${why}; the cached listing (${cached.tools.length} tools, ${cached.source} ${cached.listedAt}) is kept`);
+                for (const bad of rejected) rows.push(`${''.padEnd(22)} invalid tool "${bad.name}": ${bad.problem}`);
+                continue;
+              }
               await gateway.storeListing(name, { ...emptyListing(), tools, ...(rejected.length > 0 ? { rejected } : {}) });
             } else {
               await gateway.connections.get(name)!.connect();
@@ -74,11 +84,4 @@ function row(name: string, source: string, tools: number, resources: number, pro
 
 function emptyListing() {
   return { resources: [], resourceTemplates: [], prompts: [], listedAt: new Date().toISOString(), source: 'snapshot' as const };
-}
-
-function readSnapshot(file: string): unknown[] {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  const tools = Array.isArray(parsed) ? parsed : (parsed as { tools?: unknown }).tools;
-  if (!Array.isArray(tools)) throw new GatehouseError('GH_CONFIG_INVALID', `${file}: expected a tools array or {"tools": [...]}`);
-  return tools;
 }
