@@ -17,6 +17,7 @@ import { registerServers } from './servers.js';
 import { registerRuns } from './runs.js';
 import { registerCommits } from './commits.js';
 import { registerDlq } from './dlq.js';
+import { endOnOutputErrors } from './output-errors.js';
 
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
@@ -44,6 +45,7 @@ const commands = [
 for (const register of commands) {
   register(program, context);
 }
+endOnOutputErrors(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(isGatehouseError(error) ? `error ${error.code}: ${error.message}\n` : `error: ${(error as Error)?.stack ?? String(error)}\n`);
