@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,12 @@ describe('bad command-line input', () => {
       assertRefused(['audit', 'verify', '--config', configPath, '--export', dir], 'GH_AUDIT_FILE_INVALID', /cannot read it: EISDIR/);
       assertRefused(['audit', 'verify', '--config', configPath, '--checkpoint', missing], 'GH_AUDIT_FILE_INVALID', /missing\.jsonl: cannot read it: ENOENT/);
       assertRefused(['audit', 'verify', '--config', configPath, '--public-key', path.join(dir, 'missing.pem')], 'GH_AUDIT_KEY_INVALID', /--public-key .*missing\.pem: cannot read it: ENOENT/);
+      const notAKey = path.join(dir, 'not-a-key.pem');
+      writeFileSync(notAKey, 'hello\n');
+      assertRefused(['audit', 'verify', '--config', configPath, '--public-key', notAKey], 'GH_AUDIT_KEY_INVALID', /--public-key .*not-a-key\.pem: not a public key: /);
+      const ecKey = path.join(dir, 'p256.pem');
+      writeFileSync(ecKey, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+      assertRefused(['audit', 'verify', '--config', configPath, '--export', notAKey, '--public-key', ecKey], 'GH_AUDIT_KEY_INVALID', /--public-key .*p256\.pem: not an Ed25519 public key \(ec\)/);
     } finally {
       cleanup();
     }

@@ -128,11 +128,18 @@ function print(report: AuditReport & { keyIds?: string[] }, keys: string, json: 
   process.stdout.write(`${parts.join('; ')}\n`);
 }
 
-/** A --public-key file's PEM (checked as a key where it is used). */
+/** A --public-key file's PEM, checked to be an Ed25519 public key here, where the file can be named. */
 function readPublicKeyFile(file: string): string {
+  let pem: string;
   try {
-    return readFileSync(file, 'utf8');
+    pem = readFileSync(file, 'utf8');
   } catch (error) {
     throw new GatehouseError('GH_AUDIT_KEY_INVALID', `--public-key ${file}: cannot read it: ${(error as Error).message}`, { file });
   }
+  try {
+    new TrustedKeys([pem]);
+  } catch (error) {
+    throw new GatehouseError('GH_AUDIT_KEY_INVALID', `--public-key ${file}: ${(error as Error).message}`, { file });
+  }
+  return pem;
 }
