@@ -27,6 +27,7 @@ describe('bad command-line input', () => {
       [['pipeline', 'run', '--data', 'x', '--threads', '0'], /--threads: "0" is not a whole number of at least 1/],
       [['pipeline', 'run', '--data', 'x', '--memory-limit', 'plenty'], /--memory-limit: "plenty" is not an amount of memory such as 6GB/],
       [['pipeline', 'run', '--data', 'x', '--engine', 'sqlite'], /--engine: "sqlite" is not one of duckdb, postgres/],
+      [['demo-server', 'pipeline', '--definition', DEFINITION_PATH, '--data', 'x', '--engine', 'bogus'], /--engine: "bogus" is not one of duckdb, postgres/],
       [['pipeline', 'replay', '--from', 'final'], /--from: "final" is not one of raw, stage, std, enrich, semantic/],
       [['pipeline', 'quarantine', 'list', '--limit', 'ten'], /--limit: "ten" is not a whole number of at least 1/],
       [['pipeline', 'quarantine', 'list', '--gate', 'E'], /--gate: "E" is not one of A, B, C, D/],

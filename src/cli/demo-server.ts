@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runMailServer } from '../demo/mail-server.js';
 import { loadDefinition } from '../pipeline/definition/load.js';
+import { ENGINES, type EngineChoice } from '../pipeline/engines/open.js';
 import type { CliContext } from './context.js';
+import { oneOf } from './option-values.js';
 
 /** Where `demo-server mail` keeps its outbox without --outbox or GATEHOUSE_MAIL_OUTBOX (relative to the cwd). */
 export const DEFAULT_MAIL_OUTBOX = '.gatehouse/outbox';
@@ -28,18 +30,17 @@ export function registerDemoServer(program: Command, context: CliContext): void 
     .requiredOption('--definition <file>', 'pipeline definition (YAML)')
     .requiredOption('--data <dir>', 'folder a run reads new files from')
     .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
-    .option('--engine <name>', 'duckdb or postgres', 'duckdb')
+    .option('--engine <name>', 'duckdb or postgres', oneOf('--engine', ENGINES), 'duckdb')
     .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
-    .action(async (options: { definition: string; data: string; db?: string; engine: string; pgUrl?: string }) => {
+    .action(async (options: { definition: string; data: string; db?: string; engine: EngineChoice['engine']; pgUrl?: string }) => {
       // Imported here so that `demo-server mail` never loads the pipeline's engines.
       const { runPipelineServer } = await import('../pipeline/server/mcp-server.js');
       const definitionPath = path.resolve(options.definition);
       const name = loadDefinition(definitionPath).definition.name;
-      const engine = options.engine === 'postgres' ? 'postgres' : 'duckdb';
       await runPipelineServer({
         definitionPath,
         dataDir: path.resolve(options.data),
-        engine: { engine, database: path.resolve(options.db ?? `.gatehouse/pipeline/${name}.duckdb`), url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '' },
+        engine: { engine: options.engine, database: path.resolve(options.db ?? `.gatehouse/pipeline/${name}.duckdb`), url: options.pgUrl ?? context.env.GATEHOUSE_PIPELINE_PG_URL ?? '' },
       });
     });
 }
