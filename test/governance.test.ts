@@ -231,6 +231,7 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(wrongMethod.headers.get('allow'), 'GET');
     await wrongMethod.body?.cancel();
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, {})).status, 400, 'a rejection needs a reason');
+    assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/reject`, OPERATOR_TOKEN, { reason: '   ' })).status, 400, 'a blank reason is none');
     assert.equal((await api(gateway, 'POST', `/api/approvals/${id}/approve`, TOKENS.alice)).status, 403);
     // A body is read whatever its transfer encoding: malformed JSON sent in chunks decides nothing.
     for (const action of ['approve', 'reject']) {

@@ -67,6 +67,6 @@ async function readReason(req: IncomingMessage, limit: number, required: boolean
   const value = body.kind === 'ok' ? body.value : undefined;
   const reason = value !== null && typeof value === 'object' ? (value as { reason?: unknown }).reason : undefined;
   if (reason !== undefined && typeof reason !== 'string') throw invalid('"reason" must be a string');
-  if (required && !reason) throw invalid('a rejection needs {"reason": "…"}: the agent is told why');
+  if (required && !reason?.trim()) throw invalid('a rejection needs {"reason": "…"}: the agent is told why');
   return reason;
 }
