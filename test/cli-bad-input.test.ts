@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -60,6 +60,30 @@ describe('bad command-line input', () => {
       }
       assertRefused(['pipeline', 'generate', '--rows', '100', '--out', path.join(unrelated, 'notes.txt')], 'GH_INVALID_ARGUMENTS', /the output folder .*notes\.txt cannot be made: EEXIST/);
       assert.deepEqual(readdirSync(work).sort(), ['unrelated'], 'nothing was created');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('pipeline: a --db that exists and is not a DuckDB database is refused naming it, before anything runs', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'gatehouse-bad-input-'));
+    try {
+      const data = path.join(work, 'data');
+      mkdirSync(data);
+      writeFileSync(path.join(data, 'pubschls.txt'), 'CDSCode\tCounty\n');
+      // DuckDB opened a .csv as a throwaway in-memory database: the run said PUBLISHED and kept nothing.
+      const csv = path.join(work, 'exist.csv');
+      writeFileSync(csv, 'a,b\n1,2\n');
+      const empty = path.join(work, 'empty.duckdb');
+      writeFileSync(empty, '');
+      for (const db of [csv, empty, data]) {
+        const common = ['--definition', DEFINITION_PATH, '--db', db];
+        const named = new RegExp(`${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists and is not a DuckDB database file`);
+        assertRefused(['pipeline', 'run', '--data', data, ...common], 'GH_PIPELINE_ENGINE', named);
+        assertRefused(['pipeline', 'status', ...common], 'GH_PIPELINE_ENGINE', named);
+      }
+      assert.equal(readFileSync(csv, 'utf8'), 'a,b\n1,2\n', 'the file is left as it was');
+      assert.deepEqual(readdirSync(work).sort(), ['data', 'empty.duckdb', 'exist.csv'], 'nothing was created beside it');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { GatehouseError } from '../../core/errors.js';
 import type { PipelineEngine } from './engine.js';
@@ -36,7 +36,10 @@ export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> 
   if (choice.existing && database !== ':memory:' && !existsSync(database)) {
     throw new GatehouseError('GH_PIPELINE_NOT_LOADED', `no pipeline database at ${path.resolve(database)}: run \`gatehouse pipeline run --data DIR\` first, or pass the --db of an earlier run`, { database: path.resolve(database) });
   }
-  if (database !== ':memory:') mkdirSync(path.dirname(path.resolve(database)), { recursive: true });
+  if (database !== ':memory:') {
+    requireDuckDbFile(database);
+    mkdirSync(path.dirname(path.resolve(database)), { recursive: true });
+  }
   return DuckDbEngine.open({
     path: database,
     ...(choice.threads ? { threads: choice.threads } : {}),
@@ -44,4 +47,38 @@ export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> 
     ...(database !== ':memory:' ? { tempDirectory: `${path.resolve(database)}.tmp` } : {}),
     ...(choice.trackProgress ? { trackProgress: true } : {}),
   });
+}
+
+/** Where a DuckDB database file has its magic bytes. */
+const DUCKDB_MAGIC = { offset: 8, bytes: Buffer.from('DUCK') };
+
+/**
+ * Refuses an existing path that is not a DuckDB database file, before anything runs: DuckDB opens
+ * some such files (a .csv, say) as a throwaway in-memory database, so a run would report PUBLISHED
+ * and keep nothing. A path that does not exist yet is left for DuckDB to create.
+ */
+function requireDuckDbFile(database: string): void {
+  const file = path.resolve(database);
+  if (!existsSync(file)) return;
+  const header = Buffer.alloc(DUCKDB_MAGIC.offset + DUCKDB_MAGIC.bytes.length);
+  let read = 0;
+  try {
+    if (statSync(file).isFile()) {
+      const fd = openSync(file, 'r');
+      try {
+        read = readSync(fd, header, 0, header.length, 0);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot read DuckDB database ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { engine: 'duckdb', database: file }, { cause: error });
+  }
+  if (read < header.length || !header.subarray(DUCKDB_MAGIC.offset).equals(DUCKDB_MAGIC.bytes)) {
+    throw new GatehouseError(
+      'GH_PIPELINE_ENGINE',
+      `${file} exists and is not a DuckDB database file (it has no "DUCK" at byte ${DUCKDB_MAGIC.offset}); nothing was run. Pass the --db of a pipeline database, or a path that does not exist yet to create one`,
+      { engine: 'duckdb', database: file },
+    );
+  }
 }
