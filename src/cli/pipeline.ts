@@ -199,6 +199,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
           return;
         }
         process.stdout.write(formatTable(['run', 'mode', 'from', 'status', 'started', 'finished'], status.runs.map((run) => [String(run.run_id), String(run.mode) + (run.dry_run ? ' (dry)' : ''), String(run.from_layer), String(run.status), String(run.started_at), String(run.finished_at ?? '-')])));
+        for (const run of status.runs.filter((entry) => entry.status === 'interrupted')) process.stdout.write(`run ${run.run_id} ${run.error}\n`);
         if (!status.run) return;
         process.stdout.write(`\nrun ${status.run}: rows per layer\n`);
         process.stdout.write(formatTable(['layer', 'table', 'rows'], status.layers.map((row) => [String(row.layer), String(row.table_name), Number(row.rows).toLocaleString('en-US')])));

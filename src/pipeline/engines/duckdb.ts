@@ -3,7 +3,7 @@
  * so Node only hashes and decodes. No extension is installed or loaded (none can be downloaded here).
  */
 import { createHash } from 'node:crypto';
-import { rmdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -11,7 +11,7 @@ import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
 import { numberLines } from '../raw/number-lines.js';
 import { createRawTablesSql, layoutsTable, linesTable, LINE_NUMBER_SEPARATOR, rawViewSql, type RawFileLayout } from './duckdb-raw.js';
-import { literal, makeScratchFolder, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
+import { literal, makeScratchFolder, quoteIdentifier, SCRATCH_PREFIX, type PipelineEngine, type RawLoad, type Row } from './engine.js';
 
 /** The gh_* helpers the definition's SQL may use (PostgreSQL defines the same as SQL functions). */
 const HELPERS = [
@@ -209,6 +209,21 @@ export class DuckDbEngine implements PipelineEngine {
     await this.exec(`DELETE FROM ${linesTable(table)} WHERE _file_id = ${fileId}`);
     await this.exec(`DELETE FROM ${layoutsTable(table)} WHERE file_id = ${fileId}`);
     await this.refreshRawView(table, canonicalColumns);
+  }
+
+  removeLeftoverScratch(): string[] {
+    if (this.tempDirectory === undefined) return [];
+    let names: string[];
+    try {
+      names = readdirSync(this.tempDirectory);
+    } catch {
+      return []; // never made
+    }
+    // Only this process has the database open (DuckDB locks the file), so a working folder here is one a stopped run left;
+    // DuckDB's own spill files are left to it.
+    const leftovers = names.filter((name) => name.startsWith(SCRATCH_PREFIX)).map((name) => path.join(this.tempDirectory!, name));
+    for (const folder of leftovers) rmSync(folder, { recursive: true, force: true });
+    return leftovers;
   }
 
   progress(): number | undefined {

@@ -46,6 +46,12 @@ export interface PipelineEngine {
    * beside a DuckDB database file, with its spill files; the system's temp folder otherwise.
    */
   readonly scratchDirectory: string;
+  /**
+   * Removes the working copies a run stopped midway left in the scratch directory (called as a run starts); returns
+   * their paths. DuckDB: the gatehouse-* folders in <db>.tmp, which only the process holding the database uses.
+   * PostgreSQL: none (its scratch directory, the system's temp folder, is shared with other processes' runs).
+   */
+  removeLeftoverScratch(): string[];
   /** Appends one file to its raw table; returns the data rows read and how many of them were rejected (kept with their text). */
   loadRaw(load: RawLoad): Promise<{ rows: number; rejected: number }>;
   /** Removes every row of one file from its raw table (a file that changed while it was loaded). */
@@ -69,8 +75,11 @@ export const literal = (value: string): string => `'${value.replace(/'/g, "''")}
 /** Quotes an identifier (column names from the definition are plain, but headers may not be). */
 export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** How the name of every folder makeScratchFolder makes begins. */
+export const SCRATCH_PREFIX = 'gatehouse-';
+
 /** A new, empty folder in the engine's scratch directory (created if missing) for one file's working copies; the caller removes it. */
-export function makeScratchFolder(engine: Pick<PipelineEngine, 'scratchDirectory'>, prefix: string): string {
+export function makeScratchFolder(engine: Pick<PipelineEngine, 'scratchDirectory'>, prefix: `${typeof SCRATCH_PREFIX}${string}`): string {
   mkdirSync(engine.scratchDirectory, { recursive: true });
   return mkdtempSync(path.join(engine.scratchDirectory, prefix));
 }

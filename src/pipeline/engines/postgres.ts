@@ -165,6 +165,11 @@ export class PostgresEngine implements PipelineEngine {
     return { rows, rejected };
   }
 
+  /** The system's temp folder holds other processes' working copies too: nothing is removed. */
+  removeLeftoverScratch(): string[] {
+    return [];
+  }
+
   /** PostgreSQL reports no progress of a general statement (its pg_stat_progress_* views cover COPY, indexes and vacuum). */
   progress(): number | undefined {
     return undefined;

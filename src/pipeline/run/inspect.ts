@@ -3,6 +3,7 @@ import { GatehouseError } from '../../core/errors.js';
 import { GATE_INPUT, type Gate, type Layer } from '../definition/schema.js';
 import { literal, type PipelineEngine, type Row } from '../engines/engine.js';
 import { now } from './context.js';
+import { closeInterruptedRuns } from './interrupted.js';
 import { requireOpsTables } from './ops-tables.js';
 
 export interface PipelineStatus {
@@ -19,6 +20,7 @@ export interface PipelineStatus {
 
 export async function pipelineStatus(engine: PipelineEngine, runId?: number): Promise<PipelineStatus> {
   await requireOpsTables(engine);
+  await closeInterruptedRuns(engine);
   const runs = await engine.query('SELECT run_id, mode, from_layer, dry_run, status, started_at, finished_at, error FROM ops.runs ORDER BY run_id DESC LIMIT 10');
   const run = runId ?? (runs[0] ? Number(runs[0].run_id) : null);
   if (run === null) return { runs, run, layers: [], gates: [], failing: [], held: [], quarantined: 0, checkCount: 0, ledgerRows: 0 };

@@ -23,6 +23,8 @@ const TABLES = [
   `CREATE TABLE IF NOT EXISTS ops.partition_stats (run_id INTEGER, table_name VARCHAR, district_key VARCHAR, year INTEGER, rows BIGINT)`,
   `CREATE TABLE IF NOT EXISTS ops.partitions (run_id INTEGER, gate VARCHAR, district_key VARCHAR, year INTEGER, status VARCHAR, rule VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS ops.contracts (table_name VARCHAR, version INTEGER, columns VARCHAR, key_columns VARCHAR, run_id INTEGER)`,
+  // Added after the table: the process (host:pid) running the run, so that one it left `running` can be told from a live one.
+  `ALTER TABLE ops.runs ADD COLUMN IF NOT EXISTS owner VARCHAR`,
 ];
 
 /** Creates the schemas of every layer, ops, ref and the *_passed view schemas, and the ops tables. */

@@ -2,11 +2,12 @@
  * Gate E and the publish step: each semantic table is judged against its serving contract and the
  * contract last published; only if every table passes is Final written. A partition held back at an
  * earlier gate keeps the rows it had in Final (the last good publication); every other partition
- * is replaced by this run's rows. The swap of all Final tables is one transaction.
+ * is replaced by this run's rows. The swap of all Final tables, the contracts published and the run's
+ * status `published` are one transaction.
  */
 import { judgeContract, type Contract } from '../core/contracts.js';
 import { literal } from '../engines/engine.js';
-import { count, type GateCount, type RunContext } from './context.js';
+import { count, now, type GateCount, type RunContext } from './context.js';
 
 export interface ContractResult {
   table: string;
@@ -21,6 +22,8 @@ export interface PublishResult {
   refused: boolean;
   /** Rows kept in Final for held partitions, per table. */
   kept: Record<string, number>;
+  /** The Final tables' content hashes once published (not for a dry run or a refused publish). */
+  finalAfter?: Record<string, string>;
 }
 
 export async function publish(context: RunContext): Promise<PublishResult> {
@@ -81,12 +84,16 @@ export async function publish(context: RunContext): Promise<PublishResult> {
       await engine.exec(`INSERT INTO ops.contracts VALUES (${literal(table)}, ${contract.version}, ${literal(JSON.stringify(contract.columns))}, ${literal(JSON.stringify(contract.key))}, ${runId})`);
       context.progress(`  final.${table}: ${count(gateCount.promoted)} rows published${kept[table] ? `, ${count(kept[table])} kept for held partitions` : ''}`);
     }
+    // The run is marked published in the same transaction, so that a process stopped after the swap never leaves a
+    // published run `running` (nor a run marked published whose Final was not written).
+    const finalAfter = await finalHashes(context);
+    await engine.exec(`UPDATE ops.runs SET finished_at = ${literal(now())}, status = 'published', final_hashes = ${literal(JSON.stringify(finalAfter))} WHERE run_id = ${runId}`);
     await engine.exec('COMMIT');
+    return { counts, contract: results, refused, kept, finalAfter };
   } catch (error) {
     await engine.exec('ROLLBACK').catch(() => undefined);
     throw error;
   }
-  return { counts, contract: results, refused, kept };
 }
 
 /** Content hashes of the Final tables (what replay compares). */

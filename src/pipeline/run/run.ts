@@ -10,6 +10,7 @@ import { literal, type PipelineEngine } from '../engines/engine.js';
 import { now, seconds, type GateCount, type LayerCount, type RunContext } from './context.js';
 import { evaluateGate, gateTables } from './gate.js';
 import { ingest, sourceFiles, type IngestedFile } from './ingest.js';
+import { closeInterruptedRuns, processOwner } from './interrupted.js';
 import { buildLayer, writeReferenceTables } from './layers.js';
 import { ensureOpsTables, requireOpsTables } from './ops-tables.js';
 import { finalHashes, publish, type ContractResult } from './publish.js';
@@ -55,10 +56,16 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
   // A replay needs an earlier run: a database none has written to (on PostgreSQL, maybe the wrong
   // one) is refused before anything is created in it.
   await (mode === 'replay' ? requireOpsTables(engine) : ensureOpsTables(engine));
+  for (const run of await closeInterruptedRuns(engine)) progress(`run ${run.runId} ${run.message}`);
+  const leftovers = engine.removeLeftoverScratch();
+  if (leftovers.length > 0) progress(`removed the working copies a stopped run left: ${leftovers.join(', ')}`);
   const [next] = await engine.query('SELECT coalesce(max(run_id), 0) + 1 AS id FROM ops.runs');
   const runId = Number(next!.id);
   const context: RunContext = { engine, definition: loaded.definition, runId, dryRun: options.dryRun ?? false, progress, step: options.step ?? (() => undefined) };
-  await engine.exec(`INSERT INTO ops.runs VALUES (${runId}, ${literal(mode)}, ${literal(from)}, ${context.dryRun}, ${literal(now())}, NULL, 'running', ${literal(loaded.hash)}, NULL, NULL)`);
+  await engine.exec(
+    `INSERT INTO ops.runs (run_id, mode, from_layer, dry_run, started_at, status, definition_hash, owner)
+     VALUES (${runId}, ${literal(mode)}, ${literal(from)}, ${context.dryRun}, ${literal(now())}, 'running', ${literal(loaded.hash)}, ${literal(processOwner())})`,
+  );
   progress(`run ${runId}: ${mode}${mode === 'replay' ? ` from ${from}` : ''}${context.dryRun ? ' (dry run)' : ''} on ${engine.description}`);
   try {
     const finalBefore = await finalHashes(context);
@@ -82,9 +89,10 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
     progress('gate E on semantic (serving contracts)');
     const published = await publish(context);
     gates.push(...published.counts);
-    const finalAfter = published.refused || context.dryRun ? finalBefore : await finalHashes(context);
+    const finalAfter = published.finalAfter ?? finalBefore;
     const status = published.refused ? 'refused' : context.dryRun ? 'dry-run' : 'published';
-    await engine.exec(`UPDATE ops.runs SET finished_at = ${literal(now())}, status = ${literal(status)}, final_hashes = ${literal(JSON.stringify(finalAfter))} WHERE run_id = ${runId}`);
+    // A publish marks its run published itself, in the transaction that writes Final.
+    if (status !== 'published') await engine.exec(`UPDATE ops.runs SET finished_at = ${literal(now())}, status = ${literal(status)}, final_hashes = ${literal(JSON.stringify(finalAfter))} WHERE run_id = ${runId}`);
     await createDispositionsView(context);
     const held = (await engine.query(`SELECT gate, district_key, year, rule FROM ops.partitions WHERE run_id = ${runId} AND status = 'held' ORDER BY district_key, year`)) as RunReport['held'];
     const checks = (await engine.query(
