@@ -31,7 +31,10 @@ export function parseDefinition(text: string, file = '<inline>'): LoadedDefiniti
   }
   const parsed = definitionSchema.safeParse(document);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    // An unknown key (every object is strict: a misspelt key would otherwise be ignored) is named by its own path.
+    const problems = parsed.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`) : [`${issue.path.join('.') || '(root)'}: ${issue.message}`],
+    );
     throw new GatehouseError('GH_PIPELINE_DEFINITION_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
   }
   return { definition: deepFreeze(parsed.data), path: file, hash: createHash('sha256').update(text).digest('hex') };

@@ -15,23 +15,23 @@ export const GATE_INPUT: Record<Gate, Layer> = { A: 'raw', B: 'stage', C: 'std',
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier expected');
 const checkId = z.string().regex(/^[A-E]\.[a-z0-9_]+$/, 'check ids look like B.strict_nulls (gate letter, dot, snake_case)');
 
-const column = z.union([z.array(z.string()).min(1), z.object({ names: z.array(z.string()).min(1), optional: z.boolean().default(false) })]);
+const column = z.union([z.array(z.string()).min(1), z.strictObject({ names: z.array(z.string()).min(1), optional: z.boolean().default(false) })]);
 
-export const sourceSchema = z.object({
+export const sourceSchema = z.strictObject({
   /** File name pattern (`*` and `?`) matched in the data folder. */
   files: z.string(),
   delimiter: z.string().length(1),
   /** Canonical column → the header names it may carry (renames and layout eras); mapped by name, never by position. */
   columns: z.record(identifier, column),
   /** Layout eras told apart by header names; the first whose names are all present wins. */
-  eras: z.array(z.object({ name: z.string(), header_has: z.array(z.string()).min(1) })).optional(),
+  eras: z.array(z.strictObject({ name: z.string(), header_has: z.array(z.string()).min(1) })).optional(),
   /** SQL over the raw (text) columns: the district key (cc+ddddd) and the year of a row, for its partition. */
-  partition: z.object({ district: z.string(), year: z.string() }),
+  partition: z.strictObject({ district: z.string(), year: z.string() }),
   /** The key of a row, for messages. */
   key: z.array(identifier).min(1),
 });
 
-const rowCheck = z.object({
+const rowCheck = z.strictObject({
   id: checkId,
   kind: z.literal('row'),
   tables: z.array(identifier).min(1),
@@ -40,14 +40,14 @@ const rowCheck = z.object({
   action: z.enum(['quarantine', 'coerce', 'warn']),
   description: z.string(),
 });
-const uniqueCheck = z.object({
+const uniqueCheck = z.strictObject({
   id: checkId,
   kind: z.literal('unique'),
   tables: z.array(identifier).length(1),
   key: z.array(identifier).min(1),
   description: z.string(),
 });
-const partitionCheck = z.object({
+const partitionCheck = z.strictObject({
   id: checkId,
   kind: z.literal('partition'),
   /** SQL returning one row per partition it judges: _district_key, _year, observed (number), ok (boolean). */
@@ -55,7 +55,7 @@ const partitionCheck = z.object({
   action: z.enum(['hold', 'warn']),
   description: z.string(),
 });
-const driftCheck = z.object({
+const driftCheck = z.strictObject({
   id: checkId,
   kind: z.literal('drift'),
   tables: z.array(identifier).min(1),
@@ -64,7 +64,7 @@ const driftCheck = z.object({
   action: z.enum(['hold', 'warn']),
   description: z.string(),
 });
-const builtinCheck = z.object({
+const builtinCheck = z.strictObject({
   id: checkId,
   kind: z.literal('builtin'),
   /** file: per loaded file at gate A; contract: per Final table at gate E. */
@@ -78,22 +78,22 @@ const logicalType = z.enum(['integer', 'number', 'text', 'boolean']);
 export type LogicalType = z.infer<typeof logicalType>;
 
 export const definitionSchema = z
-  .object({
+  .strictObject({
     name: identifier,
     description: z.string().optional(),
     sources: z.record(identifier, sourceSchema),
     /** Small tables written by the pipeline itself (crosswalks, code lists): ref.<name>. */
-    reference: z.record(identifier, z.object({ columns: z.record(identifier, logicalType), rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))) })).default({}),
+    reference: z.record(identifier, z.strictObject({ columns: z.record(identifier, logicalType), rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))) })).default({}),
     /** layer → table → SQL. The layer reads the rows of the layer before it that passed its gate (`<layer>_passed.<table>`). */
-    layers: z.object({
+    layers: z.strictObject({
       stage: z.record(identifier, z.string()),
       std: z.record(identifier, z.string()),
       enrich: z.record(identifier, z.string()),
       semantic: z.record(identifier, z.string()),
     }),
-    gates: z.object({ A: z.array(checkSchema), B: z.array(checkSchema), C: z.array(checkSchema), D: z.array(checkSchema), E: z.array(checkSchema) }),
+    gates: z.strictObject({ A: z.array(checkSchema), B: z.array(checkSchema), C: z.array(checkSchema), D: z.array(checkSchema), E: z.array(checkSchema) }),
     /** Serving contracts of the published (Final) tables, one per semantic table. */
-    contracts: z.record(identifier, z.object({ version: z.number().int().positive(), key: z.array(identifier).min(1), columns: z.record(identifier, logicalType) })),
+    contracts: z.record(identifier, z.strictObject({ version: z.number().int().positive(), key: z.array(identifier).min(1), columns: z.record(identifier, logicalType) })),
   })
   .superRefine((definition, ctx) => {
     const ids = new Set<string>();
