@@ -89,6 +89,23 @@ describe('bad command-line input', () => {
     }
   });
 
+  test('pipeline: a --pg-url that is not a valid postgres:// URL is refused naming it, its password never shown', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['postgres://u:s3cret@127.0.0.1:99999/db', /postgres:\/\/u:\*\*\*@127\.0\.0\.1:99999\/db is not a valid URL/],
+      ['postgres://u@127.0.0.1:abc/db', /postgres:\/\/u@127\.0\.0\.1:abc\/db is not a valid URL/],
+      ['postgres://u:s3cret@[::1', /postgres:\/\/u:\*\*\*@\[::1 is not a valid URL/],
+      ['postgresql://u:s3@cret@[::1/db', /postgresql:\/\/u:\*\*\*@\[::1\/db is not a valid URL/],
+      ['not-a-url', /not-a-url is not a postgres:\/\/ URL \(expected postgres:\/\/user:password@host:port\/database\)/],
+      ['mysql://u:s3cret@localhost/db', /mysql:\/\/u:\*\*\*@localhost\/db is not a postgres:\/\/ URL/],
+    ];
+    for (const [url, message] of cases) {
+      assertRefused(['pipeline', 'status', '--definition', DEFINITION_PATH, '--engine', 'postgres', '--pg-url', url], 'GH_PIPELINE_ENGINE', message);
+      const result = runCli(['pipeline', 'status', '--definition', DEFINITION_PATH, '--engine', 'postgres'], { GATEHOUSE_PIPELINE_PG_URL: url });
+      assert.match(result.stderr, message, `${url} from the environment`);
+      assert.doesNotMatch(result.stderr, /s3cret|cret/, 'the password is never shown');
+    }
+  });
+
   test('audit: an export, checkpoint or key file that cannot be read is refused naming it', () => {
     const { dir, configPath, cleanup } = tempConfig({ store: { kind: 'sqlite', path: 'state/gatehouse.db' }, servers: {}, profiles: {} });
     try {

@@ -37,13 +37,15 @@ export class PostgresEngine implements PipelineEngine {
   readonly scratchDirectory = tmpdir();
 
   private constructor(private readonly client: pg.Client, url: string) {
-    this.description = `postgres ${url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}`;
+    this.description = `postgres ${withoutPassword(url)}`;
   }
 
   static async open(options: { url: string }): Promise<PostgresEngine> {
     if (!options.url) throw new GatehouseError('GH_PIPELINE_ENGINE', 'the postgres engine needs a connection URL (--pg-url or GATEHOUSE_PIPELINE_PG_URL)');
-    const client = new pg.Client({ connectionString: options.url, types });
+    requirePostgresUrl(options.url);
+    let client: pg.Client;
     try {
+      client = new pg.Client({ connectionString: options.url, types });
       await client.connect();
     } catch (error) {
       throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot connect to PostgreSQL: ${(error as Error).message}`, {}, { cause: error });
@@ -177,6 +179,26 @@ export class PostgresEngine implements PipelineEngine {
 
   async close(): Promise<void> {
     await this.client.end();
+  }
+}
+
+/** The URL with its password, if any, replaced by *** (up to the last @, in case the password holds one): messages never show it. */
+const withoutPassword = (url: string): string => url.replace(/\/\/([^:@/]*):.*@/, '//$1:***@');
+
+/**
+ * Refuses a connection URL that is not a postgres:// (or postgresql://) URL before the driver sees it: pg throws a bare
+ * TypeError (with a stack) on one it cannot parse (a port of 99999 or abc, an unclosed [), and reads a word with no
+ * scheme as a path on a host named "base".
+ */
+function requirePostgresUrl(url: string): void {
+  const expected = '(expected postgres://user:password@host:port/database)';
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot connect to PostgreSQL: ${withoutPassword(url)} is not a postgres:// URL ${expected}`, { engine: 'postgres' });
+  }
+  try {
+    new URL(url);
+  } catch {
+    throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot connect to PostgreSQL: ${withoutPassword(url)} is not a valid URL ${expected}`, { engine: 'postgres' });
   }
 }
 
