@@ -22,6 +22,7 @@ export async function pipelineStatus(engine: PipelineEngine, runId?: number): Pr
   await requireOpsTables(engine);
   await closeInterruptedRuns(engine);
   const runs = await engine.query('SELECT run_id, mode, from_layer, dry_run, status, started_at, finished_at, error FROM ops.runs ORDER BY run_id DESC LIMIT 10');
+  if (runId !== undefined) await requireRun(engine, runId);
   const run = runId ?? (runs[0] ? Number(runs[0].run_id) : null);
   if (run === null) return { runs, run, layers: [], gates: [], failing: [], held: [], quarantined: 0, checkCount: 0, ledgerRows: 0 };
   const raw = await engine.query(`SELECT 'raw' AS layer, source AS table_name, sum(rows) AS rows FROM ops.raw_files GROUP BY source ORDER BY source`);
@@ -37,6 +38,16 @@ export async function pipelineStatus(engine: PipelineEngine, runId?: number): Pr
        (SELECT count(*) FROM ops.check_results WHERE run_id = ${run}) AS ledger`,
   );
   return { runs, run, layers, gates, failing, held, quarantined: Number(totals!.quarantined), checkCount: Number(totals!.checks), ledgerRows: Number(totals!.ledger) };
+}
+
+/** Refuses a run id ops.runs does not have, naming those it has (rather than report an empty run). */
+async function requireRun(engine: PipelineEngine, runId: number): Promise<void> {
+  const [known] = await engine.query(`SELECT count(*) AS n, min(run_id) AS first, max(run_id) AS last, count(*) FILTER (WHERE run_id = ${Number(runId)}) AS found FROM ops.runs`);
+  if (Number(known!.found) > 0) return;
+  const first = Number(known!.first);
+  const last = Number(known!.last);
+  const runs = Number(known!.n) === 0 ? 'no run yet' : first === last ? `run ${first} only` : `runs ${first}–${last}`;
+  throw new GatehouseError('GH_INVALID_ARGUMENTS', `run ${runId} does not exist (${runs})`, { run: runId });
 }
 
 export interface QuarantineFilter {

@@ -1,0 +1,39 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generate } from '../src/pipeline/generate/generate.js';
+import { runCli } from './helpers/gatehouse.js';
+import { DEFINITION_PATH } from './helpers/pipeline.js';
+
+/** The pipeline's commands on one small DuckDB database, run after run, through the bundled CLI. */
+describe('pipeline CLI on one database', () => {
+  let work: string;
+  let data: string;
+  let common: string[];
+  const cli = (args: string[]) => {
+    const result = runCli([...args, ...common]);
+    assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
+    return result;
+  };
+  before(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'gatehouse-pipeline-cli-'));
+    data = path.join(work, 'data');
+    generate({ rows: 3_000, seed: 3, outDir: data, faultScale: 10 });
+    common = ['--definition', DEFINITION_PATH, '--db', path.join(work, 'p.duckdb')];
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  test('status --run of a run that does not exist is refused, naming the runs there are', () => {
+    cli(['pipeline', 'run', '--data', data]);
+    cli(['pipeline', 'replay', '--from', 'std']);
+    assert.match(cli(['pipeline', 'status', '--run', '2']).stdout, /^run 2: rows per layer$/m);
+    for (const json of [[], ['--json']]) {
+      const missing = runCli(['pipeline', 'status', '--run', '99', ...json, ...common]);
+      assert.equal(missing.status, 1);
+      assert.equal(missing.stdout, '', 'no report of a run that is not there');
+      assert.equal(missing.stderr, 'error GH_INVALID_ARGUMENTS: run 99 does not exist (runs 1–2)\n');
+    }
+  });
+});
