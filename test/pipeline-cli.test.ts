@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseYaml, toYaml } from '../src/config/yaml.js';
 import { generate } from '../src/pipeline/generate/generate.js';
 import { runCli } from './helpers/gatehouse.js';
 import { DEFINITION_PATH } from './helpers/pipeline.js';
@@ -35,5 +36,23 @@ describe('pipeline CLI on one database', () => {
       assert.equal(missing.stdout, '', 'no report of a run that is not there');
       assert.equal(missing.stderr, 'error GH_INVALID_ARGUMENTS: run 99 does not exist (runs 1–2)\n');
     }
+  });
+
+  test('replay compares every Final table, before and after: none before, or one new, is not byte-identical', () => {
+    const dryDb = ['--definition', DEFINITION_PATH, '--db', path.join(work, 'dry.duckdb')];
+    assert.equal(runCli(['pipeline', 'run', '--data', data, '--dry-run', ...dryDb]).status, 0);
+    const first = runCli(['pipeline', 'replay', '--from', 'stage', ...dryDb]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /\nreplay: no earlier Final to compare with \(this replay published the first\)\n$/);
+    assert.match(cli(['pipeline', 'replay', '--from', 'stage']).stdout, /\nreplay: Final tables byte-identical \(content hashes equal\)\n$/);
+    // A semantic table (and its contract) added to the definition: its Final table is new.
+    const document = parseYaml(readFileSync(DEFINITION_PATH, 'utf8')) as { layers: { semantic: Record<string, string> }; contracts: Record<string, unknown> };
+    document.layers.semantic.schools_copy = document.layers.semantic.schools!;
+    document.contracts.schools_copy = document.contracts.schools;
+    const extended = path.join(work, 'extended.yaml');
+    writeFileSync(extended, toYaml(document));
+    const replay = runCli(['pipeline', 'replay', '--from', 'enrich', ...common, '--definition', extended]);
+    assert.equal(replay.status, 0, replay.stderr);
+    assert.match(replay.stdout, /\nreplay: Final changed: schools_copy \(new\)\n$/);
   });
 });

@@ -1,4 +1,5 @@
 /** Text reports of the pipeline commands: the end-of-run summary and the status view. */
+import { finalDifferences } from '../pipeline/run/publish.js';
 import type { RunReport } from '../pipeline/run/run.js';
 import { formatTable } from './table.js';
 
@@ -37,4 +38,12 @@ export function formatRunSummary(report: RunReport): string {
     out.push(formatTable(['table', 'hash', 'vs before'], tables.map((table) => [table, (report.finalAfter[table] ?? '-').slice(0, 16), report.finalBefore[table] === undefined ? 'new' : report.finalBefore[table] === report.finalAfter[table] ? 'identical' : 'changed'])));
   }
   return out.join('');
+}
+
+/** What a replay says of Final: byte-identical to the Final before it, or the tables that are new, removed or changed. */
+export function formatReplayComparison(report: RunReport): string {
+  if (Object.keys(report.finalBefore).length === 0) return '\nreplay: no earlier Final to compare with (this replay published the first)\n';
+  const differences = finalDifferences(report.finalBefore, report.finalAfter);
+  if (differences.length === 0) return '\nreplay: Final tables byte-identical (content hashes equal)\n';
+  return `\nreplay: Final changed: ${differences.map((difference) => (difference.change === 'changed' ? difference.table : `${difference.table} (${difference.change})`)).join(', ')}\n`;
 }

@@ -9,7 +9,7 @@ import { LAST_GENERATED_YEAR } from '../pipeline/generate/universe.js';
 import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../pipeline/run/inspect.js';
 import type { RunReport } from '../pipeline/run/run.js';
 import type { CliContext } from './context.js';
-import { formatRunSummary } from './pipeline-report.js';
+import { formatReplayComparison, formatRunSummary } from './pipeline-report.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table.js';
 import { districtKey, memorySize, nonBlank, nonNegativeNumber, oneOf, wholeNumber, wholeNumbers } from './option-values.js';
@@ -183,8 +183,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
       const { runPipeline } = await loadRunner();
       await withPipeline(context, options, async (engine, loaded) => {
         const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from, dryRun: options.dryRun ?? false, ...bar })));
-        const changed = Object.keys(report.finalBefore).filter((table) => report.finalBefore[table] !== report.finalAfter[table]);
-        if (!options.json && report.status === 'published') process.stdout.write(changed.length === 0 ? '\nreplay: Final tables byte-identical (content hashes equal)\n' : `\nreplay: Final changed: ${changed.join(', ')}\n`);
+        if (!options.json && report.status === 'published') process.stdout.write(formatReplayComparison(report));
       });
     });
 

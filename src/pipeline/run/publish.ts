@@ -104,3 +104,17 @@ export async function finalHashes(context: Pick<RunContext, 'engine' | 'definiti
   }
   return hashes;
 }
+
+/** A Final table whose content hash a run changed: new (not in Final before), removed (not after) or changed. */
+export interface FinalDifference {
+  table: string;
+  change: 'new' | 'removed' | 'changed';
+}
+
+/** The Final tables whose hashes differ between two sets of content hashes, over the tables of both. */
+export function finalDifferences(before: Record<string, string>, after: Record<string, string>): FinalDifference[] {
+  const tables = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return tables
+    .filter((table) => before[table] !== after[table])
+    .map((table) => ({ table, change: before[table] === undefined ? 'new' : after[table] === undefined ? 'removed' : 'changed' }));
+}

@@ -14,6 +14,7 @@ import { loadDefinition, requireKnownCheck } from '../definition/load.js';
 import type { PipelineEngine } from '../engines/engine.js';
 import { openEngine, type EngineChoice } from '../engines/open.js';
 import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../run/inspect.js';
+import { finalDifferences } from '../run/publish.js';
 import { runPipeline, type RunReport } from '../run/run.js';
 
 export interface PipelineServerOptions {
@@ -34,7 +35,7 @@ function brief(report: RunReport): Record<string, unknown> {
     run: report.runId, mode: report.mode, from: report.from, status: report.status, seconds: report.seconds,
     files: report.files, gates: report.gates, held: report.held,
     failing_checks: report.checks.filter((check) => check.status !== 'pass'),
-    final_changed: Object.keys(report.finalAfter).filter((table) => report.finalBefore[table] !== report.finalAfter[table]),
+    final_changed: finalDifferences(report.finalBefore, report.finalAfter).map((difference) => difference.table),
   };
 }
 
