@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseYaml, toYaml } from '../src/config/yaml.js';
 import { generate } from '../src/pipeline/generate/generate.js';
-import { runCli } from './helpers/gatehouse.js';
+import { CLI, runCli } from './helpers/gatehouse.js';
 import { DEFINITION_PATH } from './helpers/pipeline.js';
 
 /** The pipeline's commands on one small DuckDB database, run after run, through the bundled CLI. */
@@ -54,5 +55,26 @@ describe('pipeline CLI on one database', () => {
     const replay = runCli(['pipeline', 'replay', '--from', 'enrich', ...common, '--definition', extended]);
     assert.equal(replay.status, 0, replay.stderr);
     assert.match(replay.stdout, /\nreplay: Final changed: schools_copy \(new\)\n$/);
+  });
+
+  test('output piped to a reader that stops (| head) ends quietly, exit 0', async () => {
+    /** The command with its stdout closed at once, as `| head -0` leaves it: its exit code and its stderr. */
+    const closedStdout = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...args, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.destroy();
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    for (const args of [['pipeline', 'status'], ['pipeline', 'status', '--json'], ['pipeline', 'quarantine', 'list', '--limit', '1000'], ['pipeline', 'replay', '--from', 'semantic']]) {
+      const result = await closedStdout(args);
+      assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|\n\s+at /, args.join(' '));
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    }
+    // The replay went on to its end: published, not left running.
+    const runs = (JSON.parse(cli(['pipeline', 'status', '--json']).stdout) as { runs: Array<{ mode: string; status: string }> }).runs;
+    assert.deepEqual([runs[0]!.mode, runs[0]!.status], ['replay', 'published']);
   });
 });
