@@ -70,10 +70,22 @@ export function districtKey(option: string): (value: string) => string {
   };
 }
 
-/** An amount of memory as DuckDB reads it: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 6GB or 512MiB. */
-export function memorySize(option: string): (value: string) => string {
+/** Bytes per unit as DuckDB reads them (KB = 1000, KiB = 1024). */
+const MEMORY_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/**
+ * An amount of memory as DuckDB reads it: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 6GB or
+ * 512MiB, of at least `min` (written as such an amount).
+ */
+export function memorySize(option: string, min: string): (value: string) => string {
+  const bytes = (value: string): number | undefined => {
+    const match = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(value.trim());
+    return match ? Number(match[1]) * MEMORY_UNITS[match[2]!.toLowerCase()]! : undefined;
+  };
+  const least = bytes(min)!;
   return (value) => {
-    if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(value.trim())) throw refuse(option, value, 'an amount of memory such as 6GB or 512MiB');
+    const size = bytes(value);
+    if (size === undefined || size < least) throw refuse(option, value, `an amount of memory such as 6GB or 512MiB, of at least ${min}`);
     return value.trim();
   };
 }

@@ -4,7 +4,7 @@ import { GatehouseError } from '../core/errors.js';
 import { loadDefinition, requireKnownCheck, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
 import type { PipelineEngine, Row } from '../pipeline/engines/engine.js';
-import { ENGINES, openEngine, type EngineChoice } from '../pipeline/engines/open.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT, ENGINES, MAX_DUCKDB_THREADS, MIN_DUCKDB_MEMORY_LIMIT, openEngine, type EngineChoice } from '../pipeline/engines/open.js';
 import { LAST_GENERATED_YEAR } from '../pipeline/generate/universe.js';
 import { listQuarantine, pipelineStatus, previewRelease, releaseQuarantined } from '../pipeline/run/inspect.js';
 import type { RunReport } from '../pipeline/run/run.js';
@@ -37,8 +37,8 @@ function engineOptions(command: Command): Command {
     .option('--engine <name>', 'duckdb (embedded, default) or postgres', oneOf('--engine', ENGINES), 'duckdb')
     .option('--db <file>', 'DuckDB database file (default .gatehouse/pipeline/<name>.duckdb)')
     .option('--pg-url <url>', 'PostgreSQL connection URL (default $GATEHOUSE_PIPELINE_PG_URL)')
-    .option('--threads <n>', 'DuckDB worker threads (default: all cores)', wholeNumber('--threads', 1))
-    .option('--memory-limit <size>', 'DuckDB memory limit (default 6GB; it spills to <db>.tmp beyond)', memorySize('--memory-limit'));
+    .option('--threads <n>', `DuckDB worker threads, 1 to ${MAX_DUCKDB_THREADS} (default: all cores)`, wholeNumber('--threads', 1, MAX_DUCKDB_THREADS))
+    .option('--memory-limit <size>', `DuckDB memory limit, at least ${MIN_DUCKDB_MEMORY_LIMIT} (default ${DEFAULT_DUCKDB_MEMORY_LIMIT}; it spills to <db>.tmp beyond)`, memorySize('--memory-limit', MIN_DUCKDB_MEMORY_LIMIT));
 }
 
 /** The gates that quarantine rows (gate E refuses a publish, it holds no row back). */

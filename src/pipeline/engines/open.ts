@@ -25,6 +25,15 @@ export interface EngineChoice {
  */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '6GB';
 
+/**
+ * The least memory limit taken: DuckDB allocates blocks of ~30 MiB (a CSV reader's buffer), so a run under ~64MB fails
+ * with "Out of Memory" at the first file; 100MB leaves room and still spills.
+ */
+export const MIN_DUCKDB_MEMORY_LIMIT = '100MB';
+
+/** The most DuckDB worker threads taken: far past any machine's cores (a thread each costs memory and start-up; 99999 hung a run). */
+export const MAX_DUCKDB_THREADS = 256;
+
 /** Opens the chosen engine; the PostgreSQL driver is loaded only when asked for. */
 export async function openEngine(choice: EngineChoice): Promise<PipelineEngine> {
   if (choice.engine === 'postgres') {
