@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseYaml, toYaml } from '../src/config/yaml.js';
@@ -55,6 +55,21 @@ describe('pipeline CLI on one database', () => {
     const replay = runCli(['pipeline', 'replay', '--from', 'enrich', ...common, '--definition', extended]);
     assert.equal(replay.status, 0, replay.stderr);
     assert.match(replay.stdout, /\nreplay: Final changed: schools_copy \(new\)\n$/);
+  });
+
+  test('a file\'s load counts as CP1252-decoded only the lines decoded, not those in no known encoding', () => {
+    const folder = path.join(work, 'encodings');
+    mkdirSync(folder);
+    generate({ rows: 1_000, seed: 4, outDir: folder, faultScale: 0 });
+    for (const name of readdirSync(folder)) if (name !== 'pubschls.txt') rmSync(path.join(folder, name));
+    const directory = path.join(folder, 'pubschls.txt');
+    const line = readFileSync(directory, 'latin1').split('\n')[1]!;
+    // 0x97 is CP1252's em dash; 0x81 is a byte CP1252 leaves undefined (quarantined by A.encoding_valid).
+    appendFileSync(directory, Buffer.concat([Buffer.from(line, 'latin1'), Buffer.from([0x97, 0x0a]), Buffer.from(line, 'latin1'), Buffer.from([0x81, 0x0a])]));
+    // spawnSync, not runCli: the progress lines are on stderr, and the run succeeds.
+    const result = spawnSync(process.execPath, [CLI, 'pipeline', 'run', '--data', folder, '--definition', DEFINITION_PATH, '--db', path.join(work, 'encodings.duckdb')], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /raw directory: pubschls\.txt [\d,]+ rows \(1 CP1252 line\(s\) decoded; 1 line\(s\) in no known encoding\)/);
   });
 
   test('output piped to a reader that stops (| head) ends quietly, exit 0', async () => {

@@ -10,7 +10,7 @@ import { GatehouseError } from '../../core/errors.js';
 import { sourceColumns, type PipelineDefinition, type SourceDefinition } from '../definition/schema.js';
 import { literal, makeScratchFolder } from '../engines/engine.js';
 import { mapHeader } from '../raw/header.js';
-import { decodeFile, scanFile } from '../raw/scan.js';
+import { decodeFile, RULE_CP1252, scanFile } from '../raw/scan.js';
 import { count, now, seconds, type RunContext } from './context.js';
 
 export interface IngestedFile {
@@ -121,12 +121,15 @@ async function ingestFile(context: RunContext, source: string, spec: SourceDefin
     await engine.removeRawFile(`raw.${source}`, fileId, canonicalColumns);
     throw new GatehouseError('GH_PIPELINE_SOURCE_INVALID', `${file} changed while it was loaded; nothing of it was kept`, { file });
   }
+  // A line CP1252 leaves undefined bytes in is marked too, for gate A to quarantine (A.encoding_valid): it was not decoded.
+  const decodedLines = coercedLines.filter((entry) => entry.rule === RULE_CP1252).length;
+  const invalidLines = coercedLines.length - decodedLines;
   await engine.exec(
     `INSERT INTO ops.raw_files VALUES (${fileId}, ${literal(source)}, ${literal(file)}, ${literal(scanned.sha256)}, ${scanned.bytes}, ${loaded.rows}, ${loaded.rejected},
-       ${!scanned.ascii}, ${coercedLines.length}, ${literal(mapping.era)}, ${literal(JSON.stringify(mapping.fileColumns))}, ${literal(JSON.stringify(mapping.renamed))},
+       ${!scanned.ascii}, ${decodedLines}, ${literal(mapping.era)}, ${literal(JSON.stringify(mapping.fileColumns))}, ${literal(JSON.stringify(mapping.renamed))},
        ${literal(JSON.stringify(mapping.unknown))}, ${runId}, ${literal(now())})`,
   );
-  const notes = [coercedLines.length ? `${coercedLines.length} CP1252 line(s) decoded` : '', renamed ? `renamed ${renamed}` : '', loaded.rejected ? `${loaded.rejected} malformed line(s)` : ''].filter(Boolean);
+  const notes = [decodedLines ? `${decodedLines} CP1252 line(s) decoded` : '', invalidLines ? `${invalidLines} line(s) in no known encoding` : '', renamed ? `renamed ${renamed}` : '', loaded.rejected ? `${loaded.rejected} malformed line(s)` : ''].filter(Boolean);
   context.progress(`  raw ${source}: ${name} ${count(loaded.rows)} rows${notes.length ? ` (${notes.join('; ')})` : ''} in ${seconds(started)}`);
   return { source, file: name, status: 'loaded', rows: loaded.rows };
 }
