@@ -15,17 +15,18 @@ interface StatusRun {
   error: string | null;
 }
 
-/** Starts the CLI and SIGKILLs it as soon as a line on its stderr matches `at` (nothing it could catch). */
-function killWhen(args: string[], at: RegExp): Promise<string> {
+/** Starts the CLI and sends it `signal` as soon as a line on its stderr matches `at`: its exit code (or the signal that ended it) and stderr. */
+function signalWhen(args: string[], at: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let sent = false;
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
-    if (at.test(stderr)) child.kill('SIGKILL');
+    if (!sent && at.test(stderr)) sent = child.kill(signal);
   });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(stderr) : reject(new Error(`the run ended (${code}) before ${at}: ${stderr}`))));
+    child.on('close', (code, ended) => (sent ? resolve({ code, signal: ended, stderr }) : reject(new Error(`the run ended (${code}) before ${at}: ${stderr}`))));
   });
 }
 
@@ -53,7 +54,8 @@ describe('pipeline runs stopped midway', () => {
     assert.equal(runCli(['pipeline', 'run', '--data', data, ...common]).status, 0);
     const published = statusOf(1);
     assert.equal(published.status, 'published');
-    await killWhen(['pipeline', 'replay', '--from', 'raw', ...common], /gate B on /);
+    // SIGKILL: nothing the process can catch.
+    assert.equal((await signalWhen(['pipeline', 'replay', '--from', 'raw', ...common], /gate B on /, 'SIGKILL')).signal, 'SIGKILL');
     // What a run killed while it loaded a file leaves in <db>.tmp.
     const leftover = path.join(`${db}.tmp`, 'gatehouse-raw-AbC123');
     mkdirSync(leftover, { recursive: true });
@@ -93,5 +95,23 @@ describe('pipeline runs stopped midway', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  test('SIGINT or SIGTERM stops a run on the record: interrupted, Final unchanged, exit 130 or 143', async () => {
+    for (const [signal, code, args] of [['SIGTERM', 143, ['replay', '--from', 'raw']], ['SIGINT', 130, ['run', '--data', data]]] as const) {
+      const before = status()[0]!;
+      const stopped = await signalWhen(['pipeline', ...args, ...common], /gate B on /, signal);
+      assert.equal(stopped.code, code, stopped.stderr);
+      assert.match(stopped.stderr, new RegExp(`\\nerror GH_PIPELINE_INTERRUPTED: stopped by ${signal} before it finished\\n$`));
+      assert.doesNotMatch(stopped.stderr, /\n\s+at /);
+      const run = status()[0]!;
+      assert.equal(Number(run.run_id), Number(before.run_id) + 1);
+      assert.equal(run.status, 'interrupted');
+      assert.equal(run.error, `interrupted: stopped by ${signal} before it finished; Final was not changed by it`);
+    }
+    assert.equal(existsSync(`${db}.tmp`), false, 'no working copy left');
+    const next = runCli(['pipeline', 'replay', '--from', 'raw', ...common]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.match(next.stdout, /replay: Final tables byte-identical/);
   });
 });

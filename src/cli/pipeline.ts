@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { GatehouseError } from '../core/errors.js';
+import { GatehouseError, isGatehouseError } from '../core/errors.js';
 import { loadDefinition, requireKnownCheck, type LoadedDefinition } from '../pipeline/definition/load.js';
 import { LAYERS, type Layer } from '../pipeline/definition/schema.js';
 import type { PipelineEngine, Row } from '../pipeline/engines/engine.js';
@@ -97,6 +97,33 @@ async function withProgressBar<T>(engine: PipelineEngine, use: (bar: { progress:
   }
 }
 
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+/**
+ * Runs a run or replay so that SIGINT or SIGTERM stops it on the record: the engine stops its statement, the run is
+ * marked interrupted, the database is closed, and the command exits 130 or 143. An engine that cannot stop a
+ * statement (PostgreSQL) exits at once, and so does a second signal: the next run or status marks the run interrupted.
+ */
+async function stoppable(engine: PipelineEngine, work: () => Promise<unknown>): Promise<void> {
+  let received: StopSignal | undefined;
+  const onSignal = (signal: StopSignal) => {
+    if (received !== undefined || !engine.interrupt(signal)) process.exit(SIGNAL_EXIT_CODES[signal]);
+    received = signal;
+  };
+  const signals = Object.keys(SIGNAL_EXIT_CODES) as StopSignal[];
+  for (const signal of signals) process.on(signal, onSignal);
+  try {
+    await work();
+  } catch (error) {
+    if (received === undefined) throw error;
+    process.stderr.write(isGatehouseError(error) ? `error ${error.code}: ${error.message}\n` : `error: ${(error as Error)?.message ?? String(error)}\n`);
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+    if (received !== undefined) process.exitCode = SIGNAL_EXIT_CODES[received];
+  }
+}
+
 function printReport(report: RunReport, json: boolean | undefined): void {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatRunSummary(report));
 }
@@ -165,7 +192,7 @@ export function registerPipeline(program: Command, context: CliContext): void {
       await withPipeline(
         context,
         options,
-        (engine, loaded) => withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir, dryRun: options.dryRun ?? false, ...bar }))),
+        (engine, loaded) => stoppable(engine, () => withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { dataDir, dryRun: options.dryRun ?? false, ...bar })))),
         // A wrong --data is refused before a database is created for it.
         { existing: false, check: (loaded) => void sourceFiles(loaded.definition, dataDir) },
       );
@@ -181,10 +208,12 @@ export function registerPipeline(program: Command, context: CliContext): void {
     .option('--json', 'print the run report as JSON')
     .action(async (options: EngineOptions & { from: Exclude<Layer, 'final'>; dryRun?: boolean; json?: boolean }) => {
       const { runPipeline } = await loadRunner();
-      await withPipeline(context, options, async (engine, loaded) => {
-        const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from, dryRun: options.dryRun ?? false, ...bar })));
-        if (!options.json && report.status === 'published') process.stdout.write(formatReplayComparison(report));
-      });
+      await withPipeline(context, options, (engine, loaded) =>
+        stoppable(engine, async () => {
+          const report = await withProgressBar(engine, (bar) => reporting(options.json, () => runPipeline(engine, loaded, { from: options.from, dryRun: options.dryRun ?? false, ...bar })));
+          if (!options.json && report.status === 'published') process.stdout.write(formatReplayComparison(report));
+        }),
+      );
     });
 
   engineOptions(pipeline.command('status').description('The last runs, rows per layer, gate counts, held partitions and failing checks'))

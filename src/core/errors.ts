@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   GH_PIPELINE_INVARIANT: 'rows in did not equal rows promoted plus rows quarantined at a gate (a bug: nothing was published)',
   GH_PIPELINE_CONTRACT: 'gate E refused to publish: a Final table breaks its serving contract or removes/retypes a published column without a new contract version',
   GH_PIPELINE_NOT_LOADED: 'there is nothing to read or replay: no pipeline database yet, or the layer asked for has not been built',
+  GH_PIPELINE_INTERRUPTED: 'a pipeline run or replay was stopped by a signal (SIGINT, SIGTERM) before it finished; it is recorded as interrupted',
   GH_QUARANTINE_UNKNOWN: 'no quarantined row or held partition matches the release',
   GH_QUARANTINE_RELEASED: 'every quarantined row and held partition the release names is already released, waiting for a replay',
   GH_STORE_UNAVAILABLE: 'the store (the SQLite file or the PostgreSQL database) could not be opened, reached or migrated',

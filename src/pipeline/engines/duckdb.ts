@@ -54,6 +54,9 @@ export class DuckDbEngine implements PipelineEngine {
 
   readonly scratchDirectory: string;
 
+  /** The signal that asked to stop: the statement running (or the next one) fails with GH_PIPELINE_INTERRUPTED. */
+  private interrupting: string | undefined;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
@@ -86,20 +89,43 @@ export class DuckDbEngine implements PipelineEngine {
   }
 
   async exec(sql: string): Promise<void> {
+    this.stopIfInterrupted();
     try {
       await this.connection.run(sql);
     } catch (error) {
-      throw engineError(error, sql);
+      throw this.failure(error, sql);
     }
   }
 
   async query(sql: string): Promise<Row[]> {
+    this.stopIfInterrupted();
     try {
       const reader = await this.connection.runAndReadAll(sql);
       return reader.getRowObjectsJS().map(toRow);
     } catch (error) {
-      throw engineError(error, sql);
+      throw this.failure(error, sql);
     }
+  }
+
+  interrupt(signal: string): boolean {
+    this.interrupting = signal;
+    this.connection.interrupt();
+    return true;
+  }
+
+  /** Fails the first statement after interrupt() when none was running to be stopped. */
+  private stopIfInterrupted(): void {
+    const signal = this.interrupting;
+    if (signal === undefined) return;
+    this.interrupting = undefined;
+    throw interruptedError(signal);
+  }
+
+  private failure(error: unknown, sql: string): GatehouseError {
+    const signal = this.interrupting;
+    if (signal === undefined) return engineError(error, sql);
+    this.interrupting = undefined;
+    return interruptedError(signal, error);
   }
 
   async createTableAs(name: string, sql: string): Promise<void> {
@@ -262,6 +288,10 @@ export function logicalType(engineType: string): LogicalType | 'other' {
   if (/^(VARCHAR|TEXT|CHARACTER VARYING|CHARACTER|STRING)/.test(type)) return 'text';
   if (/^BOOL/.test(type)) return 'boolean';
   return 'other';
+}
+
+function interruptedError(signal: string, cause?: unknown): GatehouseError {
+  return new GatehouseError('GH_PIPELINE_INTERRUPTED', `stopped by ${signal} before it finished`, { engine: 'duckdb', signal }, cause === undefined ? undefined : { cause });
 }
 
 function engineError(error: unknown, sql: string): GatehouseError {

@@ -65,6 +65,12 @@ export interface PipelineEngine {
   /** The columns of a table, with their logical types. */
   columns(table: string): Promise<Array<{ name: string; type: LogicalType | 'other'; engineType: string }>>;
   tableExists(table: string): Promise<boolean>;
+  /**
+   * For a signal (SIGINT, SIGTERM): stops the statement running now, or the next one if none runs, with
+   * GH_PIPELINE_INTERRUPTED naming the signal; the statements after it run (so the run can be recorded interrupted). Returns false when
+   * the engine cannot stop a statement (PostgreSQL here): the caller exits at once instead.
+   */
+  interrupt(signal: string): boolean;
   /** How far the statement running now is, 0-100, when the engine can tell and was opened to track it (for a progress bar); undefined otherwise. */
   progress(): number | undefined;
   close(): Promise<void>;

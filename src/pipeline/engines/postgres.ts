@@ -167,6 +167,11 @@ export class PostgresEngine implements PipelineEngine {
     return { rows, rejected };
   }
 
+  /** pg sends a cancel only from another connection, which is not built: the CLI exits at once on a signal instead. */
+  interrupt(_signal: string): boolean {
+    return false;
+  }
+
   /** The system's temp folder holds other processes' working copies too: nothing is removed. */
   removeLeftoverScratch(): string[] {
     return [];

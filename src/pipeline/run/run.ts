@@ -3,7 +3,7 @@
  * → gate D → Semantic → gate E → Final. A replay starts at a given layer, from the tables that layer
  * already holds, and must give byte-identical Final tables (their content hashes are compared).
  */
-import { GatehouseError } from '../../core/errors.js';
+import { GatehouseError, isGatehouseError } from '../../core/errors.js';
 import { GATE_INPUT, type Gate, type Layer } from '../definition/schema.js';
 import type { LoadedDefinition } from '../definition/load.js';
 import { literal, type PipelineEngine } from '../engines/engine.js';
@@ -105,8 +105,16 @@ export async function runPipeline(engine: PipelineEngine, loaded: LoadedDefiniti
     }
     return report;
   } catch (error) {
+    // Stopped by a signal: before the publish committed, Final is as it was (the publish marks its run published itself).
+    const interrupted = isGatehouseError(error, 'GH_PIPELINE_INTERRUPTED');
     const message = (error as Error)?.message ?? String(error);
-    await engine.exec(`UPDATE ops.runs SET finished_at = ${literal(now())}, status = CASE WHEN status = 'running' THEN 'failed' ELSE status END, error = ${literal(message)} WHERE run_id = ${runId}`).catch(() => undefined);
+    const failed = interrupted ? `interrupted: ${message}; Final was not changed by it` : message;
+    await engine
+      .exec(
+        `UPDATE ops.runs SET finished_at = ${literal(now())}, status = CASE WHEN status = 'running' THEN ${literal(interrupted ? 'interrupted' : 'failed')} ELSE status END,
+         error = CASE WHEN status = 'running' THEN ${literal(failed)} ELSE ${literal(message)} END WHERE run_id = ${runId}`,
+      )
+      .catch(() => undefined);
     throw error;
   }
 }
