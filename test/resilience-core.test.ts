@@ -11,6 +11,7 @@ import { Resilience } from '../src/resilience/resilience.js';
 import { ToolSettings } from '../src/resilience/tool-settings.js';
 import { JsonLineSplitter } from '../src/downstream/json-lines.js';
 
+const quietHooks = { opened: () => undefined, halfOpened: () => undefined, closed: () => undefined };
 const down = (incident?: string) => new GatehouseError('GH_DOWNSTREAM_UNAVAILABLE', 'server went away', incident ? { incident } : {});
 
 describe('resilience rules (pure)', () => {
@@ -109,6 +110,82 @@ describe('resilience rules (pure)', () => {
     assert.equal(await probe, 'ok');
     assert.equal(circuit.status().state, 'closed');
     assert.deepEqual(events, ['opened', 'half_opened', 'closed']);
+  });
+
+  test('bulkhead: a slot released twice is freed once, and a call cancelled before it waits takes no place in the queue', async () => {
+    const bulkhead = new Bulkhead('s', 1, 1);
+    const first = await bulkhead.acquire(undefined);
+    const waiting = bulkhead.acquire(undefined);
+    first();
+    const second = await waiting;
+    first(); // late and repeated: the slot it held now belongs to the second call
+    assert.equal(bulkhead.inFlight, 1);
+    const refused = bulkhead.acquire(AbortSignal.abort());
+    assert.equal(bulkhead.queued, 0, 'an already-cancelled call is not queued');
+    await assert.rejects(refused, (e: unknown) => isGatehouseError(e, 'GH_CANCELLED'));
+    second();
+    assert.equal(bulkhead.inFlight, 0);
+  });
+
+  test('circuit: timeouts, invalid answers and unreachable servers count against the server; the supervisor refusal, tool errors and cancellations do not', async () => {
+    const stateAfterOneFailure = async (error: Error) => {
+      const circuit = new ServerCircuit('s', { enabled: true, consecutiveFailures: 1, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 60_000 }, quietHooks);
+      await assert.rejects(circuit.run(() => Promise.reject(error)));
+      return circuit.status().state;
+    };
+    for (const code of ['GH_DOWNSTREAM_UNAVAILABLE', 'GH_DOWNSTREAM_TIMEOUT', 'GH_DOWNSTREAM_INVALID'] as const) {
+      assert.equal(await stateAfterOneFailure(new GatehouseError(code, 'x')), 'open', code);
+    }
+    for (const code of ['GH_SERVER_FAILED', 'GH_DOWNSTREAM_ERROR', 'GH_CANCELLED', 'GH_RESULT_TOO_LARGE'] as const) {
+      assert.equal(await stateAfterOneFailure(new GatehouseError(code, 'x')), 'closed', code);
+    }
+    assert.equal(await stateAfterOneFailure(new Error('a bug, not the server')), 'closed');
+  });
+
+  test('circuit: an open circuit names when it will be tried again (halfOpenAfterMs from the failure) and the failure that opened it', async () => {
+    const opened: Array<{ retryAt: string; rule: string; lastFailure: { code: string } | null }> = [];
+    const circuit = new ServerCircuit('s', { enabled: true, consecutiveFailures: 1, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 60_000 }, { ...quietHooks, opened: (_server, info) => void opened.push(info) });
+    const failedAt = Date.now();
+    await assert.rejects(circuit.run(() => Promise.reject(new GatehouseError('GH_DOWNSTREAM_TIMEOUT', 'no answer within 100 ms'))));
+    const status = circuit.status();
+    assert.ok(status.state === 'open');
+    assert.ok(Date.parse(status.retryAt) >= failedAt + 60_000, `retry at ${status.retryAt}, failed at ${new Date(failedAt).toISOString()}`);
+    assert.equal(status.lastFailure, 'GH_DOWNSTREAM_TIMEOUT: no answer within 100 ms');
+    assert.deepEqual(opened.map((info) => [info.retryAt, info.rule, info.lastFailure?.code]), [[status.retryAt, '1 failed calls in a row', 'GH_DOWNSTREAM_TIMEOUT']]);
+    await assert.rejects(circuit.run(async () => 'not run'), (e: unknown) => isGatehouseError(e, 'GH_CIRCUIT_OPEN') && e.data.retryAt === status.retryAt && Number(e.data.retryAfterMs) > 50_000);
+  });
+
+  test('rate limiter: without a burst, the burst is the rate rounded up, and at least 1', () => {
+    const limiter = new RateLimiter({ agents: { fast: { rateLimit: { callsPerSecond: 2.5 } }, slow: { rateLimit: { callsPerSecond: 0.5 } } }, profiles: {} });
+    for (let i = 0; i < 3; i += 1) limiter.admit('fast', 'p', 0);
+    assert.throws(() => limiter.admit('fast', 'p', 0), (e: unknown) => isGatehouseError(e, 'GH_RATE_LIMITED') && e.data.burst === 3);
+    limiter.admit('slow', 'p', 0);
+    assert.throws(() => limiter.admit('slow', 'p', 0), (e: unknown) => isGatehouseError(e, 'GH_RATE_LIMITED') && e.data.burst === 1 && e.data.retryAfterMs === 2000);
+  });
+
+  test('tool settings: of several globs that set a value, the longest wins whatever their order', () => {
+    const settings = new ToolSettings({ s: { tools: { 'get_*': { callTimeoutMs: 200 }, '*': { callTimeoutMs: 100 }, 'get_user_*': { callTimeoutMs: 300 } } } as never });
+    assert.equal(settings.of('s', 'get_user_name').callTimeoutMs, 300);
+    assert.equal(settings.of('s', 'get_item').callTimeoutMs, 200);
+    assert.equal(settings.of('s', 'put_item').callTimeoutMs, 100);
+  });
+
+  test("config: a server's own breaker and retry keys beat defaults, key by key", async () => {
+    const config = validateConfig(
+      {
+        defaults: { circuitBreaker: { consecutiveFailures: 7 }, retry: { maxRetries: 1, baseDelayMs: 50 } },
+        servers: { strict: { command: 'x', circuitBreaker: { consecutiveFailures: 1 }, retry: { maxRetries: 0 } }, plain: { command: 'x' } },
+        profiles: { p: { allow: ['*/*'] } },
+      },
+      '/tmp/gatehouse.yaml',
+      {},
+    );
+    const resilience = new Resilience(config, quietHooks);
+    assert.deepEqual(resilience.guard('strict').retry, { maxRetries: 0, baseDelayMs: 50, maxDelayMs: 2000 });
+    assert.deepEqual(resilience.guard('plain').retry, { maxRetries: 1, baseDelayMs: 50, maxDelayMs: 2000 });
+    for (const server of ['strict', 'plain']) await assert.rejects(resilience.guard(server).circuit.run(() => Promise.reject(down())));
+    assert.equal(resilience.guard('strict').circuit.status().state, 'open', 'its own 1 failure in a row');
+    assert.equal(resilience.guard('plain').circuit.status().state, 'closed', 'the default 7 failures in a row');
   });
 
   test('config: resilience keys validate, merge with defaults per key, and bad values name their path', () => {
