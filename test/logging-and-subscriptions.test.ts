@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallerRegistry, type DownstreamCaller } from '../src/downstream/caller-registry.js';
+import { Subscriptions } from '../src/gateway/subscriptions.js';
 import { httpClient, REPO, SERVERS, startServe, tempConfig, text, TOKENS, UNGATED, waitFor } from './helpers/gatehouse.js';
 
 const FIXTURE = { domain: 'builder', command: process.execPath, args: [path.join(REPO, 'dist/test/fixtures/conformance-server.js'), '--stdio'], tools: UNGATED };
@@ -89,4 +91,49 @@ test('resource updates reach only the sessions that subscribed, under the URI th
     await gateway.stop();
     temp.cleanup();
   }
+});
+
+test('a log line of a shared server has a caller only while every call in flight on it is of one session', () => {
+  const registry = new CallerRegistry();
+  const caller = (session: string) => ({ session, capabilities: undefined, sendRequest: () => Promise.reject(new Error('not asked')), log: () => undefined }) as unknown as DownstreamCaller;
+  assert.equal(registry.soleCaller(), undefined, 'no call in flight');
+  const leaveFirst = registry.enter(caller('alice'));
+  const leaveSecond = registry.enter(caller('alice'));
+  assert.equal(registry.soleCaller()?.session, 'alice', 'two calls of one session');
+  const leaveBob = registry.enter(caller('bob'));
+  assert.equal(registry.soleCaller(), undefined, 'two sessions: the line is dropped rather than guessed');
+  leaveBob();
+  assert.equal(registry.soleCaller()?.session, 'alice');
+  leaveFirst();
+  leaveSecond();
+  assert.equal(registry.soleCaller(), undefined);
+});
+
+test('the server sees one subscription per URI however many sessions subscribe, and the unsubscribe when the last one leaves', async () => {
+  const sent: string[] = [];
+  let pins = 0;
+  const connection = {
+    request: async (request: { method: string; params: { uri: string } }) => {
+      sent.push(`${request.method} ${request.params.uri}`);
+      return {};
+    },
+    pin: () => {
+      pins += 1;
+      return () => void (pins -= 1);
+    },
+  };
+  const subscriptions = new Subscriptions(new Map([['s', connection as never]]));
+  const updates: string[] = [];
+  const subscriber = (session: string, exposedUri: string) => ({ exposedUri, notify: (uri: string) => void updates.push(`${session} ${uri}`) });
+  await subscriptions.subscribe('a', 's', 'file:///x', subscriber('a', 's+file:///x'));
+  await subscriptions.subscribe('b', 's', 'file:///x', subscriber('b', 'file:///x'));
+  assert.deepEqual(sent, ['resources/subscribe file:///x']);
+  assert.equal(pins, 1, 'a server with subscriptions is kept from its idle stop');
+  subscriptions.updated('s', 'file:///x');
+  assert.deepEqual(updates, ['a s+file:///x', 'b file:///x'], 'each session under the URI it used');
+  await subscriptions.unsubscribe('a', 's', 'file:///x');
+  assert.deepEqual(sent, ['resources/subscribe file:///x'], 'b is still subscribed');
+  await subscriptions.dropSession('b');
+  assert.deepEqual(sent, ['resources/subscribe file:///x', 'resources/unsubscribe file:///x']);
+  assert.equal(pins, 0, 'no subscription left: the server may stop when idle');
 });

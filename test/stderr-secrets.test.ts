@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
+import { StderrTail } from '../src/downstream/stderr-tail.js';
 import { httpClient, startServe, tempConfig, text, TOKENS } from './helpers/gatehouse.js';
 
 const SECRET = 'supersecretvalue123';
@@ -48,4 +49,12 @@ test("a server that prints its credential to stderr: the value reaches no agent,
     db.close();
     temp.cleanup();
   }
+});
+
+test('the stderr tail keeps the last lines but no blank one, and scrubs a last line cut off without its newline too', () => {
+  const tail = new StderrTail(2, (line) => line.replaceAll(SECRET, '[redacted]'));
+  tail.push('one\ntwo\nthree\n\n  \n');
+  assert.deepEqual(tail.lines(), ['two', 'three']);
+  tail.push(`dying with API_TOKEN=${SECRET}`); // the process died before its newline
+  assert.deepEqual(tail.lines(), ['two', 'three', 'dying with API_TOKEN=[redacted]']);
 });
