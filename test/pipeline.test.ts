@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { isGatehouseError } from '../src/core/errors.js';
+import { dispositionSql, rowRulesFor, type RowRule } from '../src/pipeline/core/check-sql.js';
 import { parseDefinition } from '../src/pipeline/definition/load.js';
 import { sourceSchema } from '../src/pipeline/definition/schema.js';
 import type { PipelineEngine } from '../src/pipeline/engines/engine.js';
@@ -203,6 +204,9 @@ describe('pipeline on DuckDB', () => {
     await runPipeline(engine, definition(), { from: 'enrich', ...quiet });
     const published = await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key = '${district}' AND _year = ${year}`);
     assert.ok(Number(published[0]!.n) > 0, 'released: published');
+    // Held in earlier runs but not in this one: its rows are replaced, not kept beside the new ones.
+    await runPipeline(engine, definition(), { from: 'enrich', ...quiet });
+    assert.deepEqual(await engine.query(`SELECT count(*) AS n FROM final.enrollment WHERE _district_key = '${district}' AND _year = ${year}`), published);
     await engine.exec('DELETE FROM ops.releases WHERE release_id = 999');
     const report = await runPipeline(engine, definition(), { from: 'enrich', ...quiet });
     assert.ok(report.held.some((held) => held.district_key === district && held.year === Number(year)), 'held again');
@@ -251,7 +255,87 @@ describe('pipeline on DuckDB', () => {
     assert.deepEqual(after.finalBefore, hashes, 'Final unchanged by the refused run');
     assert.deepEqual(after.finalAfter, hashes);
   });
+
+  test('a failing warn check holds nothing back; a partition failing two hold checks is held by the first listed; drift and an empty table warn', async () => {
+    const [partition] = data.manifest.faults.hierarchy_mismatch!.partitions!;
+    const [district, year] = partition!.split(':') as [string, string];
+    // The test before published version 2 of the schools contract.
+    const current = parseDefinition(readFileSync(DEFINITION_PATH, 'utf8').replace(/(schools:\n {4}version: )1/, '$12'));
+    const edited = { ...current, definition: structuredClone(current.definition) };
+    const perPartition = (ok: string) => `SELECT _district_key, _year, 1.0 AS observed, ${ok} AS ok FROM enrich.enrollment GROUP BY _district_key, _year`;
+    edited.definition.gates.D.push(
+      { id: 'D.test_warns_everywhere', kind: 'partition', action: 'warn', description: 'fails every partition, only to warn', sql: perPartition('false') },
+      { id: 'D.test_second_hold', kind: 'partition', action: 'hold', description: 'fails a partition that an earlier hold check fails too', sql: perPartition(`NOT (_district_key = '${district}' AND _year = ${year})`) },
+    );
+    const semantic = edited.definition.layers.semantic;
+    semantic.assessment_entities = `SELECT * FROM (${semantic.assessment_entities}) s WHERE false`;
+    // The biggest partition of enrollment not held back loses half its rows since the last run: more than D.drift's 25%.
+    const heldBack = data.manifest.faults.hierarchy_mismatch!.partitions!.map((entry) => `'${entry}'`).join(', ');
+    const [biggest] = await engine.query(
+      `SELECT _district_key AS district, _year AS year, count(*) AS n FROM std.enrollment WHERE _district_key || ':' || _year NOT IN (${heldBack}) GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 1`,
+    );
+    await engine.exec(`DELETE FROM std.enrollment WHERE _district_key = '${String(biggest!.district)}' AND _year = ${Number(biggest!.year)} AND _line % 2 = 0`);
+
+    const report = await runPipeline(engine, edited, { from: 'enrich', ...quiet });
+    assert.equal(report.status, 'published', 'an empty table warns, it does not refuse the publication');
+    const result = async (check: string, where = '') =>
+      engine.query(`SELECT district_key, year, status, observed FROM ops.check_results WHERE run_id = ${report.runId} AND check_id = '${check}' ${where}`);
+    const warned = await result('D.test_warns_everywhere');
+    assert.ok(warned.some((row) => row.status === 'warn') && warned.every((row) => row.status === 'warn' || row.status === 'pass'), 'partitions the check did not judge pass it');
+    const heldRules = await engine.query(`SELECT DISTINCT rule FROM ops.partitions WHERE run_id = ${report.runId} AND status = 'held'`);
+    assert.ok(!heldRules.some((row) => row.rule === 'D.test_warns_everywhere'), `held by: ${JSON.stringify(heldRules)}`);
+    const [held] = await engine.query(`SELECT rule FROM ops.partitions WHERE run_id = ${report.runId} AND status = 'held' AND district_key = '${district}' AND year = ${year}`);
+    assert.equal(held?.rule, 'D.hierarchy_school_district', 'the first hold check of the gate names the hold');
+    assert.deepEqual((await result('D.test_second_hold', `AND district_key = '${district}' AND year = ${year}`)).map((row) => row.status), ['held'], 'the second is in the ledger all the same');
+    const [drift] = await result('D.drift', `AND district_key = '${String(biggest!.district)}' AND year = ${Number(biggest!.year)}`);
+    assert.equal(drift?.status, 'warn', JSON.stringify(drift));
+    assert.ok(Number(drift!.observed) > 0.25);
+    const [empty] = await engine.query(`SELECT status FROM ops.check_results WHERE run_id = ${report.runId} AND check_id = 'E.not_empty' AND table_name = 'assessment_entities'`);
+    assert.equal(empty?.status, 'warn');
+  });
 });
+
+describe('gate row dispositions on DuckDB', () => {
+  test("a row is quarantined by its first failing quarantine check, else by its partition's hold; coerce and warn checks only count; a release waives only the rule it names", async () => {
+    const work = temp();
+    const engine = await openEngine({ engine: 'duckdb', database: path.join(work, 'dispositions.duckdb') });
+    try {
+      await engine.exec('CREATE SCHEMA IF NOT EXISTS std');
+      await engine.exec('CREATE TABLE std.sample (_file_id INTEGER, _line BIGINT, _district_key VARCHAR, _year INTEGER, v INTEGER)');
+      const values: Array<[number, string, number]> = [[1, 'd1', 5], [2, 'd1', -3], [3, 'd1', -20], [4, 'd1', 200], [5, 'd2', 4], [6, 'd2', -3], [7, 'd1', -20], [8, 'd1', -20]];
+      await engine.exec(`INSERT INTO std.sample VALUES ${values.map(([line, partition, v]) => `(1, ${line}, '${partition}', 2024, ${v})`).join(', ')}`);
+      await engine.exec(`CREATE TABLE test_held AS SELECT 'd2' AS district_key, 2024 AS year, 'X.partition_hold' AS rule`);
+      await engine.exec('CREATE SCHEMA IF NOT EXISTS ops');
+      await engine.exec('CREATE TABLE IF NOT EXISTS ops.releases (release_id INTEGER, rule VARCHAR, file_id INTEGER, line BIGINT)');
+      await engine.exec(`INSERT INTO ops.releases (release_id, rule, file_id, line) VALUES (1, 'X.negative', 1, 7), (2, 'X.negative_large', 1, 8)`);
+      const rules: RowRule[] = [
+        { id: 'X.negative', kind: 'row', action: 'quarantine', when: '(v < 0)' },
+        { id: 'X.odd', kind: 'row', action: 'coerce', when: '(v % 2 <> 0)' },
+        { id: 'X.negative_large', kind: 'row', action: 'quarantine', when: '(v < -10)' },
+        { id: 'X.large', kind: 'row', action: 'warn', when: '(v > 100)' },
+      ];
+      const dispositions = async (rowReleases: boolean) =>
+        (await engine.query(`SELECT _line, rule FROM (${dispositionSql('std.sample', rules, 'test_held', rowReleases)}) x ORDER BY _line`)).map((row) => row.rule ?? null);
+      assert.deepEqual(await dispositions(false), [null, 'X.negative', 'X.negative', null, 'X.partition_hold', 'X.negative', 'X.negative', 'X.negative']);
+      // Line 7 released from X.negative still fails X.negative_large; line 8 released from X.negative_large still fails X.negative.
+      assert.deepEqual(await dispositions(true), [null, 'X.negative', 'X.negative', null, 'X.partition_hold', 'X.negative', 'X.negative_large', 'X.negative']);
+
+      // Gate A's row_shape: a line with too many fields (rejected at load) and one that ends before a required field (short).
+      await engine.exec('CREATE SCHEMA IF NOT EXISTS raw');
+      await engine.exec(`CREATE TABLE raw.sample AS SELECT * FROM (VALUES (1, 1, 'd1', 2024, NULL, false), (1, 2, 'd1', 2024, 'TOO MANY COLUMNS: a^b^c', false), (1, 3, 'd1', 2024, NULL, true)) v(_file_id, _line, _district_key, _year, _reject, _short)`);
+      const shape = [{ id: 'A.row_shape', kind: 'builtin', rule: 'row_shape', description: 'a row has as many fields as its header' }] as const;
+      const source = definition().definition.sources.directory;
+      const shapeRules = rowRulesFor(shape, 'sample', source);
+      const shapes = await engine.query(`SELECT _line, rule FROM (${dispositionSql('raw.sample', shapeRules, null)}) x ORDER BY _line`);
+      assert.deepEqual(shapes.map((row) => row.rule ?? null), [null, 'A.row_shape', 'A.row_shape']);
+      assert.deepEqual(rowRulesFor(shape, 'sample', undefined), [], 'a layer table past Raw has no row shape to judge');
+    } finally {
+      await engine.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
 
 describe('pipeline layout eras', () => {
   test('columns are mapped by header name in any order, across eras and renames', () => {
