@@ -60,3 +60,30 @@ test('an enqueued event rides with the next batch, or is written on its own afte
   assert.deepEqual(batches, [2, 1]);
   db.close();
 });
+
+test('an event appended while a batch is being written is written next, without another append to carry it', async () => {
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  const batches: string[][] = [];
+  let firstStarted!: () => void;
+  const started = new Promise<void>((resolve) => (firstStarted = resolve));
+  let finishFirst!: () => void;
+  const held = new Promise<void>((resolve) => (finishFirst = resolve));
+  const slowFirst = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), chain: store.chain.bind(store), appendBatch: async (events: readonly GatehouseEvent[]) => {
+    batches.push(events.map((e) => e.tool!));
+    if (batches.length === 1) {
+      firstStarted();
+      await held;
+    }
+    return store.appendBatch(events);
+  } };
+  const outbox = new EventOutbox(slowFirst, pino({ level: 'silent' }));
+  const first = outbox.append(event(1));
+  await started;
+  const second = outbox.append(event(2)); // the first batch is in flight
+  finishFirst();
+  await Promise.all([first, second]);
+  assert.deepEqual(batches, [['t1'], ['t2']]);
+  assert.deepEqual((await store.read()).map((e) => e.tool), ['t1', 't2']);
+  db.close();
+});
