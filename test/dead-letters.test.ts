@@ -263,3 +263,40 @@ test('a letter left retrying by a killed dlq retry is taken back by the next ret
     cleanup();
   }
 });
+
+test('dlq list: newest first over table and file, and a letter in both (moved in, the move not yet noted in the file) once, from the table', async () => {
+  const { dir, cleanup } = scratch();
+  const db = openSqlite(path.join(dir, 'g.db'));
+  try {
+    const table = new SqliteDeadLetterStore(db);
+    const file = new DeadLetterFile(path.join(dir, 'dead-letters.jsonl'));
+    const box = new DeadLetterBox(table, file, () => undefined);
+    appendFileSync(file.file, [filedLetter('dl_old', '2025-01-01T00:00:00.000Z'), filedLetter('dl_moved', '2025-03-01T00:00:00.000Z'), filedLetter('dl_newest', '2025-04-01T00:00:00.000Z'), ''].join('\n'));
+    // What a dlq command stopped between the two steps of a move leaves behind.
+    await table.add(JSON.parse(filedLetter('dl_moved', '2025-03-01T00:00:00.000Z')) as DeadLetter, 'dl_moved');
+    await box.add({ kind: 'events', createdAt: '2025-02-01T00:00:00.000Z', payload: { events: [event(2)] }, error: { code: 'GH_STORE_UNAVAILABLE', message: 'down' }, attempts: 4 });
+    const { letters } = await box.list();
+    assert.deepEqual(letters.map((letter) => [letter.createdAt.slice(0, 7), letter.where]), [['2025-04', 'file'], ['2025-03', 'store'], ['2025-02', 'store'], ['2025-01', 'file']]);
+    assert.equal(letters[1]!.id, 'dl_moved');
+  } finally {
+    db.close();
+    cleanup();
+  }
+});
+
+test('a dead-lettered batch is announced with dead_letter.added unless it holds only such announcements (which would loop)', async () => {
+  const { dir, cleanup } = scratch();
+  const db = openSqlite(path.join(dir, 'g.db'));
+  try {
+    const recorded: string[] = [];
+    const box = new DeadLetterBox(new SqliteDeadLetterStore(db), new DeadLetterFile(path.join(dir, 'dead-letters.jsonl')), (e) => void recorded.push(e.type));
+    const announcement = { ...event(1), type: 'dead_letter.added' } as GatehouseEvent;
+    await box.addEvents([announcement, announcement], new Error('disk I/O error'), 4);
+    assert.deepEqual(recorded, []);
+    await box.addEvents([announcement, event(2)], new Error('disk I/O error'), 4);
+    assert.deepEqual(recorded, ['dead_letter.added'], 'a batch with other events in it is announced');
+  } finally {
+    db.close();
+    cleanup();
+  }
+});
