@@ -41,7 +41,7 @@ function governanceConfig(dir: string, overrides: Record<string, unknown> = {}):
     },
     agents: {
       alice: { profiles: ['waiting', 'impatient', 'returning', 'brief', 'lazy', 'asking'], tokenEnv: 'TEST_TOKEN_ALICE' },
-      bob: { profiles: ['returning'], tokenEnv: 'TEST_TOKEN_BOB' },
+      bob: { profiles: ['returning', 'lazy'], tokenEnv: 'TEST_TOKEN_BOB' },
     },
     operators: { ops: { tokenEnv: 'TEST_OPERATOR_TOKEN' } },
     ...overrides,
@@ -423,6 +423,10 @@ describe('governance through a real gateway, client and fixture server', () => {
     assert.equal(held.code, 'GH_APPROVAL_PENDING');
     const status = await call(alice, 'approval_status', { approval_id: String(held.data.approvalId) });
     assert.equal((JSON.parse(text(status)) as { status: string }).status, 'pending');
+    const bob = await client('lazy', TOKENS.bob);
+    const foreign = await call(bob, 'approval_status', { approval_id: String(held.data.approvalId) });
+    assert.equal(foreign.isError, true);
+    assert.match(text(foreign), /GH_APPROVAL_UNKNOWN: no approval request "apr_[^"]+" of agent "bob"/, "another agent's approval is unknown to bob");
     const described = JSON.parse(text(await call(alice, 'describe_tool', { name: 'gov__send_message' }))) as { inputSchema: { properties: Record<string, unknown> } };
     assert.ok(described.inputSchema.properties.confirm_token, 'G3 tools show their control arguments');
   });
