@@ -58,3 +58,15 @@ test('the stderr tail keeps the last lines but no blank one, and scrubs a last l
   tail.push(`dying with API_TOKEN=${SECRET}`); // the process died before its newline
   assert.deepEqual(tail.lines(), ['two', 'three', 'dying with API_TOKEN=[redacted]']);
 });
+
+test('a stderr line never ended (a progress bar redrawn with \\r) is kept and shown like any line, however long the server runs', () => {
+  const tail = new StderrTail(2);
+  for (let i = 0; i < 200; i += 1) tail.push(`\rdownloading ${i + 1}/200 ${'#'.repeat(5000)}`);
+  const [progress] = tail.lines();
+  assert.ok(progress!.startsWith('\rdownloading 1/200 #'), progress!.slice(0, 40));
+  assert.ok(progress!.length <= 501, `shown with ${progress!.length} characters`);
+  tail.push(' done\nready\n');
+  const [ended, ready] = tail.lines();
+  assert.ok(ended!.startsWith('\rdownloading 1/200 #') && ended!.length <= 501);
+  assert.equal(ready, 'ready');
+});
