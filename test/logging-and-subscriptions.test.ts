@@ -136,4 +136,29 @@ test('the server sees one subscription per URI however many sessions subscribe, 
   await subscriptions.dropSession('b');
   assert.deepEqual(sent, ['resources/subscribe file:///x', 'resources/unsubscribe file:///x']);
   assert.equal(pins, 0, 'no subscription left: the server may stop when idle');
+  await subscriptions.subscribe('c', 's', 'file:///x', subscriber('c', 'file:///x'));
+  assert.deepEqual(sent.at(-1), 'resources/subscribe file:///x', 'subscribed again downstream');
+});
+
+test('two sessions subscribing to one URI at the same moment both get its updates, through one downstream subscription', async () => {
+  const sent: string[] = [];
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  const connection = {
+    request: async (request: { method: string; params: { uri: string } }) => {
+      sent.push(`${request.method} ${request.params.uri}`);
+      await answered; // the server takes its time to confirm
+      return {};
+    },
+    pin: () => () => undefined,
+  };
+  const subscriptions = new Subscriptions(new Map([['s', connection as never]]));
+  const updates: string[] = [];
+  const subscriber = (session: string) => ({ exposedUri: 'file:///x', notify: () => void updates.push(session) });
+  const both = Promise.all([subscriptions.subscribe('a', 's', 'file:///x', subscriber('a')), subscriptions.subscribe('b', 's', 'file:///x', subscriber('b'))]);
+  answer();
+  await both;
+  subscriptions.updated('s', 'file:///x');
+  assert.deepEqual(updates.sort(), ['a', 'b']);
+  assert.deepEqual(sent, ['resources/subscribe file:///x']);
 });

@@ -17,13 +17,16 @@ export class Subscriptions {
   /** server → downstream URI → session id → subscriber */
   private readonly byServer = new Map<string, Map<string, Map<string, Subscriber>>>();
   private readonly pins = new Map<string, () => void>();
+  /** Downstream subscribes in flight, by server and URI: a session arriving meanwhile waits for the same one. */
+  private readonly subscribing = new Map<string, Promise<void>>();
 
   constructor(private readonly connections: ReadonlyMap<string, ServerConnection>) {}
 
   async subscribe(session: string, server: string, uri: string, subscriber: Subscriber): Promise<void> {
+    if (!this.byServer.get(server)?.get(uri)?.size) await this.subscribeDownstream(server, uri);
+    // Read after the wait: another session may have subscribed meanwhile.
     const uris = this.byServer.get(server) ?? new Map<string, Map<string, Subscriber>>();
     const sessions = uris.get(uri) ?? new Map<string, Subscriber>();
-    if (sessions.size === 0) await this.send(server, 'resources/subscribe', uri);
     sessions.set(session, subscriber);
     uris.set(uri, sessions);
     this.byServer.set(server, uris);
@@ -60,6 +63,16 @@ export class Subscriptions {
   /** After a (re)start the server knows no subscription: send them again. */
   resubscribe(server: string): void {
     for (const uri of this.byServer.get(server)?.keys() ?? []) void this.send(server, 'resources/subscribe', uri).catch(() => undefined);
+  }
+
+  private subscribeDownstream(server: string, uri: string): Promise<void> {
+    const key = `${server}\u0000${uri}`;
+    let sending = this.subscribing.get(key);
+    if (!sending) {
+      sending = this.send(server, 'resources/subscribe', uri).finally(() => this.subscribing.delete(key));
+      this.subscribing.set(key, sending);
+    }
+    return sending;
   }
 
   private async send(server: string, method: 'resources/subscribe' | 'resources/unsubscribe', uri: string): Promise<void> {
