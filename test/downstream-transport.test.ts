@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { checkToolDefinitions } from '../src/downstream/tool-definitions.js';
 import { keepNotificationsBeforeResponses } from '../src/downstream/notification-order.js';
 import { ProcessTransport } from '../src/downstream/process-transport.js';
 
@@ -58,4 +59,16 @@ test('a server line shaped like a request but not valid JSON-RPC is reported, ne
   assert.match(JSON.stringify(messages[0]), /GH_DOWNSTREAM_INVALID/);
   assert.equal(errors.length, 1, errors.join('\n'));
   assert.match(errors[0]!, /JSON that is not a JSON-RPC message: \{"jsonrpc":"2.0","id":1,"method":7\}/);
+});
+
+test('tool definitions that are not valid MCP are left out and named, by name or else by their place in the list', () => {
+  const { tools, rejected } = checkToolDefinitions([
+    { name: 'good', inputSchema: { type: 'object' } },
+    { name: 'flat', inputSchema: { type: 'string' } },
+    { description: 'no name', inputSchema: { type: 'object' } },
+  ]);
+  assert.deepEqual(tools.map((tool) => tool.name), ['good']);
+  assert.deepEqual(rejected.map((bad) => bad.name), ['flat', '#2']);
+  assert.match(rejected[0]!.problem, /^inputSchema\.type: /);
+  assert.match(rejected[1]!.problem, /^name: /);
 });

@@ -142,6 +142,13 @@ describe('resilience rules (pure)', () => {
     assert.equal(await stateAfterOneFailure(new Error('a bug, not the server')), 'closed');
   });
 
+  test('circuit: a disabled breaker never opens; every call runs', async () => {
+    const circuit = new ServerCircuit('s', { enabled: false, consecutiveFailures: 1, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 60_000 }, quietHooks);
+    for (let i = 0; i < 3; i += 1) await assert.rejects(circuit.run(() => Promise.reject(down())), (e: unknown) => isGatehouseError(e, 'GH_DOWNSTREAM_UNAVAILABLE'));
+    assert.equal(circuit.status().state, 'closed');
+    assert.equal(await circuit.run(async () => 'ran'), 'ran');
+  });
+
   test('circuit: an open circuit names when it will be tried again (halfOpenAfterMs from the failure) and the failure that opened it', async () => {
     const opened: Array<{ retryAt: string; rule: string; lastFailure: { code: string } | null }> = [];
     const circuit = new ServerCircuit('s', { enabled: true, consecutiveFailures: 1, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 60_000 }, { ...quietHooks, opened: (_server, info) => void opened.push(info) });
