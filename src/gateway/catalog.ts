@@ -111,10 +111,12 @@ export class Catalog {
       const memo = this.views.get(profile.name);
       if (memo && memo.version === this.version) return memo.tools;
     }
+    // The version the listings are read at: one stored while they are read makes this view stale at once.
+    const version = this.version;
     const listings = await this.listings(profile, options);
     const tools = expose(profile, listings, (listing) => listing.tools).filter((tool) => !this.hidden(tool.server, tool.item));
     if (!options.cachedOnly && listings.length === profile.servers.length) {
-      this.views.set(profile.name, { version: this.version, tools, toolsByName: new Map(tools.map((tool) => [tool.exposed, tool])) });
+      this.views.set(profile.name, { version, tools, toolsByName: new Map(tools.map((tool) => [tool.exposed, tool])) });
     }
     return tools;
   }
