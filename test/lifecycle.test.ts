@@ -58,6 +58,17 @@ describe('downstream server lifecycle', () => {
   test('lazy mode: search and describe start no process; call_tool does, through the same pipeline', async () => {
     const temp = tempConfig(standardConfig());
     try {
+      // Before any index, search finds nothing and says which servers it could not look in.
+      const unindexed = await startServe(temp.configPath);
+      try {
+        const client = await httpClient(unindexed.url, 'research', TOKENS.alice);
+        const search = (await client.callTool({ name: 'search_tools', arguments: { query: 'read a text file' } })).structuredContent as { results: unknown[]; unindexed?: string[] };
+        assert.deepEqual(search.results, []);
+        assert.ok(['everything', 'filesystem'].every((server) => search.unindexed?.includes(server)), JSON.stringify(search));
+        await client.close();
+      } finally {
+        await unindexed.stop();
+      }
       assert.equal(runCli(['index', '--config', temp.configPath]).status, 0);
       const gateway = await startServe(temp.configPath);
       try {
@@ -65,6 +76,7 @@ describe('downstream server lifecycle', () => {
         const names = (await client.listTools()).tools.map((tool) => tool.name).sort();
         assert.deepEqual(names, ['approval_status', 'call_tool', 'describe_tool', 'search_tools']);
         const search = await client.callTool({ name: 'search_tools', arguments: { query: 'read a text file', limit: 5 } });
+        assert.equal((search.structuredContent as { unindexed?: string[] }).unindexed, undefined, 'every server indexed');
         const hits = (search.structuredContent as { results: Array<{ name: string }> }).results.map((hit) => hit.name);
         assert.equal(hits[0], 'filesystem__read_text_file', hits.join(','));
         assert.ok(!hits.includes('filesystem__write_file'), 'search never shows tools outside the profile');
