@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -71,4 +72,37 @@ test('tool definitions that are not valid MCP are left out and named, by name or
   assert.deepEqual(rejected.map((bad) => bad.name), ['flat', '#2']);
   assert.match(rejected[0]!.problem, /^inputSchema\.type: /);
   assert.match(rejected[1]!.problem, /^name: /);
+});
+
+/** Whether a process is gone (or only a zombie left for its reaper). */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+test('closing a server whose process has exited still stops what it left running in its process group', async () => {
+  let stderr = '';
+  const transport = new ProcessTransport({
+    command: '/bin/sh',
+    args: ['-c', 'sleep 300 </dev/null >/dev/null 2>&1 & echo $! >&2'],
+    env: {},
+    cwd: undefined,
+    maxMessageBytes: 10_000,
+    onStderr: (chunk) => void (stderr += chunk.toString()),
+  });
+  const exited = new Promise<void>((resolve) => (transport.onclose = resolve));
+  await transport.start();
+  await exited;
+  const leftover = Number(stderr.trim());
+  assert.ok(leftover > 0 && !gone(leftover), `a leftover sleep: ${stderr}`);
+  try {
+    await transport.close();
+    for (let waited = 0; !gone(leftover) && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(gone(leftover), 'the leftover of the group was killed');
+  } finally {
+    if (!gone(leftover)) process.kill(leftover, 'SIGKILL');
+  }
 });
