@@ -25,8 +25,10 @@ describe('core rules', () => {
     assert.deepEqual(splitExposedName('github__create__issue'), { server: 'github', name: 'create__issue' });
     assert.equal(splitExposedName('nounderscore'), undefined);
     assert.equal(splitExposedName('__x'), undefined);
+    assert.equal(splitExposedName('github__'), undefined, 'a server with no tool name is no name');
     assert.deepEqual(splitExposedUri(exposedUri('everything', 'demo://resource/1')), { server: 'everything', uri: 'demo://resource/1' });
     assert.equal(splitExposedUri('demo://resource/1'), undefined);
+    assert.equal(splitExposedUri('everything+'), undefined, 'a server with no URI is no URI');
   });
 
   test('tool search ranks by name and description and splits snake and camel case', () => {
@@ -44,6 +46,19 @@ describe('core rules', () => {
     assert.deepEqual(index.search('zebra', 3), []);
     assert.equal(index.search('file', 1).length, 1, 'limit is respected');
     assert.ok(index.search('read file', 1)[0]!.summary.length <= 160);
+  });
+
+  test('a tool summary is its first sentence, cut to 160 characters with an ellipsis', () => {
+    const long = `Reads ${'many '.repeat(60)}records without ever ending its sentence`;
+    const index = new ToolSearchIndex([
+      { name: 'db__read', server: 'db', description: long },
+      { name: 'db__ping', server: 'db', description: 'Checks the database.  Then says pong.' },
+    ]);
+    const summary = index.search('read', 1)[0]!.summary;
+    assert.equal(summary.length, 160);
+    assert.ok(summary.endsWith('…'));
+    assert.ok(long.startsWith(summary.slice(0, -1)), 'the cut keeps the start of the text');
+    assert.equal(index.search('ping', 1)[0]!.summary, 'Checks the database.');
   });
 
   test('Host and Origin checks accept loopback on the bound port only', () => {
