@@ -40,6 +40,23 @@ describe('resilience rules (pure)', () => {
     assert.equal(bucket.isFull(10_000), true);
   });
 
+  test('token bucket: waiting exactly retryAfterMs is enough, also when the wait is not a whole millisecond', () => {
+    const bucket = new TokenBucket(3, 1, 0);
+    assert.deepEqual(bucket.take(0), { ok: true });
+    const refused = bucket.take(0);
+    assert.equal(refused.ok, false);
+    const wait = refused.ok ? 0 : refused.retryAfterMs;
+    assert.ok(wait >= 1000 / 3 && wait < 1000 / 3 + 1, `${wait} ms`);
+    assert.deepEqual(bucket.take(wait), { ok: true });
+  });
+
+  test('token bucket: a clock that steps back neither refills nor drains it', () => {
+    const bucket = new TokenBucket(2, 3, 10_000);
+    for (let i = 0; i < 3; i += 1) assert.deepEqual(bucket.take(10_000), { ok: true });
+    assert.deepEqual(bucket.take(9_000), { ok: false, retryAfterMs: 500 }, 'the same wait as before the step back');
+    assert.deepEqual(bucket.take(9_500), { ok: true }, 'time counts on from the earlier reading');
+  });
+
   test('rate limiter: agent and profile buckets, GH_RATE_LIMITED naming the limit and the wait', () => {
     const limiter = new RateLimiter({ agents: { a: { rateLimit: { callsPerSecond: 10, burst: 1 } } }, profiles: { p: { rateLimit: { callsPerSecond: 1 } } } });
     limiter.admit('a', 'q', 0);
