@@ -112,13 +112,17 @@ test('confirm tokens: genuine ones verify; tampered, expired, foreign and other-
   const forged = Buffer.from(JSON.stringify({ ...claims, planHash: 'h2' })).toString('base64url');
   assert.match(refused(`${prefix}.${forged}.${signature}`, { ...expect, planHash: 'h2' }), /signature/);
   assert.match(refused(`${prefix}.${body}.${signature!.slice(1)}x`), /signature/);
+  assert.match(refused(`${prefix}.${body}.${signature!.slice(1)}`), /signature/, 'a shorter signature is refused as such, not as a crash');
+  assert.match(refused(`${token}.more`), /not a Gatehouse confirm token/, 'nothing may follow the signature');
   assert.match(refused(new ConfirmTokens(randomBytes(32)).issue(claims)), /signature/, 'another store');
-  assert.match(refused(token, { ...expect, now: claims.expiresAt + 1 }), /expired/);
+  assert.match(refused(token, { ...expect, now: claims.expiresAt }), /expired/, 'at expiresAt it is over, as for every expiry in the store');
+  assert.doesNotThrow(() => tokens.verify(token, { ...expect, now: claims.expiresAt - 1 }));
   assert.match(refused(token, { ...expect, agent: 'bob' }), /issued to agent "alice"/);
   assert.match(refused(token, { ...expect, profile: 'q' }), /on profile "p"/, 'the profile is checked on its own, not only through the plan');
   assert.match(refused(token, { ...expect, planHash: 'other' }), /differ/);
   assert.match(refused('nonsense'), /not a Gatehouse confirm token/);
   assert.match(refused(42), /must be the string/);
+  assert.throws(() => new ConfirmTokens(randomBytes(31)), /at least 32 bytes/);
 });
 
 test('control arguments come out of the arguments; dry_run stays for a tool that declares it', () => {

@@ -11,7 +11,7 @@ export interface ConfirmClaims {
   profile: string;
   /** Approval request created with the preflight, when a human must also approve. */
   approval?: string;
-  /** Epoch milliseconds after which the token is refused. */
+  /** Epoch milliseconds from which the token is refused: it is valid while now < expiresAt. */
   expiresAt: number;
 }
 
