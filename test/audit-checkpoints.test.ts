@@ -9,11 +9,12 @@ import { SqliteCheckpointStore } from '../src/adapters/sqlite/checkpoint-store.j
 import { SqliteRunsStore } from '../src/adapters/sqlite/runs-store.js';
 import { openSqlite, type SqliteDatabase } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { pruneExpired } from '../src/audit/prune.js';
 import { verifyStore } from '../src/audit/verify.js';
 import { signCheckpoint, TrustedKeys, type AuditSigner } from '../src/core/checkpoint.js';
 import { eventHash, type ChainedEvent } from '../src/core/event-chain.js';
 import { isGatehouseError } from '../src/core/errors.js';
-import type { EventType } from '../src/core/events.js';
+import type { EventType, GatehouseEvent } from '../src/core/events.js';
 import { httpClient, runCli, SERVERS, startServe, tempConfig, TOKENS, waitFor } from './helpers/gatehouse.js';
 
 const DAY_MS = 86_400_000;
@@ -107,6 +108,9 @@ test('checkpoints signed by the gateway key verify; a wrong key, an altered sign
     assert.deepEqual(pick((await verifyStore(f, f.keys)).problem), { kind: 'bad-signature', seq: 10 });
     f.db.prepare('UPDATE audit_checkpoints SET hash = (SELECT hash FROM events WHERE seq = 10), signature = ? WHERE seq = 10').run(signature);
     assert.deepEqual(pick((await verifyStore(f, f.keys)).problem), { kind: 'checkpoint-mismatch', seq: 20 });
+    // The time of signing is signed too: a checkpoint cannot be passed off as older or newer than it is.
+    f.db.prepare("UPDATE audit_checkpoints SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 10").run();
+    assert.deepEqual(pick((await verifyStore(f, f.keys)).problem), { kind: 'bad-signature', seq: 10 });
   } finally {
     f.cleanup();
   }
@@ -121,6 +125,9 @@ test('truncation: the store\'s own checkpoints catch a cut tail; a checkpoint ke
     writeFileSync(keptFile, kept.stdout);
     assert.equal(JSON.parse(kept.stdout).seq, 45);
     assert.equal(f.cli(['audit', 'verify', '--checkpoint', keptFile]).status, 0);
+    const matched = (...extra: string[]) => JSON.parse(f.cli(['audit', 'verify', '--json', ...extra]).stdout).checkpointsMatched as number;
+    assert.equal(matched(), 5, 'four signed by count, one by audit checkpoint');
+    assert.equal(matched('--checkpoint', keptFile), 6, 'the kept copy is counted: it was compared, not ignored');
 
     f.unguard();
     f.db.prepare('DELETE FROM events WHERE seq > 32').run();
@@ -181,6 +188,15 @@ test('an export verifies on its own; an edited, removed or appended line, a cut 
     const appended = [...lines, JSON.stringify({ kind: 'event', ...forged, hash: eventHash(last.hash!, forged) })];
     assert.match(verify(appended).stdout, /BROKEN at event 26: no signed checkpoint covers the events from here on/);
 
+    // Every checkpoint line removed: nothing vouches for the file, from its first event on.
+    const unsigned = lines.filter((line) => !line.includes('"kind":"checkpoint"'));
+    assert.match(verify(unsigned).stdout, /BROKEN at event 1: no signed checkpoint covers the events from here on/);
+
+    // A checkpoint moved after the events would be read too late to be compared: the file is refused.
+    const late = verify([...lines.filter((_, index) => index !== 1), lines[1]!]);
+    assert.equal(late.status, 1);
+    assert.match(late.stderr, /^error GH_AUDIT_FILE_INVALID: .*export\.jsonl:29: a checkpoint after the events/);
+
     // Re-signed by someone else, with their own key in the header: pinning the real key catches it.
     const other = generateKeyPairSync('ed25519');
     const otherPem = other.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -203,6 +219,33 @@ test('an export verifies on its own; an edited, removed or appended line, a cut 
     const tailResult = verify(tailLines);
     assert.equal(tailResult.status, 0, tailResult.stdout);
     assert.match(tailResult.stdout, /audit chain OK: 10 events, last 25 .*from event 16/);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('an export that starts mid-chain carries the checkpoint just before it, and a first event that links elsewhere is found there', async () => {
+  const f = await fixture(25, { at: (n) => (n <= 10 ? new Date(Date.UTC(2000, 0, 1, 0, 0, n)).toISOString() : new Date().toISOString()) });
+  try {
+    const exported = f.cli(['audit', 'export', '--since', '2020-01-01']);
+    assert.equal(exported.status, 0, exported.stderr);
+    const parsed = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(parsed[0]!.fromSeq, 11);
+    assert.deepEqual(parsed.filter((line) => line.kind === 'checkpoint').map((line) => line.seq), [10, 20, 25], 'the checkpoint at 10 vouches for what event 11 links to');
+    // Another history grafted on: event 11 links to a different predecessor, every hash from there on recomputed.
+    let prev = 'e'.repeat(64);
+    const grafted = parsed.map((line) => {
+      if (line.kind !== 'event') return JSON.stringify(line);
+      const event = { ...line, prevHash: prev } as unknown as ChainedEvent;
+      event.hash = eventHash(prev, event);
+      prev = event.hash;
+      return JSON.stringify(event);
+    });
+    const file = path.join(f.dir, 'grafted.jsonl');
+    writeFileSync(file, `${grafted.join('\n')}\n`);
+    const result = runCli(['audit', 'verify', '--export', file]);
+    assert.equal(result.status, 1);
+    assert.match(result.stdout, /BROKEN at event 10: a signed checkpoint \(export\) vouches for another event here/);
   } finally {
     f.cleanup();
   }
@@ -246,10 +289,23 @@ test('prune deletes expired events up to a signed checkpoint; the rest verifies 
     writeFileSync(exported, f.cli(['audit', 'export']).stdout);
     assert.equal(runCli(['audit', 'verify', '--export', exported]).status, 0);
 
+    // A dry run after a prune counts only what is left to delete, not what the earlier prune already did.
+    const expiredAfterFiveDays = { defaultDays: 5, daysByType: {} };
+    const stores = { checkpoints: f.checkpoints, archive: f.archive, append: (event: GatehouseEvent) => f.events.append(event) };
+    const dry = await pruneExpired(stores, f.signer, f.keys, expiredAfterFiveDays, { now: new Date(), by: 'auditor', dryRun: true });
+    const stillStored = (await f.events.read()).filter((event) => event.seq <= 40).length;
+    assert.deepEqual({ floorSeq: dry.floorSeq, deleted: dry.deleted, previousFloor: dry.previousFloor }, { floorSeq: 40, deleted: stillStored, previousFloor: 30 });
+    assert.equal(stillStored, 10);
+
     // Deleting more of the prefix without a signed prune record is caught, and so is a forged record.
     f.unguard();
     f.db.prepare('DELETE FROM events WHERE seq <= 33').run();
     assert.match(f.cli(['audit', 'verify']).stdout, /BROKEN at event 34: the chain starts here, but this event links neither to the genesis nor to a signed prune/);
+    // The floor is signed: the genuine record of the prune at 30, replayed at 33, does not verify.
+    const genuine = f.db.prepare('SELECT pruned_at AS at, key_id AS keyId, signature FROM audit_prunes WHERE floor_seq = 30').get() as { at: string; keyId: string; signature: string };
+    f.db.prepare("INSERT INTO audit_prunes VALUES (33, ?, ?, ?, 3, 'mallory')").run(genuine.at, genuine.keyId, genuine.signature);
+    assert.match(f.cli(['audit', 'verify']).stdout, /BROKEN at event 33: the prune signature here does not verify/);
+    f.db.prepare('DELETE FROM audit_prunes WHERE floor_seq = 33').run();
     f.db.prepare("INSERT INTO audit_prunes VALUES (33, ?, ?, ?, 3, 'mallory')").run(new Date().toISOString(), f.signer.keyId, Buffer.alloc(64).toString('base64'));
     assert.match(f.cli(['audit', 'verify']).stdout, /BROKEN at event 33: the prune signature here does not verify/);
   } finally {
