@@ -158,6 +158,9 @@ export function auditStoresContract(name: string, open: () => Promise<AuditFixtu
       await f.checkpoints.add(signCheckpoint({ seq: 3, hash: floor.hash! }, at(4), signer));
       assert.equal(await f.archive.prune(signPrune(3, at(5), signer), 'auditor'), 3);
       assert.equal(await f.events.count(), 0);
+      const empty = await verifyStore(f, keys);
+      assert.equal(empty.problem, undefined, 'no event left is no truncation: the signed prune vouches for everything up to its checkpoint');
+      assert.equal(empty.prunedThrough, 3);
       await f.events.append(plain(6));
       await f.events.appendBatch([call('r2', 'tool.call.requested', 7), call('r2', 'tool.call.succeeded', 8)]);
       const after = (await collect(f.archive.events({ afterSeq: 0 }))) as ChainedEvent[];
@@ -167,6 +170,38 @@ export function auditStoresContract(name: string, open: () => Promise<AuditFixtu
       assert.equal(report.problem, undefined);
       assert.equal(report.prunedThrough, 3);
       assert.deepEqual((await f.runs.list()).map((run) => run.runId), ['r2'], 'calls after the prune are projected');
+
+      // A second prune of every event: the chain goes on from the higher floor, and verify names it.
+      const secondFloor = await first(f.archive, 6);
+      await f.checkpoints.add(signCheckpoint({ seq: 6, hash: secondFloor.hash! }, at(9), signer));
+      assert.equal(await f.archive.prune(signPrune(6, at(10), signer), 'auditor'), 3);
+      await f.events.append(plain(11));
+      const [next] = (await collect(f.archive.events())) as ChainedEvent[];
+      assert.deepEqual({ seq: next!.seq, prevHash: next!.prevHash }, { seq: 7, prevHash: secondFloor.hash });
+      const again = await verifyStore(f, keys);
+      assert.equal(again.problem, undefined);
+      assert.equal(again.prunedThrough, 6);
+    });
+
+    it('a call that straddles the prune floor keeps its run, with who and when from its requested event', async (f) => {
+      const { signer } = testSigner();
+      await f.events.appendBatch([call('r1', 'tool.call.requested', 1, { agent: 'bob' }), plain(2), call('r1', 'tool.call.succeeded', 3)]);
+      await f.checkpoints.add(signCheckpoint({ seq: 2, hash: (await first(f.archive, 2)).hash! }, at(4), signer));
+      assert.equal(await f.archive.prune(signPrune(2, at(5), signer), 'auditor'), 2);
+      const [run, ...others] = await f.runs.list();
+      assert.deepEqual(others, []);
+      assert.deepEqual(
+        { runId: run!.runId, status: run!.status, agent: run!.agent, startedAt: run!.startedAt, firstSeq: run!.firstSeq },
+        { runId: 'r1', status: 'succeeded', agent: 'bob', startedAt: at(1), firstSeq: 1 },
+      );
+    });
+
+    it('archive: events walks a range longer than one page, in order', async ({ events, archive }) => {
+      await events.appendBatch(Array.from({ length: 10_005 }, (_, i) => plain(i)));
+      const seqs = (await collect(archive.events())).map((event) => event.seq);
+      assert.equal(seqs.length, 10_005);
+      assert.ok(seqs.every((seq, i) => seq === i + 1), 'every seq once, in order');
+      assert.equal((await collect(archive.events({ afterSeq: 5, throughSeq: 10_003 }))).length, 9_998);
     });
 
     it('verify checks the stored checkpoints: a suffix rewritten with recomputed hashes is found at the next checkpoint, a cut tail at the last', async (f) => {
