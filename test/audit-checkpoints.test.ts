@@ -286,8 +286,17 @@ test('prune deletes expired events up to a signed checkpoint; the rest verifies 
 
     // An export after the prune verifies too.
     const exported = path.join(f.dir, 'after-prune.jsonl');
-    writeFileSync(exported, f.cli(['audit', 'export']).stdout);
+    const afterPrune = f.cli(['audit', 'export']).stdout;
+    writeFileSync(exported, afterPrune);
     assert.equal(runCli(['audit', 'verify', '--export', exported]).status, 0);
+    const exportedLines = afterPrune.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const firstExported = exportedLines.find((line) => line.kind === 'event')!.seq;
+    assert.equal(firstExported, 31);
+    assert.equal(exportedLines[0]!.fromSeq, firstExported, 'the header names the first event exported, not the pruned 1');
+    assert.ok(
+      exportedLines.every((line) => line.kind !== 'checkpoint' || (line.seq as number) >= 30),
+      'no checkpoint of the pruned part, only the one the first event links to and later ones',
+    );
 
     // A dry run after a prune counts only what is left to delete, not what the earlier prune already did.
     const expiredAfterFiveDays = { defaultDays: 5, daysByType: {} };

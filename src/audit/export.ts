@@ -30,7 +30,7 @@ export async function* exportLines(stores: AuditStores, signer: AuditSigner, opt
   const head = await stores.checkpoints.head();
   const sealed = head ? signCheckpoint(head, options.now.toISOString(), signer) : undefined;
   if (sealed) await stores.checkpoints.add(sealed);
-  const fromSeq = !head ? undefined : options.since === undefined ? 1 : await stores.archive.firstSeqAtOrAfter(options.since);
+  const fromSeq = !head ? undefined : options.since === undefined ? await firstStoredSeq(stores) : await stores.archive.firstSeqAtOrAfter(options.since);
   const throughSeq = fromSeq === undefined || !head || fromSeq > head.seq ? undefined : head.seq;
   const header: ExportHeader = {
     kind: 'header',
@@ -47,6 +47,12 @@ export async function* exportLines(stores: AuditStores, signer: AuditSigner, opt
   const checkpoints = (await stores.checkpoints.list()).filter((c) => c.keyId === signer.keyId && c.seq >= fromSeq - 1 && c.seq < throughSeq);
   for (const checkpoint of [...checkpoints, sealed!]) yield JSON.stringify({ kind: 'checkpoint', ...checkpoint });
   for await (const event of stores.archive.events({ afterSeq: fromSeq - 1, throughSeq })) yield JSON.stringify({ kind: 'event', ...event });
+}
+
+/** The first event still stored: 1, unless a prune deleted the ones before it. */
+async function firstStoredSeq(stores: AuditStores): Promise<number | undefined> {
+  for await (const event of stores.archive.events()) return event.seq;
+  return undefined;
 }
 
 /** Reads the lines of an export or checkpoint file one at a time, parsed. */
