@@ -38,6 +38,8 @@ describe('resilience rules (pure)', () => {
     assert.deepEqual(bucket.take(250), { ok: false, retryAfterMs: 250 });
     assert.deepEqual(bucket.take(500), { ok: true });
     assert.equal(bucket.isFull(10_000), true);
+    for (let i = 0; i < 3; i += 1) assert.deepEqual(bucket.take(10_000), { ok: true });
+    assert.equal(bucket.take(10_000).ok, false, 'a long idle time refills the burst, and no more');
   });
 
   test('token bucket: waiting exactly retryAfterMs is enough, also when the wait is not a whole millisecond', () => {
