@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openSigningKey } from '../src/adapters/fs/audit-signing-key.js';
@@ -11,7 +11,7 @@ import { openSqlite, type SqliteDatabase } from '../src/adapters/sqlite/database
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { pruneExpired } from '../src/audit/prune.js';
 import { verifyStore } from '../src/audit/verify.js';
-import { signCheckpoint, TrustedKeys, type AuditSigner } from '../src/core/checkpoint.js';
+import { keyIdOf, signCheckpoint, TrustedKeys, type AuditSigner } from '../src/core/checkpoint.js';
 import { eventHash, type ChainedEvent } from '../src/core/event-chain.js';
 import { isGatehouseError } from '../src/core/errors.js';
 import type { EventType, GatehouseEvent } from '../src/core/events.js';
@@ -128,6 +128,12 @@ test('truncation: the store\'s own checkpoints catch a cut tail; a checkpoint ke
     const matched = (...extra: string[]) => JSON.parse(f.cli(['audit', 'verify', '--json', ...extra]).stdout).checkpointsMatched as number;
     assert.equal(matched(), 5, 'four signed by count, one by audit checkpoint');
     assert.equal(matched('--checkpoint', keptFile), 6, 'the kept copy is counted: it was compared, not ignored');
+    // A kept checkpoint whose seq is not a number could never be compared: refused, not silently passed.
+    const textSeq = path.join(f.dir, 'text-seq.json');
+    writeFileSync(textSeq, JSON.stringify({ ...JSON.parse(kept.stdout), seq: '45' }));
+    const textSeqResult = f.cli(['audit', 'verify', '--checkpoint', textSeq]);
+    assert.equal(textSeqResult.status, 1);
+    assert.match(textSeqResult.stderr, /^error GH_AUDIT_FILE_INVALID: .*text-seq\.json:1: not a checkpoint/);
 
     f.unguard();
     f.db.prepare('DELETE FROM events WHERE seq > 32').run();
@@ -208,6 +214,14 @@ test('an export verifies on its own; an edited, removed or appended line, a cut 
     const foreign = verify(lines, ['--public-key', strangerKey]);
     assert.equal(foreign.status, 1);
     assert.match(foreign.stdout, /BROKEN at event 10: the checkpoint here is signed by key \w+, which is not trusted/);
+
+    // A checkpoint in the store signed by another (say, a retired) key stays out of an export, which names only the key that signs it now.
+    const retired: AuditSigner = { keyId: keyIdOf(other.publicKey), publicKeyPem: otherPem, sign: (message) => sign(null, message, other.privateKey) };
+    const hash15 = f.db.prepare('SELECT hash FROM events WHERE seq = 15').pluck().get() as string;
+    await f.checkpoints.add(signCheckpoint({ seq: 15, hash: hash15 }, new Date().toISOString(), retired));
+    const withRetired = f.cli(['audit', 'export']).stdout.trimEnd().split('\n');
+    assert.ok(!withRetired.some((line) => line.includes(retired.keyId)));
+    assert.equal(verify(withRetired).status, 0);
 
     // --since: a tail of the log, still verifiable on its own.
     f.db.exec("DROP TRIGGER events_no_update; UPDATE events SET at = '2000-01-01T00:00:00.000Z' WHERE seq <= 15;");
