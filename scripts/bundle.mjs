@@ -1,10 +1,11 @@
 // Bundles the CLI into one file, dist/gatehouse.cjs, started by dist/gatehouse.mjs (a copy of
-// scripts/launcher.mjs) through a V8 code cache. Loading one file instead of several hundred (the
+// scripts/launcher.mjs with this build's hash written in) through a V8 code cache. Loading one file instead of several hundred (the
 // MCP SDK, zod, yaml, commander, …) roughly halves the gateway's start-up time, and the code cache
 // saves most of what is left of compiling it; every `gatehouse connect` spawned by a client pays
 // both. CommonJS because node:vm's code cache works on scripts, not ES modules. tsc still
 // type-checks and compiles the tests; this only produces the shipped entry point.
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 await build({
@@ -45,5 +46,7 @@ await build({
 // A \uXXXX escape means the same as the character in strings, regexps and identifiers too.
 const bundled = readFileSync('dist/gatehouse.cjs', 'utf8');
 writeFileSync('dist/gatehouse.cjs', bundled.replace(/[^\t\n\r\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
-copyFileSync('scripts/launcher.mjs', 'dist/gatehouse.mjs');
+// The launcher keys its code cache on this build: V8 itself would take a cache of any bundle of the same length.
+const bundleSha256 = createHash('sha256').update(readFileSync('dist/gatehouse.cjs')).digest('hex');
+writeFileSync('dist/gatehouse.mjs', readFileSync('scripts/launcher.mjs', 'utf8').replace('__GATEHOUSE_BUNDLE_SHA256__', bundleSha256));
 chmodSync('dist/gatehouse.mjs', 0o755);

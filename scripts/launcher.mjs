@@ -6,7 +6,7 @@
 // that run compiled. V8 checks it against the source and its own version and flags, and rejects
 // a stale one, which is then rewritten. Where the folder is not writable nothing is cached.
 // (Node 22 has module.enableCompileCache for this; Gatehouse supports Node 20.)
-import { isAscii } from 'node:buffer';
+import { Buffer, isAscii } from 'node:buffer';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,9 +18,15 @@ const cacheFile = `${bundle}.${process.version}-${process.arch}.v8cache`;
 // The bundle is ASCII (scripts/bundle.mjs sees to it), and Latin-1 decodes ASCII ~50× faster than UTF-8.
 const bytes = readFileSync(bundle);
 const source = (isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')).replace(/^#!.*/, '');
+// V8 checks a code cache against the length of the source only: a cache made from another build
+// of the same length (a version bump, a one-character fix) would be accepted and run that build's
+// compiled code. So the cache file starts with the build it was made from, which scripts/bundle.mjs
+// writes in here (the bundle's SHA-256), and a cache of any other build counts as none.
+const build = Buffer.from('gatehouse-build:__GATEHOUSE_BUNDLE_SHA256__\n', 'latin1');
 let cachedData;
 try {
-  cachedData = readFileSync(cacheFile);
+  const cached = readFileSync(cacheFile);
+  cachedData = cached.subarray(0, build.length).equals(build) ? cached.subarray(build.length) : undefined;
 } catch {
   cachedData = undefined;
 }
@@ -33,7 +39,7 @@ if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
       const temporary = `${cacheFile}.${process.pid}`;
-      writeFileSync(temporary, script.createCachedData());
+      writeFileSync(temporary, Buffer.concat([build, script.createCachedData()]));
       renameSync(temporary, cacheFile);
     } catch {
       // Not writable (an installed package, a read-only image): run without a cache.

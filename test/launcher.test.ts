@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './helpers/gatehouse.js';
@@ -38,6 +39,35 @@ test('the launcher writes a code cache on the first run, uses it after, and repl
     assert.equal(third.stdout.trim(), '0.1.0');
     assert.ok(statSync(cacheFile).size > 100_000, 'the corrupt cache was replaced');
     assert.ok(existsSync(cacheFile));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a code cache made from another build of the same length is not used (V8 checks only the length)', () => {
+  const dir = mkdtempSync(path.join(REPO, 'dist', 'launcher-test-'));
+  try {
+    const launcher = path.join(dir, 'gatehouse.mjs');
+    const bundle = path.join(dir, 'gatehouse.cjs');
+    copyFileSync(path.join(REPO, 'dist', 'gatehouse.mjs'), launcher);
+    copyFileSync(path.join(REPO, 'dist', 'gatehouse.cjs'), bundle);
+    const help = () => spawnSync(process.execPath, [launcher, 'audit', '--help'], { encoding: 'utf8' });
+    const before = 'Verify, export and prune the tamper-evident audit trail';
+    assert.match(help().stdout, new RegExp(before));
+    assert.equal(readdirSync(dir).filter((file) => file.endsWith('.v8cache')).length, 1, 'the first run wrote its cache');
+
+    // The next build: one string changed, the bundle's length the same; launcher and bundle replaced together, as an upgrade does.
+    const after = 'VERIFY, EXPORT and prune the tamper-evident audit trail';
+    const oldBundle = readFileSync(bundle);
+    const newBundle = Buffer.from(oldBundle.toString('latin1').replace(before, after), 'latin1');
+    assert.equal(newBundle.length, oldBundle.length);
+    writeFileSync(bundle, newBundle);
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(launcher, readFileSync(launcher, 'utf8').replace(sha256(oldBundle), sha256(newBundle)));
+
+    const upgraded = help();
+    assert.equal(upgraded.status, 0, upgraded.stderr);
+    assert.match(upgraded.stdout, new RegExp(after), 'the new build runs, not the code compiled from the old one');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
