@@ -12,10 +12,6 @@ export function gateRank(gate: Gate): number {
   return GATES.indexOf(gate);
 }
 
-export function higherGate(a: Gate, b: Gate): Gate {
-  return gateRank(a) >= gateRank(b) ? a : b;
-}
-
 /** Where a tool's gate came from, for `gatehouse tools` and for the reason of an approval. */
 export interface GateDecision {
   gate: Gate;
