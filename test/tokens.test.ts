@@ -35,6 +35,16 @@ test('one token for two agents is refused, in the config when it shows there and
   assert.doesNotMatch(message, /same-0123456/, 'the token itself is never shown');
 });
 
+test('one token for two operators is refused: every decision made with it would be recorded as the later one', () => {
+  const digest = sha256Hex('shared-operator-0123');
+  assert.match(refusal(() => book({ operators: { ana: { tokenSha256: digest }, ben: { tokenSha256: digest } } })), /operators\.ben\.tokenSha256: the same token as operator "ana": each operator needs its own/);
+  const message = refusal(() => book({ operators: { ana: { tokenEnv: 'A' }, ben: { tokenEnv: 'B' } } }, { A: 'same-op-0123456', B: 'same-op-0123456' }));
+  assert.equal(message, 'operators "ana" and "ben" have the same token: each operator needs its own');
+  // Each with its own token: both decide, each as itself.
+  const tokens = book({ operators: { ana: { tokenEnv: 'A' }, ben: { tokenEnv: 'B' } } }, { A: 'ana-token-0123456', B: 'ben-token-0123456' });
+  assert.deepEqual([tokens.authenticateOperator('ana-token-0123456'), tokens.authenticateOperator('ben-token-0123456')], ['ana', 'ben']);
+});
+
 test("an operator with an agent's token is ignored with a warning: the agent stays an agent, never an operator", () => {
   const tokens = book({ agents: { alice: { profiles: ['low'], tokenEnv: 'A' } }, operators: { ops: { tokenEnv: 'O' } } }, { A: 'alice-token-0123', O: 'alice-token-0123' });
   assert.deepEqual(tokens.warnings, ['operator "ops" has the same token as an agent; it is ignored']);

@@ -364,16 +364,20 @@ export function crossReferenceProblems(raw: unknown): Array<{ path: Array<string
       }
     });
   }
-  // One token, two agents: whoever holds it would open both agents' profiles. (Two sources with
+  // One token, two agents: whoever holds it would open both agents' profiles. One token, two
+  // operators: every decision made with it would be recorded as the later one's. (Two sources with
   // equal values, e.g. two variables, are found when the tokens are read: see tokens.ts.)
-  const firstBySource = new Map<string, string>();
-  for (const [agentName, agent] of Object.entries(asRecord(doc.agents))) {
-    for (const key of ['tokenSha256', 'tokenEnv', 'tokenFile'] as const) {
-      const value = asRecord(agent)[key];
-      if (typeof value !== 'string') continue;
-      const other = firstBySource.get(`${key}=${value}`);
-      if (other) problems.push({ path: ['agents', agentName, key], message: `the same token as agent "${other}": each agent needs its own` });
-      else firstBySource.set(`${key}=${value}`, agentName);
+  for (const section of ['agents', 'operators'] as const) {
+    const kind = section === 'agents' ? 'agent' : 'operator';
+    const firstBySource = new Map<string, string>();
+    for (const [holderName, holder] of Object.entries(asRecord(doc[section]))) {
+      for (const key of ['tokenSha256', 'tokenEnv', 'tokenFile'] as const) {
+        const value = asRecord(holder)[key];
+        if (typeof value !== 'string') continue;
+        const other = firstBySource.get(`${key}=${value}`);
+        if (other) problems.push({ path: [section, holderName, key], message: `the same token as ${kind} "${other}": each ${kind} needs its own` });
+        else firstBySource.set(`${key}=${value}`, holderName);
+      }
     }
   }
   return problems;

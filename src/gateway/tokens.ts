@@ -34,8 +34,14 @@ export class TokenBook {
       const digest = tokenDigest(operator, `operators.${name}`, env, () => this.warnings.push(`operator "${name}": environment variable ${operator.tokenEnv} is not set; it cannot decide approvals over HTTP`));
       if (!digest) continue;
       // A token that is also an agent's stays an agent's: an agent must never pass as an operator.
-      if (this.byDigest.has(digest)) this.warnings.push(`operator "${name}" has the same token as an agent; it is ignored`);
-      else this.operatorsByDigest.set(digest, name);
+      if (this.byDigest.has(digest)) {
+        this.warnings.push(`operator "${name}" has the same token as an agent; it is ignored`);
+        continue;
+      }
+      const other = this.operatorsByDigest.get(digest);
+      // Every decision made with a shared token would be recorded as the later operator's.
+      if (other) throw new GatehouseError('GH_CONFIG_INVALID', `operators "${other}" and "${name}" have the same token: each operator needs its own`, { operators: [other, name] });
+      this.operatorsByDigest.set(digest, name);
     }
   }
 
