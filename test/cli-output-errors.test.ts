@@ -17,6 +17,12 @@ describe('output that cannot be written', () => {
         assert.equal(result.status, 1, command.join(' '));
         assert.equal(result.stderr, 'error: cannot write the output: ENOSPC: no space left on device, write\n', command.join(' '));
       }
+      // Help and version are output too: commander must not exit 0 before the failed write is seen.
+      for (const command of [['--help'], ['tools', '--help'], ['--version']]) {
+        const result = spawnSync(process.execPath, [CLI, ...command], { env, encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+        assert.equal(result.status, 1, command.join(' '));
+        assert.equal(result.stderr, 'error: cannot write the output: ENOSPC: no space left on device, write\n', command.join(' '));
+      }
     } finally {
       closeSync(full);
       cleanup();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { isGatehouseError } from '../core/errors.js';
 import { cliContext } from './context.js';
 import { registerServe } from './serve.js';
@@ -22,7 +22,10 @@ import { endOnOutputErrors } from './output-errors.js';
 const program = new Command('gatehouse')
   .description('A governed gateway between AI agents and the MCP servers they act on')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander would exit at once after --help, --version or a usage error, before a failed write of
+  // its output is reported (help to a full disk exited 0); it throws instead, and the exit code is set below.
+  .exitOverride();
 
 const context = cliContext();
 const commands = [
@@ -48,6 +51,11 @@ for (const register of commands) {
 endOnOutputErrors(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // Commander has said what it had to (help, version, or the usage error on stderr).
+    process.exitCode = error.exitCode;
+    return;
+  }
   process.stderr.write(isGatehouseError(error) ? `error ${error.code}: ${error.message}\n` : `error: ${(error as Error)?.stack ?? String(error)}\n`);
   process.exitCode = 1;
 });
