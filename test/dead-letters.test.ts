@@ -44,6 +44,18 @@ function scratch(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs a test on a SQLite store in a scratch folder, closed and removed afterwards. */
+async function inScratchStore(use: (dir: string, db: ReturnType<typeof openSqlite>) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = scratch();
+  const db = openSqlite(path.join(dir, 'g.db'));
+  try {
+    await use(dir, db);
+  } finally {
+    db.close();
+    cleanup();
+  }
+}
+
 test('the outbox retries a refused batch with backoff and writes it when the store recovers: no dead letter', async () => {
   const db = openSqlite(':memory:');
   const store = flaky(new SqliteEventStore(db), 2);
@@ -57,9 +69,7 @@ test('the outbox retries a refused batch with backoff and writes it when the sto
 });
 
 test('after its retries a batch is dead-lettered to the table; when the table fails too, to the file; dlq retry re-appends it once', async () => {
-  const { dir, cleanup } = scratch();
-  const db = openSqlite(path.join(dir, 'g.db'));
-  try {
+  await inScratchStore(async (dir, db) => {
     const events = new SqliteEventStore(db);
     const recorded: Array<Omit<GatehouseEvent, 'at'>> = [];
     const file = new DeadLetterFile(path.join(dir, 'dead-letters.jsonl'));
@@ -94,10 +104,7 @@ test('after its retries a batch is dead-lettered to the table; when the table fa
     const dropped = await box.drop(stored!.id, 'dave', 'replayed from the backup');
     assert.deepEqual([dropped.status, dropped.settledBy, dropped.settleReason], ['dropped', 'dave', 'replayed from the backup']);
     assert.deepEqual(recorded.filter((e) => e.type !== 'dead_letter.added').map((e) => [e.type, e.payload.by]), [['dead_letter.retried', 'carol'], ['dead_letter.dropped', 'dave']]);
-  } finally {
-    db.close();
-    cleanup();
-  }
+  });
 });
 
 /** A line of the dead-letter file as DeadLetterBox writes it: an open letter of kind events. */
@@ -223,9 +230,7 @@ test('an approved call of a queue profile runs after its agent stopped waiting; 
 });
 
 test('a letter left retrying by a killed dlq retry is taken back by the next retry or drop; a running or unknown one is not', async () => {
-  const { dir, cleanup } = scratch();
-  const db = openSqlite(path.join(dir, 'g.db'));
-  try {
+  await inScratchStore(async (dir, db) => {
     const events = new SqliteEventStore(db);
     const table = new SqliteDeadLetterStore(db);
     const recorded: Array<Omit<GatehouseEvent, 'at'>> = [];
@@ -258,16 +263,11 @@ test('a letter left retrying by a killed dlq retry is taken back by the next ret
     assert.deepEqual([dropped.status, dropped.error.code, dropped.settleReason], ['dropped', 'GH_GATEWAY_STOPPED', 'done by hand']);
     assert.equal(recorded.filter((e) => e.type === 'dead_letter.reopened').at(-1)?.payload.reclaimed, true);
     assert.deepEqual((await events.read()).map((e) => e.tool), ['t1'], 'nothing of the others ran');
-  } finally {
-    db.close();
-    cleanup();
-  }
+  });
 });
 
 test('dlq list: newest first over table and file, and a letter in both (moved in, the move not yet noted in the file) once, from the table', async () => {
-  const { dir, cleanup } = scratch();
-  const db = openSqlite(path.join(dir, 'g.db'));
-  try {
+  await inScratchStore(async (dir, db) => {
     const table = new SqliteDeadLetterStore(db);
     const file = new DeadLetterFile(path.join(dir, 'dead-letters.jsonl'));
     const box = new DeadLetterBox(table, file, () => undefined);
@@ -278,16 +278,11 @@ test('dlq list: newest first over table and file, and a letter in both (moved in
     const { letters } = await box.list();
     assert.deepEqual(letters.map((letter) => [letter.createdAt.slice(0, 7), letter.where]), [['2025-04', 'file'], ['2025-03', 'store'], ['2025-02', 'store'], ['2025-01', 'file']]);
     assert.equal(letters[1]!.id, 'dl_moved');
-  } finally {
-    db.close();
-    cleanup();
-  }
+  });
 });
 
 test('a dead-lettered batch is announced with dead_letter.added unless it holds only such announcements (which would loop)', async () => {
-  const { dir, cleanup } = scratch();
-  const db = openSqlite(path.join(dir, 'g.db'));
-  try {
+  await inScratchStore(async (dir, db) => {
     const recorded: string[] = [];
     const box = new DeadLetterBox(new SqliteDeadLetterStore(db), new DeadLetterFile(path.join(dir, 'dead-letters.jsonl')), (e) => void recorded.push(e.type));
     const announcement = { ...event(1), type: 'dead_letter.added' } as GatehouseEvent;
@@ -295,8 +290,5 @@ test('a dead-lettered batch is announced with dead_letter.added unless it holds 
     assert.deepEqual(recorded, []);
     await box.addEvents([announcement, event(2)], new Error('disk I/O error'), 4);
     assert.deepEqual(recorded, ['dead_letter.added'], 'a batch with other events in it is announced');
-  } finally {
-    db.close();
-    cleanup();
-  }
+  });
 });
