@@ -22,6 +22,12 @@ describe('bad command-line input', () => {
   test('an option value a command cannot take is refused with GH_INVALID_ARGUMENTS naming the option', () => {
     const cases: Array<[string[], RegExp]> = [
       [['pipeline', 'generate', '--out', 'x', '--rows', '0'], /--rows: "0" is not a whole number of at least 1/],
+      // Number() reads these as 16, 1000, 5 and 5; a count is written in digits.
+      [['pipeline', 'generate', '--out', 'x', '--rows', '0x10'], /--rows: "0x10" is not a whole number of at least 1/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', '1e3'], /--rows: "1e3" is not a whole number of at least 1/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', ' 5'], /--rows: " 5" is not a whole number of at least 1/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', '5.0'], /--rows: "5\.0" is not a whole number of at least 1/],
+      [['pipeline', 'generate', '--out', 'x', '--rows', '1__000'], /--rows: "1__000" is not a whole number of at least 1/],
       [['pipeline', 'generate', '--out', 'x', '--rows', '10', '--fault-scale', 'lots'], /--fault-scale: "lots" is not a number of at least 0/],
       [['pipeline', 'generate', '--out', 'x', '--rows', '10', '--years', '27'], /--years: "27" is not a whole number from 1 to 26/],
       [['pipeline', 'run', '--data', 'x', '--threads', '0'], /--threads: "0" is not a whole number from 1 to 256/],

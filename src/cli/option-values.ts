@@ -9,12 +9,16 @@ function refuse(option: string, value: string, takes: string): GatehouseError {
   return new GatehouseError('GH_INVALID_ARGUMENTS', `${option}: "${value}" is not ${takes}`, { option, value });
 }
 
-/** A whole number from `min` to `max` (underscores allowed as separators: 60_000_000). */
+/**
+ * A whole number from `min` to `max`, in decimal digits (underscores allowed between them as
+ * separators: 60_000_000). Other forms JavaScript's Number() reads (`1e6`, `0x10`, ` 5 `, `5.0`)
+ * are refused: a count typed as `0x10` is more likely a slip than a wish for 16.
+ */
 export function wholeNumber(option: string, min = 0, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : ' (0 or more)';
   return (value) => {
-    const parsed = Number(value.replace(/_/g, ''));
-    if (value.trim() === '' || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw refuse(option, value, `a whole number${range}`);
+    const parsed = /^\d+(_\d+)*$/.test(value) ? Number(value.replace(/_/g, '')) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw refuse(option, value, `a whole number${range}`);
     return parsed;
   };
 }

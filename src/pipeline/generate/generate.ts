@@ -3,14 +3,14 @@
  * file layouts, with faults injected at known rates and a manifest.json that records exactly what
  * was injected where. Rows stream to disk: memory holds the universe (schools), never the rows.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { GatehouseError } from '../../core/errors.js';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeCaaspp, writeEntities } from './caaspp.js';
 import type { GeneratorContext, WrittenFile } from './context.js';
 import { writeDirectory } from './directory.js';
 import { writeEnrollment } from './enrollment.js';
 import { FaultBook } from './faults.js';
+import { GENERATOR, MANIFEST_FILE, prepareOutputFolder } from './output-folder.js';
 import { Random } from './random.js';
 import { buildUniverse } from './universe.js';
 
@@ -30,7 +30,7 @@ export interface GenerateOptions {
 }
 
 export interface Manifest {
-  generator: 'gatehouse-ca-k12';
+  generator: typeof GENERATOR;
   version: 1;
   seed: number;
   rowsRequested: number;
@@ -41,14 +41,8 @@ export interface Manifest {
   faults: Record<string, { count: number; byFile: Record<string, number>; lines: string[]; linesComplete: boolean; partitions?: string[]; headers?: unknown[] }>;
 }
 
-export const MANIFEST_FILE = 'manifest.json';
-
 export function generate(options: GenerateOptions): Manifest {
-  try {
-    mkdirSync(options.outDir, { recursive: true });
-  } catch (error) {
-    throw new GatehouseError('GH_INVALID_ARGUMENTS', `the output folder ${options.outDir} cannot be made: ${(error as Error).message}`, { outDir: options.outDir }, { cause: error });
-  }
+  prepareOutputFolder(options.outDir);
   const root = new Random(options.seed);
   const universe = buildUniverse(options.rows, root.fork(1), options.years);
   const faultScale = options.faultScale ?? 1;
@@ -72,7 +66,7 @@ export function generate(options: GenerateOptions): Manifest {
   }
   const { rates, faults } = context.faults.toJSON() as Pick<Manifest, 'rates' | 'faults'>;
   const manifest: Manifest = {
-    generator: 'gatehouse-ca-k12',
+    generator: GENERATOR,
     version: 1,
     seed: options.seed,
     rowsRequested: options.rows,
