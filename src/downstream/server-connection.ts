@@ -29,6 +29,7 @@ import { freshSignalFetch } from './fresh-signal-fetch.js';
 import { StderrTail } from './stderr-tail.js';
 import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
+import { dispatchByShape } from './dispatch-by-shape.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 import { markIncident } from './incidents.js';
 
@@ -231,6 +232,7 @@ export class ServerConnection {
     };
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
+      dispatchByShape(client, transport);
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);

@@ -38,15 +38,17 @@ import type { ServerListing } from '../ports/schema-cache.js';
 import { toMcpError, toolCallFailure } from './errors.js';
 import { sharedJsonSchemaValidator } from '../downstream/json-schema-validator.js';
 import { guardRequestParams } from './params-guard.js';
+import { dispatchByShape } from '../downstream/dispatch-by-shape.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export const GATEHOUSE_INFO = { name: 'gatehouse', version: '0.1.0' };
 
-/** The SDK's Server, with each request's params checked before the SDK parses them (params-guard.ts). */
+/** The SDK's Server, its messages dispatched by shape (dispatch-by-shape.ts) and each request's params checked before the SDK parses them (params-guard.ts). */
 class SessionServer extends Server {
   override async connect(transport: Transport): Promise<void> {
     await super.connect(transport);
+    dispatchByShape(this, transport);
     guardRequestParams(transport);
   }
 }
