@@ -71,6 +71,17 @@ test('gatehouse connect answers every bad line and keeps the session', async () 
     // And the session still works.
     await send(JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'everything__echo', arguments: { message: 'still here' } } }) + '\n', 10);
     assert.deepEqual((answers[9] as { id: number; result: { content: unknown } }).result.content, [{ type: 'text', text: 'Echo: still here' }]);
+    // A call's params are told apart by their keys first (params-guard.ts): what the schema refuses is still refused.
+    const badCalls: Array<[Record<string, unknown>, string]> = [
+      [{ name: 'everything__echo', arguments: ['x'] }, 'params.arguments: expected record, received array'],
+      [{ name: 'everything__echo', arguments: null }, 'params.arguments: expected record, received null'],
+      [{ name: 7, arguments: {} }, 'params.name: expected string, received number'],
+      [{ arguments: {} }, 'params.name: expected string, received undefined'],
+    ];
+    for (const [index, [params, problem]] of badCalls.entries()) {
+      await send(JSON.stringify({ jsonrpc: '2.0', id: 10 + index, method: 'tools/call', params }) + '\n', 11 + index);
+      assert.deepEqual(error(10 + index), { jsonrpc: '2.0', id: 10 + index, error: { code: -32602, message: `invalid params for tools/call: ${problem}` } });
+    }
     assert.equal(child.exitCode, null);
     // Each refusal is in the gateway's log, for an operator.
     assert.match(stderr(), /parse error/);
