@@ -33,6 +33,8 @@ function config(dir: string): Record<string, unknown> {
       healthy: faultServer(dir, {}, { circuitBreaker: noBreaker }),
       // Exits at start: crash-loops into `failed`.
       broken: faultServer(dir, { FAULT_EXIT_AT_START: '3' }, { circuitBreaker: noBreaker }),
+      // The same, with its own crash limit and backoff (defaults: 4 crashes, 50 ms doubling to 2 s).
+      brittle: faultServer(dir, { FAULT_EXIT_AT_START: '3' }, { circuitBreaker: noBreaker, maxConsecutiveCrashes: 1, restartBackoffMs: 600_000, restartBackoffMaxMs: 600_000 }),
       slow: faultServer(dir, { FAULT_START_DELAY_MS: '2500' }, { startTimeoutMs: 700, callTimeoutMs: CALL_TIMEOUT_MS, circuitBreaker: noBreaker }),
       flaky: faultServer(dir, {}, { callTimeoutMs: CALL_TIMEOUT_MS, circuitBreaker: { consecutiveFailures: 3, halfOpenAfterMs: 1000 } }),
       narrow: faultServer(dir, {}, { maxConcurrentCalls: 1, maxQueuedCalls: 1, circuitBreaker: noBreaker }),
@@ -261,6 +263,18 @@ describe('resilience: faults, breakers, bounds', () => {
     assert.match(refused.stderr, /GH_GATEWAY_UNREACHABLE: .*GH_NOT_OPERATOR/);
     const health = (await (await fetch(`${gateway.url}/healthz`)).json()) as { serversFailed: string[] };
     assert.deepEqual(health.serversFailed, ['broken']);
+  });
+
+  test('a server\'s own maxConsecutiveCrashes and restart backoff hold for it alone', async () => {
+    const first = await call(alice, 'brittle__lookup', { id: 'br1' });
+    assert.equal(first.code, 'GH_DOWNSTREAM_UNAVAILABLE', first.text);
+    const started = Date.now();
+    const second = await call(alice, 'brittle__lookup', { id: 'br2' });
+    assert.equal(second.code, 'GH_SERVER_FAILED', 'one crash is its limit');
+    const nextStart = Date.parse(/it will be started again at (\S+?)\.?(?:\s|$)/.exec(second.text)?.[1] ?? '');
+    assert.ok(nextStart - started > 590_000 && nextStart - started < 610_000, `its own backoff of 10 minutes: ${second.text}`);
+    const health = (await (await fetch(`${gateway.url}/healthz`)).json()) as { serversFailed: string[] };
+    assert.deepEqual(health.serversFailed.sort(), ['brittle', 'broken']);
   });
 
   test('the circuit opens after 3 failures, fails fast naming the server and the retry time, shows in lazy search, and closes after a good probe', async () => {

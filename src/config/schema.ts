@@ -72,6 +72,10 @@ const serverCommon = {
   idleTimeoutMs: z.number().int().positive().optional(),
   callTimeoutMs: z.number().int().positive().optional(),
   startTimeoutMs: z.number().int().positive().optional(),
+  /** Overrides of defaults.restartBackoffMs, restartBackoffMaxMs and maxConsecutiveCrashes for this server. */
+  restartBackoffMs: z.number().int().nonnegative().optional(),
+  restartBackoffMaxMs: z.number().int().nonnegative().optional(),
+  maxConsecutiveCrashes: z.number().int().positive().optional(),
   /** Overrides of defaults.circuitBreaker, key by key. */
   circuitBreaker: circuitBreakerSchema.optional(),
   retry: retrySchema.optional(),

@@ -1,0 +1,17 @@
+import { Cleanup } from './dist/bench/lib/cleanup.js';
+import { writeEverythingGateway } from './dist/bench/lib/gatehouse-config.js';
+import { gatehouseHttp } from './dist/bench/lib/targets.js';
+const cleanup = new Cleanup();
+const gw = writeEverythingGateway(cleanup);
+if (process.env.PROF) Object.assign(gw.env, { PROF_DIR: process.env.PROF, REAL_CLI: process.env.CLI });
+const target = await gatehouseHttp(gw, process.env.CLI ? { cli: process.env.PROF ? '/tmp/prof/wrap.mjs' : process.env.CLI, suffix: '' } : undefined)(cleanup);
+const c = await target.connect();
+const client = c.client ?? c;
+const call = () => client.callTool({ name: 'everything__echo', arguments: { message: 'x' } });
+for (let i = 0; i < 1000; i++) await call();
+const N = Number(process.env.N ?? 3000);
+const t0 = performance.now();
+for (let i = 0; i < N; i++) await call();
+console.log('ms/call', ((performance.now() - t0) / N).toFixed(3));
+await c.close(); await target.stop(); await cleanup.run();
+process.exit(0);
