@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import {
@@ -20,6 +20,7 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
+  type CallToolRequest,
   type CallToolResult,
   type ServerNotification,
   type ServerRequest,
@@ -95,7 +96,7 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
     return { tools: tools.map(({ server, item, exposed }) => agentView(item, exposed, gateway.gates.gateOf(server, item))) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  setToolCallHandler(server, async (request, extra): Promise<CallToolResult> => {
     const { progressToken, ...meta } = request.params._meta ?? {};
     const call: CallRequest = {
       caller: caller(extra),
@@ -250,4 +251,14 @@ async function resolveResource(gateway: Gateway, profile: Profile, uri: string):
   throw new GatehouseError('GH_RESOURCE_NOT_ALLOWED', `resource "${uri}" is not available in profile "${profile.name}"`, {
     profile: profile.name,
   });
+}
+
+/**
+ * Registers the tools/call handler with the SDK Protocol's setRequestHandler, which parses the
+ * request once, rather than the Server's override, which parses it a second time and every result
+ * once more: results here are the downstream's, already parsed by the gateway's SDK Client, or
+ * built by the gateway to the schema (and parsed by every SDK client in the tests). ~10 µs a call.
+ */
+function setToolCallHandler(server: Server, handler: (request: CallToolRequest, extra: Extra) => Promise<CallToolResult>): void {
+  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, handler);
 }
