@@ -87,3 +87,55 @@ test('an event appended while a batch is being written is written next, without 
   assert.deepEqual((await store.read()).map((e) => e.tool), ['t1', 't2']);
   db.close();
 });
+
+test('writtenSoFar resolves once every event queued before it is committed, at once when none is', async () => {
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  const batches: string[][] = [];
+  /** While set, a batch waits for it before it is written. */
+  let hold: Promise<void> | undefined;
+  let release!: () => void;
+  const holdNext = () => (hold = new Promise<void>((resolve) => (release = resolve)));
+  const held = { ...store, append: store.append.bind(store), read: store.read.bind(store), count: store.count.bind(store), chain: store.chain.bind(store), appendBatch: async (events: readonly GatehouseEvent[]) => {
+    batches.push(events.map((e) => e.tool!));
+    await hold;
+    return store.appendBatch(events);
+  } };
+  const outbox = new EventOutbox(held, pino({ level: 'silent' }));
+  await outbox.writtenSoFar();
+  assert.deepEqual(batches, [], 'nothing queued: no commit');
+
+  // A queued event gets its commit now, not after DEFERRED_FLUSH_MS.
+  holdNext();
+  outbox.enqueue(event(1));
+  let firstWritten = false;
+  const asked = Date.now();
+  const first = outbox.writtenSoFar().then(() => (firstWritten = true));
+  while (batches.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(Date.now() - asked < DEFERRED_FLUSH_MS / 2, `its batch started after ${Date.now() - asked} ms`);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(firstWritten, false, 'not before the batch holding it is committed');
+  // While that batch is in flight: one more queued.
+  outbox.enqueue(event(2));
+  const second = outbox.writtenSoFar();
+  hold = undefined;
+  release();
+  await first;
+  await second;
+  assert.deepEqual(batches, [['t1'], ['t2']]);
+  assert.equal(await store.count(), 2);
+
+  // Nothing queued, a batch in flight: that batch is waited for.
+  holdNext();
+  const third = outbox.append(event(3));
+  while (batches.length === 2) await new Promise((resolve) => setImmediate(resolve));
+  let thirdWaited = false;
+  const barrier = outbox.writtenSoFar().then(() => (thirdWaited = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(thirdWaited, false, 'the batch in flight counts as queued');
+  release();
+  await barrier;
+  assert.equal(await store.count(), 3);
+  await third;
+  db.close();
+});

@@ -59,6 +59,24 @@ export class EventOutbox {
     });
   }
 
+  /**
+   * Resolves once every event queued so far is written (committed, or dead-lettered when the store
+   * refused it): the write-ahead of a call that may change something, whose `tool.call.requested`
+   * must be in the store before the call goes downstream. Costs a commit only when one is queued.
+   */
+  writtenSoFar(): Promise<void> {
+    const last = this.queue.at(-1);
+    if (!last) return this.writing ?? Promise.resolve();
+    return new Promise((resolve) => {
+      const done = last.done;
+      last.done = () => {
+        done();
+        resolve();
+      };
+      if (!this.writing) this.scheduled ??= setImmediate(() => void this.flush());
+    });
+  }
+
   /** Writes everything queued now, after the batch in flight (also used at shutdown, before the store closes). */
   async flush(): Promise<void> {
     if (this.scheduled) clearImmediate(this.scheduled);

@@ -67,8 +67,9 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
   const startedAt = new Date();
   const started = performance.now();
   const runId = newRunId(startedAt.getTime());
-  // Not awaited, and no commit of its own: the outbox writes in order, so it is committed with
-  // (or before) the outcome event, which is awaited; a long call's shows within 100 ms.
+  // Not awaited here: the outbox writes in order, so it is committed with (or before) the outcome
+  // event, which is awaited; a long call's shows within 100 ms; a call above G0 waits for it
+  // before it goes downstream (below).
   deps.audit.enqueue({
     type: 'tool.call.requested',
     at: startedAt.toISOString(),
@@ -102,8 +103,12 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     checkRequestSize(call, deps.resilience.guard(call.server).maxRequestBytes);
     enter('govern');
     const connection = deps.connections.get(call.server)!;
-    const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, (args) => {
+    const governed = await govern(deps.governance, { ...call, gate: gateDecision, control: split.control }, async (args) => {
       stage = 'forward';
+      // Write-ahead for a call that may change something: killed from here on, the gateway leaves
+      // its run open in the store, and the next one closes it (GH_GATEWAY_STOPPED). A G0 call's
+      // first event rides with its outcome: it changes nothing, and this would cost it a commit.
+      if (gateDecision.gate !== 'G0') await deps.audit.writtenSoFar();
       return protect({ resilience: deps.resilience, record: deps.governance.record }, { ...call, arguments: args }, gateDecision.gate, connection, trace);
     });
     const outcome = governed.replay ? 'replay' : governed.result.isError ? 'tool_error' : 'ok';
