@@ -9,13 +9,17 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { connect as connectTcp } from 'node:net';
 
+/** http.requestTimeoutMs of the gateway under test. */
+const STALLED_REQUEST_MS = 1_500;
+
 describe('gatehouse serve (streamable HTTP) with real reference servers', () => {
   let temp: ReturnType<typeof tempConfig>;
   let gateway: RunningGateway;
   const clients: Client[] = [];
 
   before(async () => {
-    temp = tempConfig(standardConfig());
+    // A short request timeout, for the stalled-request test (a whole request takes milliseconds).
+    temp = tempConfig(standardConfig({ http: { requestTimeoutMs: STALLED_REQUEST_MS } }));
     gateway = await startServe(temp.configPath);
   });
   after(async () => {
@@ -149,6 +153,25 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     } finally {
       gateway.process.stderr!.off('data', collect);
     }
+  });
+
+  test('a request that stalls before it has arrived whole is answered 408 after http.requestTimeoutMs, and its connection closed', async () => {
+    const { port } = new URL(gateway.url);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      const socket = connectTcp(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /mcp/builder HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${TOKENS.alice}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 100\r\n\r\n{"jsonrpc":`);
+      });
+      socket.on('data', (chunk: Buffer) => void (received += chunk.toString()));
+      socket.once('close', () => resolve(received));
+      socket.once('error', reject);
+      setTimeout(() => socket.destroy(new Error(`no answer after 10 s: ${received}`)), 10_000).unref();
+    });
+    const waited = Date.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(waited >= STALLED_REQUEST_MS - 50 && waited < STALLED_REQUEST_MS + 2_000, `answered after ${waited} ms`);
+    assert.equal((await fetch(`${gateway.url}/healthz`)).status, 200);
   });
 
   test('progress notifications reach the agent', async () => {

@@ -294,6 +294,8 @@ export const configSchema = z
         sessionIdleMs: z.number().int().positive().default(30 * 60 * 1000),
         /** A POST still unanswered after this long becomes an SSE stream with a comment this often, so proxies keep it open. */
         keepAliveMs: z.number().int().positive().default(15_000),
+        /** A request must arrive whole (headers and body) within this, or it is answered 408 and its connection closed. */
+        requestTimeoutMs: z.number().int().min(1_000).default(66_000),
       })
       .default({
         host: '127.0.0.1',
@@ -303,6 +305,7 @@ export const configSchema = z
         allowedOrigins: [],
         sessionIdleMs: 30 * 60 * 1000,
         keepAliveMs: 15_000,
+        requestTimeoutMs: 66_000,
       }),
     defaults: z
       .strictObject({

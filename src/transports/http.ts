@@ -51,7 +51,8 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
   let origins: OriginCheck = originCheck(options.host, boundPort, http.allowedHosts, http.allowedOrigins);
   options.metrics?.watch(gatewayGaugeSources(gateway, () => sessions.size));
 
-  const server: HttpServer = createServer((req, res) => {
+  // Node looks for requests past their timeout every connectionsCheckingInterval (30 s by default).
+  const server: HttpServer = createServer({ connectionsCheckingInterval: Math.min(30_000, Math.max(100, http.requestTimeoutMs / 4)) }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       // A client that goes away mid-body is not the gateway's failure: nothing to answer, no stack.
       if (req.destroyed && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
@@ -66,10 +67,10 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
   // instant gets a reset ("fetch failed"). Idle sockets stay open well beyond any client's
   // pool timeout instead; close() still ends them all.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   // A request must arrive whole within this (node's default is 5 minutes): a client that sends
   // half a body and stalls gets 408 instead of holding a connection and a handler that long.
-  server.requestTimeout = 66_000;
+  server.requestTimeout = http.requestTimeoutMs;
+  server.headersTimeout = Math.min(66_000, http.requestTimeoutMs);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gatehouse.invalid');
