@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { AgentIdentity } from '../gateway/tokens.js';
 import { createMcpSession } from './mcp-session.js';
 import { StdioSessionTransport } from './stdio-session-transport.js';
 
 /**
- * `gatehouse connect`: one agent session over this process's stdin/stdout. The client started
- * this process itself, so no token is asked; the session is bound to one profile.
+ * `gatehouse connect`: one agent session over this process's stdin/stdout, bound to one profile.
+ * The client started this process itself, so no token is asked: the session is the local user's
+ * (`local:<profile>`), or `agent`'s when the command was given its token (`--token-env`).
  */
-export async function serveStdio(gateway: Gateway, profileName: string): Promise<{ closed: Promise<void> }> {
+export async function serveStdio(gateway: Gateway, profileName: string, identity?: AgentIdentity): Promise<{ closed: Promise<void> }> {
   const profile = gateway.profiles.get(profileName);
   if (!profile) {
     throw new GatehouseError('GH_PROFILE_UNKNOWN', `unknown profile "${profileName}" (known: ${[...gateway.profiles.keys()].join(', ')})`);
   }
   const session = `stdio-${randomUUID()}`;
-  const agent = { name: `local:${profileName}`, profiles: [profileName] };
+  const agent = identity ?? { name: `local:${profileName}`, profiles: [profileName] };
   const server = createMcpSession(gateway, agent, profile, session);
   const removeSession = gateway.addSession({ id: session, profile, server });
   const closed = new Promise<void>((resolve) => {

@@ -101,11 +101,11 @@ export async function httpClient(
 }
 
 /** A real MCP client that starts `gatehouse connect --profile P` as its stdio server. */
-export async function stdioClient(configPath: string, profile: string, capabilities: ClientCapabilities = {}): Promise<{ client: Client; pid: number }> {
+export async function stdioClient(configPath: string, profile: string, capabilities: ClientCapabilities = {}, extraArgs: string[] = []): Promise<{ client: Client; pid: number }> {
   const client = new Client({ name: 'gatehouse-test', version: '1.0.0' }, { capabilities });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, 'connect', '--profile', profile, '--config', configPath],
+    args: [CLI, 'connect', '--profile', profile, '--config', configPath, ...extraArgs],
     env: { ...TEST_ENV, PATH: process.env.PATH ?? '' },
     stderr: 'pipe',
   });
