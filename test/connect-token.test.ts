@@ -15,19 +15,26 @@ function agentsOf(dbPath: string, types: string[]): string[] {
   }
 }
 
-test('gatehouse connect --token-env: the stdio session is that agent\'s; without it, the local user\'s', async () => {
-  const temp = tempConfig(standardConfig());
+test('gatehouse connect --token-env: the stdio session is that agent\'s (its events, its rate limit); without it, the local user\'s', async () => {
+  const config = standardConfig();
+  const agents = config.agents as Record<string, Record<string, unknown>>;
+  agents.alice!.rateLimit = { callsPerSecond: 0.01, burst: 1 };
+  const temp = tempConfig(config);
   const dbPath = path.join(temp.dir, 'state/gatehouse.db');
   try {
     for (const [extraArgs, agent] of [[['--token-env', 'TEST_TOKEN_ALICE'], 'alice'], [[], 'local:builder']] as const) {
       const { client } = await stdioClient(temp.configPath, 'builder', {}, [...extraArgs]);
       try {
         assert.equal(text(await client.callTool({ name: 'everything__echo', arguments: { message: agent } })), `Echo: ${agent}`);
+        const second = text(await client.callTool({ name: 'everything__echo', arguments: { message: 'again' } }));
+        if (agent === 'alice') assert.match(second, /^GH_RATE_LIMITED: /, 'alice\'s rate limit (one call) holds over stdio');
+        else assert.equal(second, 'Echo: again', 'the local user is not alice');
       } finally {
         await client.close();
       }
     }
-    assert.deepEqual(agentsOf(dbPath, ['tool.call.requested', 'tool.call.succeeded']), ['alice', 'alice', 'local:builder', 'local:builder']);
+    assert.deepEqual(agentsOf(dbPath, ['tool.call.succeeded']), ['alice', 'local:builder', 'local:builder']);
+    assert.deepEqual(agentsOf(dbPath, ['tool.call.failed']), ['alice']);
     assert.deepEqual(agentsOf(dbPath, ['session.opened']), ['alice', 'local:builder']);
   } finally {
     temp.cleanup();
