@@ -11,6 +11,7 @@ import { SqliteCheckpointStore } from './adapters/sqlite/checkpoint-store.js';
 import { SqliteAuditArchive } from './adapters/sqlite/audit-archive.js';
 import { SqliteRunsStore } from './adapters/sqlite/runs-store.js';
 import { SqliteDeadLetterStore } from './adapters/sqlite/dead-letter-store.js';
+import { SqliteProcessRegistry } from './adapters/sqlite/process-registry.js';
 import { openSigningKey } from './adapters/fs/audit-signing-key.js';
 import { DeadLetterFile } from './adapters/fs/dead-letter-file.js';
 import { AUDIT_DEFAULTS } from './config/schema.js';
@@ -46,6 +47,7 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
         checkpoints: new postgres.PostgresCheckpointStore(db),
         archive: new postgres.PostgresAuditArchive(db),
         runs: new postgres.PostgresRunsStore(db),
+        processes: new postgres.PostgresProcessRegistry(db),
       },
       close: () => db.close(),
     };
@@ -65,6 +67,7 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
       checkpoints: new SqliteCheckpointStore(db),
       archive: new SqliteAuditArchive(db),
       runs: new SqliteRunsStore(db),
+      processes: new SqliteProcessRegistry(db),
     },
     close: async () => {
       db.close();

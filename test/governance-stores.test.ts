@@ -18,6 +18,8 @@ import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
 import { SqliteDeadLetterStore } from '../src/adapters/sqlite/dead-letter-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
+import { processRegistryContract } from './contracts/process-registry.js';
+import { SqliteProcessRegistry } from '../src/adapters/sqlite/process-registry.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-stores-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +49,11 @@ function freshFile(): { first: SqliteDatabase; another: () => SqliteDatabase; cl
 governanceStoreContract('sqlite', async () => {
   const { first, another, close } = freshFile();
   return { ...storesOf(first), openSecond: () => storesOf(another()), close };
+});
+
+processRegistryContract('sqlite', async () => {
+  const { first, close } = freshFile();
+  return { processes: new SqliteProcessRegistry(first), ledger: new SqliteIdempotencyLedger(first), close };
 });
 
 deadLetterStoreContract('sqlite', async () => {

@@ -19,6 +19,8 @@ import { PostgresDeadLetterStore } from '../src/adapters/postgres/dead-letter-st
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
 import { postgresForThisFile } from './helpers/postgres.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
+import { processRegistryContract } from './contracts/process-registry.js';
+import { PostgresProcessRegistry } from '../src/adapters/postgres/process-registry.js';
 
 // A real PostgreSQL cluster, started for this file; each test gets its own database.
 const postgres = postgresForThisFile();
@@ -48,6 +50,11 @@ async function freshDatabase(): Promise<{ url: string; first: PostgresDatabase; 
 governanceStoreContract('postgres', async () => {
   const { first, another, close } = await freshDatabase();
   return { ...storesOf(first), openSecond: async () => storesOf(await another()), close };
+});
+
+processRegistryContract('postgres', async () => {
+  const { first, close } = await freshDatabase();
+  return { processes: new PostgresProcessRegistry(first), ledger: new PostgresIdempotencyLedger(first), close };
 });
 
 deadLetterStoreContract('postgres', async () => {

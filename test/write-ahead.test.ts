@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { descendantsOf, killSurvivors } from '../bench/lib/proc.js';
 import { toYaml } from '../src/config/yaml.js';
@@ -33,7 +34,8 @@ test('a G1 call is in the store before it reaches the server: the gateway killed
     clients.push(alice);
     // Starts the server (on first use), so that it can be swept after the gateway is gone.
     await alice.callTool({ name: 'box__lookup', arguments: { id: 'warm-up' } });
-    const servers = descendantsOf(gateway.process.pid!);
+    const first = gateway.process.pid!;
+    const servers = descendantsOf(first);
     const exited = new Promise<void>((resolve) => gateway!.process.once('exit', () => resolve()));
 
     await assert.rejects(alice.callTool({ name: 'box__record', arguments: { id: 'wa-1', fault: 'kill_parent' } }, undefined, { timeout: 10_000 }));
@@ -51,6 +53,18 @@ test('a G1 call is in the store before it reaches the server: the gateway killed
     assert.equal(failed.status, 0, failed.stderr);
     const closed = (JSON.parse(failed.stdout) as Array<{ runId: string; tool: string; code: string }>).filter((run) => run.tool === 'box__record');
     assert.deepEqual(closed.map((run) => [run.runId, run.code]), [[requested[0]!.payload.runId, 'GH_GATEWAY_STOPPED']]);
+
+    // Both gateway processes registered themselves; the killed one never said it stopped, the second one does.
+    const second = gateway.process.pid!;
+    await gateway.stop();
+    gateway = undefined;
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT owner, stopped_at FROM gateway_processes ORDER BY started_at').all() as Array<{ owner: string; stopped_at: string | null }>;
+      assert.deepEqual(rows.map((row) => [row.owner.split(':').at(-1), row.stopped_at === null]), [[String(first), true], [String(second), false]]);
+    } finally {
+      db.close();
+    }
   } finally {
     for (const client of clients) await client.close().catch(() => undefined);
     await gateway?.stop();

@@ -25,6 +25,7 @@ import { ApprovedCallRunner } from './approved-calls.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { AuditArchive } from '../ports/audit-archive.js';
 import type { RunsStore } from '../ports/runs-store.js';
+import type { ProcessRegistry } from '../ports/process-registry.js';
 import type { AuditSigner } from '../core/checkpoint.js';
 import { Checkpointer } from './checkpointer.js';
 import { RunsRefresher } from './runs-refresher.js';
@@ -32,7 +33,7 @@ import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
-import { processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
+import { HEARTBEAT_MS, ownerGoneBy, processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
 import { closeInterruptedRuns } from '../governance/interrupted-runs.js';
 import { cachedToolNames, unmatchedToolNames } from '../governance/unmatched-tool-names.js';
 import { configSecretValues } from '../config/secret-values.js';
@@ -56,7 +57,12 @@ export interface GatewayStores {
   checkpoints: CheckpointStore;
   archive: AuditArchive;
   runs: RunsStore;
+  /** Gateway processes that say they are alive: crash recovery across hosts. */
+  processes: ProcessRegistry;
 }
+
+/** This gateway process (host:pid), as the registry and its idempotency keys name it. */
+const GATEWAY_PROCESS = processOwner();
 
 /** How often a running gateway looks for pins accepted by another process. */
 const PIN_REFRESH_MS = 1_000;
@@ -117,6 +123,7 @@ export class Gateway {
   readonly runsRefresher: RunsRefresher;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly pinTimer: NodeJS.Timeout;
+  private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly sessions = new Set<SessionHandle>();
   private readonly searchIndexes = new Map<string, { version: number; index: ToolSearchIndex }>();
 
@@ -129,11 +136,13 @@ export class Gateway {
   static async open(config: GatehouseConfig, stores: GatewayStores, log: Logger, env: NodeJS.ProcessEnv, options: GatewayOptions = {}): Promise<Gateway> {
     const confirmKey = await stores.keys.key('confirm-token', () => randomBytes(32));
     const gateway = new Gateway(config, stores, log, env, confirmKey, options);
+    await stores.processes.beat(GATEWAY_PROCESS);
     await gateway.pins.refresh();
     await gateway.pruneLedger();
-    const unknown = await reconcileInFlight(stores.ledger, (event) => gateway.record(event));
+    const gone = ownerGoneBy(stores.processes);
+    const unknown = await reconcileInFlight(stores.ledger, (event) => gateway.record(event), gone);
     if (unknown.length > 0) log.warn({ keys: unknown.map((entry) => `${entry.agent} ${entry.tool} ${entry.key}`) }, 'calls in flight when a gateway stopped are now unknown: an operator must decide (gatehouse commits list)');
-    const interrupted = await closeInterruptedRuns(stores.runs, stores.events, (event) => gateway.record(event));
+    const interrupted = await closeInterruptedRuns(stores.runs, stores.events, (event) => gateway.record(event), gone);
     if (interrupted.length > 0) log.warn({ runs: interrupted.map((run) => run.runId) }, 'calls a stopped gateway never answered are recorded as failed (GH_GATEWAY_STOPPED)');
     const unmatched = unmatchedToolNames(config, await cachedToolNames(stores.cache, Object.keys(config.servers)));
     if (unmatched.length > 0) log.warn({ problems: unmatched }, 'tool names in the config match no listed tool: misspelt? (gatehouse tools shows them too)');
@@ -209,7 +218,7 @@ export class Gateway {
         trust: options.trust ?? ALWAYS_ASK_A_HUMAN,
         settings: config.governance,
         record,
-        owner: processOwner(),
+        owner: GATEWAY_PROCESS,
       },
       connections: this.connections,
       audit: this.audit,
@@ -223,6 +232,10 @@ export class Gateway {
     this.pinTimer = setInterval(() => {
       if (this.sessions.size > 0) this.refreshPins().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'pins could not be re-read; trying again'));
     }, PIN_REFRESH_MS).unref();
+    // Other hosts' gateways tell this process's death from its silence (crash-recovery.ts).
+    this.heartbeatTimer = setInterval(() => {
+      stores.processes.beat(GATEWAY_PROCESS).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'the process registry could not be told that this gateway is alive; trying again'));
+    }, HEARTBEAT_MS).unref();
     this.approvedCalls = options.runApprovedCalls === false ? undefined : new ApprovedCallRunner(this);
   }
 
@@ -308,10 +321,12 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
     clearInterval(this.pinTimer);
+    clearInterval(this.heartbeatTimer);
     await this.approvedCalls?.close();
     await Promise.all([...this.connections.values()].map((connection) => connection.stop('shutdown').catch(() => undefined)));
     await Promise.all([...this.sessions].map((session) => session.server.close().catch(() => undefined)));
     await this.audit.flush();
+    await this.stores.processes.stopped(GATEWAY_PROCESS).catch((error: unknown) => this.log.warn({ err: error }, 'the process registry could not be told that this gateway stopped'));
   }
 
   private connectionHooks(): ServerConnectionHooks {

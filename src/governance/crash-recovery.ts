@@ -3,6 +3,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
 import type { RecordEvent } from '../core/events.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
+import type { ProcessRegistry } from '../ports/process-registry.js';
+
+/** Whether the process that claimed something is gone (ownerGone, ownerGoneBy). */
+export type OwnerGone = (owner: string | undefined) => boolean | Promise<boolean>;
 
 /** This process as the owner of the idempotency keys it claims. */
 export function processOwner(): string {
@@ -29,12 +33,31 @@ export function ownerState(owner: string | undefined): 'gone' | 'alive' | 'unkno
 }
 
 /**
- * Whether the process that claimed a key is gone. One on another host is taken as alive, so its
- * keys stay in_progress until an operator looks (`gatehouse commits list --all`). Every doubt
- * leans towards "not sent again".
+ * Whether the process that claimed a key is gone, by its pid: one on another host is taken as
+ * alive, so its keys stay in_progress until an operator looks (`gatehouse commits list --all`).
+ * Every doubt leans towards "not sent again". A gateway asks `ownerGoneBy` instead.
  */
 export function ownerGone(owner: string | undefined): boolean {
   return ownerState(owner) === 'gone';
+}
+
+/** How often a gateway process tells the registry that it is alive. */
+export const HEARTBEAT_MS = 10_000;
+/** A process of another host silent this long (six beats missed) is taken as gone. */
+export const SILENT_AFTER_MS = 60_000;
+
+/**
+ * `ownerGone`, with the registry for processes of other hosts: one that said it stopped, or has
+ * been silent for `silentAfterMs`, is gone. One that never registered (a gateway of a version
+ * before the registry) is still taken as alive.
+ */
+export function ownerGoneBy(registry: ProcessRegistry, silentAfterMs = SILENT_AFTER_MS): (owner: string | undefined) => Promise<boolean> {
+  return async (owner) => {
+    const state = ownerState(owner);
+    if (state !== 'unknown' || owner === undefined) return state === 'gone';
+    const liveness = await registry.liveness(owner, silentAfterMs);
+    return liveness === 'stopped' || liveness === 'silent';
+  };
 }
 
 /**
@@ -43,10 +66,10 @@ export function ownerGone(owner: string | undefined): boolean {
  * run, so it is never sent again by itself, and a repeat is answered GH_OUTCOME_UNKNOWN until an
  * operator resolves it. One that had not (it waited for an approval) is `failed`: the key is free.
  */
-export async function reconcileInFlight(ledger: IdempotencyLedger, record: RecordEvent, gone: (owner: string | undefined) => boolean = ownerGone): Promise<IdempotencyRecord[]> {
+export async function reconcileInFlight(ledger: IdempotencyLedger, record: RecordEvent, gone: OwnerGone = ownerGone): Promise<IdempotencyRecord[]> {
   const unknown: IdempotencyRecord[] = [];
   for (const entry of await ledger.list('in_progress')) {
-    if (!gone(entry.owner)) continue;
+    if (!(await gone(entry.owner))) continue;
     const started = entry.startedAt !== undefined || entry.owner === undefined;
     if (!(await ledger.reconcile(entry, started ? 'unknown' : 'failed')) || !started) continue;
     unknown.push({ ...entry, state: 'unknown' });

@@ -1,7 +1,7 @@
 import type { RecordEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Run, RunsStore } from '../ports/runs-store.js';
-import { ownerGone } from './crash-recovery.js';
+import { ownerGone, type OwnerGone } from './crash-recovery.js';
 
 /** The most running runs one start looks at (a gateway holds far fewer calls in flight). */
 const MAX_RUNNING = 10_000;
@@ -9,8 +9,8 @@ const MAX_RUNNING = 10_000;
 /**
  * Crash recovery for the runs view, at start: a call whose gateway process died before it
  * answered would stay `running` for ever. Its `tool.call.requested` names that process
- * (`gateway`, host:pid); when the process is gone (checked as for idempotency keys: only on this
- * host, every doubt leaving the run open), the call gets the outcome event it never had, a
+ * (`gateway`, host:pid); when the process is gone (checked as for idempotency keys, every doubt
+ * leaving the run open), the call gets the outcome event it never had, a
  * `tool.call.failed` with GH_GATEWAY_STOPPED. Whether it ran downstream is not known here; a
  * keyed call's key says that (`commit.unknown`). Returns the runs closed.
  */
@@ -18,14 +18,14 @@ export async function closeInterruptedRuns(
   runs: RunsStore,
   events: EventStore,
   record: RecordEvent,
-  gone: (owner: string | undefined) => boolean = ownerGone,
+  gone: OwnerGone = ownerGone,
 ): Promise<Run[]> {
   const closed: Run[] = [];
   for (const run of await runs.list({ status: 'running', limit: MAX_RUNNING })) {
     const [opened] = await events.read({ afterSeq: run.firstSeq - 1, limit: 1 });
     const owner = opened?.type === 'tool.call.requested' ? opened.payload.gateway : undefined;
     // Runs opened before events named their gateway are left alone: their process cannot be told.
-    if (typeof owner !== 'string' || !gone(owner)) continue;
+    if (typeof owner !== 'string' || !(await gone(owner))) continue;
     record({
       type: 'tool.call.failed',
       agent: run.agent ?? undefined,

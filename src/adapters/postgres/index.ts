@@ -12,3 +12,4 @@ export { PostgresDeadLetterStore } from './dead-letter-store.js';
 export { PostgresCheckpointStore } from './checkpoint-store.js';
 export { PostgresAuditArchive } from './audit-archive.js';
 export { PostgresRunsStore } from './runs-store.js';
+export { PostgresProcessRegistry } from './process-registry.js';
