@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
-import { resolveUnknown } from '../governance/crash-recovery.js';
+import { ownerState, resolveUnknown, SILENT_AFTER_MS } from '../governance/crash-recovery.js';
 import type { IdempotencyRecord } from '../ports/idempotency-ledger.js';
+import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
 import { nonBlank } from './option-values.js';
@@ -18,14 +19,15 @@ export function registerCommits(program: Command, context: CliContext): void {
     .command('list')
     .description('Calls with an unknown outcome, oldest first (with --all also those in flight now)')
     .option('--config <file>', 'config file')
-    .option('--all', 'also calls in progress (in a live gateway, or one on another host)')
+    .option('--all', 'also calls in progress, with how their gateway process looks now (OWNER NOW)')
     .option('--json', 'print JSON')
     .action((options: { config?: string; all?: boolean; json?: boolean }) =>
       withOperatorStores(context, options.config, async ({ stores }) => {
-        const list = [...(await stores.ledger.list('unknown')), ...(options.all ? await stores.ledger.list('in_progress') : [])];
+        const inProgress = options.all ? await stores.ledger.list('in_progress') : [];
+        const list = [...(await stores.ledger.list('unknown')), ...(await Promise.all(inProgress.map(async (entry) => ({ ...entry, ownerNow: await ownerNow(entry.owner, stores.processes) }))))];
         if (options.json) return void process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         if (list.length === 0) return void process.stdout.write('no calls with an unknown outcome\n');
-        process.stdout.write(formatTable(['KEY', 'STATE', 'AGENT', 'TOOL', 'STARTED', 'OWNER'], list.map(row)));
+        process.stdout.write(formatTable(['KEY', 'STATE', 'AGENT', 'TOOL', 'STARTED', 'OWNER', 'OWNER NOW'], list.map(row)));
       }),
     );
   commits
@@ -48,6 +50,19 @@ export function registerCommits(program: Command, context: CliContext): void {
     );
 }
 
-function row(entry: IdempotencyRecord): string[] {
-  return [entry.key, entry.state, entry.agent, entry.tool, entry.startedAt ?? '-', entry.owner ?? '-'];
+function row(entry: IdempotencyRecord & { ownerNow?: OwnerNow }): string[] {
+  return [entry.key, entry.state, entry.agent, entry.tool, entry.startedAt ?? '-', entry.owner ?? '-', entry.ownerNow ?? '-'];
+}
+
+/**
+ * How the process holding an in-progress key looks from here: on this host `alive` or `gone`
+ * (the next gateway start reconciles it), on another host what the process registry knows
+ * (`live`, `silent` or `stopped`: reconciled at the next start; `unregistered`: an older gateway).
+ */
+type OwnerNow = 'alive' | 'gone' | ProcessLiveness;
+
+async function ownerNow(owner: string | undefined, processes: ProcessRegistry): Promise<OwnerNow> {
+  const state = ownerState(owner);
+  if (state !== 'unknown' || owner === undefined) return state === 'unknown' ? 'gone' : state;
+  return processes.liveness(owner, SILENT_AFTER_MS);
 }
