@@ -6,12 +6,11 @@
  * run) in one transaction, so a run that ops.contracts names had replaced Final, and one it does
  * not name had left Final as it was.
  */
-import { hostname } from 'node:os';
 import { literal, type PipelineEngine } from '../engines/engine.js';
+import { ownerGone as processGone, processOwner } from '../engines/owner.js';
 import { now } from './context.js';
 
-/** This process as the owner of the runs it starts (host:pid). */
-export const processOwner = (): string => `${hostname()}:${process.pid}`;
+export { processOwner } from '../engines/owner.js';
 
 /**
  * Whether the process that started a run is gone. DuckDB: the file is locked to one process, the
@@ -23,15 +22,7 @@ function ownerGone(engine: PipelineEngine, owner: string | null): boolean {
   if (owner === processOwner()) return false;
   if (engine.dialect === 'duckdb') return true;
   if (owner === null) return false;
-  const at = owner.lastIndexOf(':');
-  const pid = Number(owner.slice(at + 1));
-  if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid)) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return processGone(owner);
 }
 
 export interface InterruptedRun {
