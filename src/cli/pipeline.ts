@@ -101,9 +101,10 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 /**
- * Runs a run or replay so that SIGINT or SIGTERM stops it on the record: the engine stops its statement, the run is
- * marked interrupted, the database is closed, and the command exits 130 or 143. An engine that cannot stop a
- * statement (PostgreSQL) exits at once, and so does a second signal: the next run or status marks the run interrupted.
+ * Runs a run or replay so that SIGINT or SIGTERM stops it on the record: the engine stops its statement (DuckDB
+ * interrupts it, PostgreSQL cancels it in the server), the run is marked interrupted, the database is closed, and the
+ * command exits 130 or 143. An engine that cannot stop a statement exits at once, and so does a second signal: the next
+ * run or status marks the run interrupted.
  */
 async function stoppable(engine: PipelineEngine, work: () => Promise<unknown>): Promise<void> {
   let received: StopSignal | undefined;

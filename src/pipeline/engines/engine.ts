@@ -43,13 +43,13 @@ export interface PipelineEngine {
   prepareRaw(table: string, canonicalColumns: readonly string[]): Promise<void>;
   /**
    * Where the working copies of a file being loaded go (decoded, numbered; as large as the file, removed after it):
-   * beside a DuckDB database file, with its spill files; the system's temp folder otherwise.
+   * beside a DuckDB database file, with its spill files; PostgreSQL: a folder of this process in the system's temp folder.
    */
   readonly scratchDirectory: string;
   /**
    * Removes the working copies a run stopped midway left in the scratch directory (called as a run starts); returns
    * their paths. DuckDB: the gatehouse-* folders in <db>.tmp, which only the process holding the database uses.
-   * PostgreSQL: none (its scratch directory, the system's temp folder, is shared with other processes' runs).
+   * PostgreSQL: the folders (gatehouse-pg-scratch-<pid> in the system's temp folder) of processes that are gone.
    */
   removeLeftoverScratch(): string[];
   /** Appends one file to its raw table; returns the data rows read and how many of them were rejected (kept with their text). */
@@ -68,7 +68,7 @@ export interface PipelineEngine {
   /**
    * For a signal (SIGINT, SIGTERM): stops the statement running now, or the next one if none runs, with
    * GH_PIPELINE_INTERRUPTED naming the signal; the statements after it run (so the run can be recorded interrupted). Returns false when
-   * the engine cannot stop a statement (PostgreSQL here): the caller exits at once instead.
+   * the engine cannot stop a statement: the caller exits at once instead.
    */
   interrupt(signal: string): boolean;
   /** How far the statement running now is, 0-100, when the engine can tell and was opened to track it (for a progress bar); undefined otherwise. */

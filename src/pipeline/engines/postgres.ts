@@ -2,15 +2,24 @@
  * The PostgreSQL engine: the same pipeline SQL on a PostgreSQL 15+ database (the scale-out target).
  * Node reads the decoded files and sends rows in batches as arrays (one unnest INSERT per batch);
  * the gh_* helpers are SQL functions, so the definition's SQL is the same on both engines.
+ *
+ * A run stopped midway must not outlive its process in the server: a signal cancels the running
+ * statement (pg_cancel_backend, from a second connection); a session whose client is gone (SIGKILL)
+ * is ended by the server (client_connection_check_interval) or, failing that, by the next process
+ * that opens the database (sessions are named by their owner, host:pid). The run's scratch tables
+ * (gh_*) are temporary tables, which the server drops with the session; its working copies of files
+ * sit in a folder named by its pid, removed by the next run once that pid is gone.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
 import { logicalType } from './duckdb.js';
 import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
+import { ownerGone, pidGone, processOwner } from './owner.js';
 
 const HELPERS = [
   `CREATE OR REPLACE FUNCTION gh_null_token(v text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT v IS NULL OR trim(v) IN ('', '*', '—') $$`,
@@ -23,6 +32,20 @@ const HELPERS = [
   `CREATE OR REPLACE FUNCTION gh_digits(v text, n integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT v ~ ('^[0-9]{' || n || '}$') $$`,
 ];
 
+/**
+ * How often the server checks, while it runs a statement, that the session's client is still there
+ * (client_connection_check_interval, PostgreSQL 14+, any user may set it): without it, a backend whose
+ * client was killed runs its statement to the end, holding its locks, and notices only when it answers.
+ */
+export const CONNECTION_CHECK_INTERVAL_MS = 1000;
+
+/** The application_name of a pipeline session, followed by its owner (host:pid): how a later process finds one whose process is gone. */
+export const SESSION_NAME_PREFIX = 'gatehouse pipeline ';
+
+/** The folder (in the system's temp folder) of one process's working copies: the pid tells whose it is. */
+const SCRATCH_FOLDER = /^gatehouse-pg-scratch-(\d+)$/;
+const scratchFolder = (pid: number): string => path.join(tmpdir(), `gatehouse-pg-scratch-${pid}`);
+
 /** Rows per INSERT of a raw load. */
 const BATCH_ROWS = 5_000;
 
@@ -34,9 +57,21 @@ const types = {
 export class PostgresEngine implements PipelineEngine {
   readonly dialect = 'postgres' as const;
   readonly description: string;
-  readonly scratchDirectory = tmpdir();
+  readonly scratchDirectory = scratchFolder(process.pid);
 
-  private constructor(private readonly client: pg.Client, url: string) {
+  /** The signal that asked to stop: the statement running (cancelled) or the next one fails with GH_PIPELINE_INTERRUPTED. */
+  private interrupting: string | undefined;
+  /** The cancel request under way: no statement is sent before it is done, so that it cannot cancel one sent after the signal. */
+  private cancelling: Promise<void> | undefined;
+  /** Statements sent and not yet answered. */
+  private inFlight = 0;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly url: string,
+    /** The server process of this session (pg_backend_pid()), whose statement a cancel names. */
+    private readonly backendPid: number,
+  ) {
     this.description = `postgres ${withoutPassword(url)}`;
   }
 
@@ -50,8 +85,20 @@ export class PostgresEngine implements PipelineEngine {
     } catch (error) {
       throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot connect to PostgreSQL: ${(error as Error).message}`, {}, { cause: error });
     }
-    const engine = new PostgresEngine(client, options.url);
+    let backendPid: number;
+    try {
+      const result = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      backendPid = Number(result.rows[0]!.pid);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new GatehouseError('GH_PIPELINE_ENGINE', `cannot connect to PostgreSQL: ${(error as Error).message}`, {}, { cause: error });
+    }
+    const engine = new PostgresEngine(client, options.url, backendPid);
     await engine.exec('SET client_min_messages = warning');
+    await engine.run(`SELECT set_config('application_name', $1, false)`, [`${SESSION_NAME_PREFIX}${processOwner()}`]);
+    // Set where the server has it (14+); an older one keeps running a killed client's statement to its end.
+    await engine.exec(`SELECT set_config(name, '${CONNECTION_CHECK_INTERVAL_MS}', false) FROM pg_settings WHERE name = 'client_connection_check_interval'`);
+    await engine.endOrphanedSessions();
     for (const sql of HELPERS) await engine.exec(sql);
     return engine;
   }
@@ -65,17 +112,41 @@ export class PostgresEngine implements PipelineEngine {
   }
 
   private async run(sql: string, values?: unknown[]): Promise<pg.QueryResult> {
+    if (this.cancelling) {
+      await this.cancelling;
+      this.cancelling = undefined;
+    }
+    const signal = this.interrupting;
+    if (signal !== undefined && this.inFlight === 0) {
+      // Stopped between statements (or the cancelled one had just finished): this one is not sent; those after it are.
+      this.interrupting = undefined;
+      throw interruptedError(signal);
+    }
+    this.inFlight++;
     try {
       return await this.client.query(sql, values);
     } catch (error) {
+      const stoppedBy = this.interrupting;
+      if (stoppedBy !== undefined) {
+        this.interrupting = undefined;
+        throw interruptedError(stoppedBy, error);
+      }
       const message = (error as Error)?.message ?? String(error);
       throw new GatehouseError('GH_PIPELINE_ENGINE', `the SQL engine refused a statement: ${message}`, { engine: 'postgres', sql: sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql }, { cause: error });
+    } finally {
+      this.inFlight--;
     }
   }
 
+  /**
+   * A table named without a schema is a run's scratch (gh_counts, gh_dups_N, gh_held, …): a temporary table, which only
+   * this session sees (two runs on one database do not share them) and which the server drops when the session ends,
+   * however it ends. Unqualified names find it first: PostgreSQL looks in the session's temporary schema first.
+   */
   async createTableAs(name: string, sql: string): Promise<void> {
-    await this.exec(`DROP TABLE IF EXISTS ${name} CASCADE`);
-    await this.exec(`CREATE TABLE ${name} AS ${sql}`);
+    const table = name.includes('.') ? name : `pg_temp.${name}`;
+    await this.exec(`DROP TABLE IF EXISTS ${table} CASCADE`);
+    await this.exec(`CREATE TABLE ${table} AS ${sql}`);
   }
 
   async createView(name: string, sql: string): Promise<void> {
@@ -167,14 +238,63 @@ export class PostgresEngine implements PipelineEngine {
     return { rows, rejected };
   }
 
-  /** pg sends a cancel only from another connection, which is not built: the CLI exits at once on a signal instead. */
-  interrupt(_signal: string): boolean {
-    return false;
+  /**
+   * Cancels the statement running, if one is: pg has no cancel on a client, so a second connection asks the server to
+   * (pg_cancel_backend of this session's backend); the statement fails, its transaction is rolled back. With none
+   * running, the next statement is refused. Either way that one fails with GH_PIPELINE_INTERRUPTED, and the statements
+   * after it run (to record the run interrupted).
+   */
+  interrupt(signal: string): boolean {
+    this.interrupting = signal;
+    if (this.inFlight > 0 && this.cancelling === undefined) this.cancelling = this.cancelStatement();
+    return true;
   }
 
-  /** The system's temp folder holds other processes' working copies too: nothing is removed. */
+  private async cancelStatement(): Promise<void> {
+    const canceller = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000 });
+    try {
+      await canceller.connect();
+      await canceller.query('SELECT pg_cancel_backend($1)', [this.backendPid]);
+    } catch {
+      // No second connection (the server is full or gone): the statement runs to its end and the next one is refused.
+    } finally {
+      await canceller.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Ends the sessions on this database of pipeline processes on this host that are gone (killed while the server was
+   * running their statement, where the server did not notice: before PostgreSQL 14, or behind a connection pooler),
+   * so that their locks do not block this one. A session it may not end (another user's) is left.
+   */
+  private async endOrphanedSessions(): Promise<void> {
+    const sessions = await this.run(
+      `SELECT pid, application_name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND starts_with(application_name, $1)`,
+      [SESSION_NAME_PREFIX],
+    );
+    for (const session of sessions.rows as Array<{ pid: number; application_name: string }>) {
+      if (!ownerGone(session.application_name.slice(SESSION_NAME_PREFIX.length))) continue;
+      await this.run('SELECT pg_terminate_backend($1)', [Number(session.pid)]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Removes the working-copy folders (gatehouse-pg-scratch-<pid> in the system's temp folder) of processes that are
+   * gone: a live process's, this one's included, are left. Returns the folders removed.
+   */
   removeLeftoverScratch(): string[] {
-    return [];
+    let names: string[];
+    try {
+      names = readdirSync(tmpdir());
+    } catch {
+      return [];
+    }
+    const leftovers = names.filter((name) => {
+      const pid = SCRATCH_FOLDER.exec(name)?.[1];
+      return pid !== undefined && Number(pid) !== process.pid && pidGone(Number(pid));
+    });
+    for (const name of leftovers) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+    return leftovers.map((name) => path.join(tmpdir(), name));
   }
 
   /** PostgreSQL reports no progress of a general statement (its pg_stat_progress_* views cover COPY, indexes and vacuum). */
@@ -183,8 +303,19 @@ export class PostgresEngine implements PipelineEngine {
   }
 
   async close(): Promise<void> {
+    await this.cancelling;
     await this.client.end();
+    // Made on demand; left empty, it would only clutter the temp folder (another engine of this process may still use it: then it is not empty).
+    try {
+      rmdirSync(this.scratchDirectory);
+    } catch {
+      // never made, or not empty
+    }
   }
+}
+
+function interruptedError(signal: string, cause?: unknown): GatehouseError {
+  return new GatehouseError('GH_PIPELINE_INTERRUPTED', `stopped by ${signal} before it finished`, { engine: 'postgres', signal }, cause === undefined ? undefined : { cause });
 }
 
 /** The URL with its password, if any, replaced by *** (up to the last @, in case the password holds one): messages never show it. */
