@@ -196,4 +196,24 @@ describe('release_quarantined dry run', () => {
     assert.match(real.stdout, /released 0 quarantined row\(s\) and 1 held partition\(s\)/);
     assert.equal(await releaseCount(), before.releases.length + 1);
   });
+
+  test('list_quarantine narrows by gate and district; rows of two gates replay from the earlier gate; every release gets its own id', async () => {
+    const all = (await call('list_quarantine', { limit: 1000 })) as { total: number; rows: Row[] };
+    const ofGate = (await call('list_quarantine', { gate: 'C', limit: 1000 })) as { total: number; rows: Row[] };
+    assert.ok(ofGate.total > 0 && ofGate.total < all.total, `${ofGate.total} of ${all.total}`);
+    assert.ok(ofGate.rows.every((row) => row.gate === 'C'));
+    const district = String(ofGate.rows[0]!.district_key);
+    const ofDistrict = (await call('list_quarantine', { district, limit: 1000 })) as { total: number; rows: Row[] };
+    assert.ok(ofDistrict.total > 0 && ofDistrict.total < all.total, `${ofDistrict.total} of ${all.total}`);
+    assert.ok(ofDistrict.rows.every((row) => row.district_key === district));
+
+    // One row of gate B (not released by the tests before) and one of gate C: B's rows are judged again only from Stage on.
+    const nulls = (await call('list_quarantine', { rule: 'B.strict_nulls', limit: 1000 })) as { rows: Row[] };
+    const ids = [Number(nulls.rows[2]!.quarantine_id), Number(ofGate.rows[0]!.quarantine_id)];
+    assert.deepEqual((await preview({ ids })).would_release, { rows: 2, partitions: 0, fromLayer: 'stage' });
+    assert.deepEqual(await release({ ids }), { rows: 2, partitions: 0, fromLayer: 'stage' });
+    const [ledger] = await inDatabase((engine) => engine.query('SELECT count(*) AS n, count(DISTINCT release_id) AS ids FROM ops.releases'));
+    assert.ok(Number(ledger!.n) > 2);
+    assert.equal(Number(ledger!.ids), Number(ledger!.n), 'no two releases share an id');
+  });
 });
