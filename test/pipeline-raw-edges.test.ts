@@ -80,6 +80,14 @@ test('scanFile: the header of a file with a byte order mark and CRLF ends is its
   });
 });
 
+test('numberLines: an empty CRLF line stays empty (a number in front of it would make a row of nothing)', async () => {
+  await inTemp(async (dir) => {
+    writeFileSync(path.join(dir, 'crlf.txt'), 'Code^Name\r\n01^A\r\n\r\n02^B\r\n\r\n');
+    assert.deepEqual(await numberLines(path.join(dir, 'crlf.txt'), path.join(dir, 'numbered.txt'), '|'), { lines: 5 });
+    assert.equal(readFileSync(path.join(dir, 'numbered.txt'), 'utf8'), '_line|Code^Name\n2|01^A\n\n4|02^B\n\n');
+  });
+});
+
 test('a file of several 4 MB pieces: lines cut between pieces are whole in the numbered copy, and a CP1252 line past the first piece is recorded on its own line', async () => {
   await inTemp(async (dir) => {
     // ~9.5 MB of UTF-8 lines (é as two bytes) of varying length, so that pieces end mid-line; one CP1252 line far in.
