@@ -12,7 +12,7 @@ import { ensureOpsTables } from '../src/pipeline/run/ops-tables.js';
 /**
  * Raw's file checks on hand-written files, through ingest() on DuckDB: what the generated data sets
  * never hold (a header of no known era, a file of no data row, a line that ends before a required
- * column), and which file names a source takes.
+ * column, one file's bytes under two sources), and which file names a source takes.
  */
 const { definition } = parseDefinition(`
 name: edges
@@ -75,6 +75,8 @@ test('ingest: a header of no known era is refused and keeps nothing; a file of n
       't_3.txt': 'Code^Name^Group ID\n',
       // A renamed header passes A.headers_mapped and is flagged as renamed.
       't_4.txt': 'CDS Code^Name^Group ID\n05^E^5\n',
+      // The same bytes as t_1.txt, for another source: a file already in Raw is skipped only for the source that has it.
+      'u.txt': 'Code^Name^Group ID^Note\n01^A^1^x\n02^B\n03^C^3\n',
     };
     mkdirSync(data);
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(data, name), text);
@@ -86,6 +88,7 @@ test('ingest: a header of no known era is refused and keeps nothing; a file of n
       { source: 't', file: 't_2.txt', status: 'refused', rows: 0, reason: 'unknown layout era' },
       { source: 't', file: 't_3.txt', status: 'loaded', rows: 0 },
       { source: 't', file: 't_4.txt', status: 'loaded', rows: 1 },
+      { source: 'u', file: 'u.txt', status: 'loaded', rows: 3 },
     ]);
     const raw = await engine.query('SELECT f.path, r._line, r.code, r._short FROM raw.t r JOIN ops.raw_files f ON f.file_id = r._file_id ORDER BY f.file_id, r._line');
     assert.deepEqual(raw.map((row) => [path.basename(String(row.path)), row._line, row.code, row._short]), [
