@@ -39,16 +39,26 @@ test('the pipeline MCP server: read-only status and quarantine, run (dry and rea
     assert.equal(early.isError, true);
     assert.match(JSON.stringify(early.content), /GH_PIPELINE_NOT_LOADED: no pipeline database at/);
     assert.equal(existsSync(path.join(work, 'p.duckdb')), false);
+    // Nor does a replay, which reads what runs left as they do.
+    const replayFirst = (await client.callTool({ name: 'run_pipeline', arguments: { from: 'stage' } })) as CallToolResult;
+    assert.equal(replayFirst.isError, true);
+    assert.match(JSON.stringify(replayFirst.content), /GH_PIPELINE_NOT_LOADED: no pipeline database at/);
+    assert.equal(existsSync(path.join(work, 'p.duckdb')), false);
 
     const dry = await call(client, 'run_pipeline', { dry_run: true });
     assert.equal(dry.status, 'dry-run');
     const run = await call(client, 'run_pipeline', { from: 'raw' });
     assert.equal(run.status, 'published');
+    // The brief report: the checks that did not pass, and the Final tables the run changed (all new here).
+    const failing = run.failing_checks as Array<{ status: string }>;
+    assert.ok(failing.length > 0 && failing.every((check) => check.status !== 'pass'), JSON.stringify(failing));
+    assert.deepEqual([...(run.final_changed as string[])].sort(), ['assessment', 'assessment_entities', 'enrollment', 'schools']);
     const held = run.held as Array<{ district_key: string; year: number; rule: string }>;
     assert.deepEqual(held.map((entry) => `${entry.district_key}:${entry.year}`).sort(), [...data.manifest.faults.hierarchy_mismatch!.partitions!].sort());
 
     const status = await call(client, 'pipeline_status');
     assert.equal((status.runs as unknown[]).length, 2);
+    assert.equal(status.run, run.run, 'the status is of the last run');
     const misspelt = (await client.callTool({ name: 'list_quarantine', arguments: { rule: 'B.strict_null' } })) as CallToolResult;
     assert.equal(misspelt.isError, true, 'a misspelt rule is refused, not answered with 0 rows');
     assert.match(JSON.stringify(misspelt.content), /GH_INVALID_ARGUMENTS: rule \\"B\.strict_null\\" is not a check/);
