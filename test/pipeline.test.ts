@@ -254,6 +254,9 @@ describe('pipeline on DuckDB', () => {
     const after = await runPipeline(engine, parseDefinition(restored), { from: 'enrich', ...quiet });
     assert.deepEqual(after.finalBefore, hashes, 'Final unchanged by the refused run');
     assert.deepEqual(after.finalAfter, hashes);
+    // Gate E judges against the contract last published: one per table, replaced by each publication.
+    const contracts = await engine.query('SELECT table_name, version FROM ops.contracts ORDER BY table_name');
+    assert.deepEqual(contracts, [['assessment', 1], ['assessment_entities', 1], ['enrollment', 1], ['schools', 2]].map(([table_name, version]) => ({ table_name, version })));
   });
 
   test('a failing warn check holds nothing back; a partition failing two hold checks is held by the first listed; drift and an empty table warn', async () => {
