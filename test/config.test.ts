@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { validateConfig } from '../src/config/load.js';
+import { findConfigPath, validateConfig } from '../src/config/load.js';
 import { isGatehouseError } from '../src/core/errors.js';
 import { REPO, runCli, standardConfig, tempConfig } from './helpers/gatehouse.js';
 
@@ -92,6 +92,68 @@ describe('configuration', () => {
     assert.equal((rooted.servers.local as { env: Record<string, string> }).env.FILE, '/srv/gatehouse/state/f');
     assert.equal(validateConfig({ ...config, root: '${GH_HOME:-${configDir}/home}' }, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 's' }).rootDir, '/tmp/x/home');
     assert.deepEqual(problemsOf({ ...config, servers: {}, profiles: {}, root: '${NO_SUCH_ROOT}' }), ['root: environment variable NO_SUCH_ROOT is not set']);
+  });
+
+  test('an empty variable counts as unset: ${VAR} is an error naming the key, ${VAR:-default} falls back', () => {
+    const config = {
+      servers: { crm: { url: 'https://crm.example/mcp', headers: { Authorization: 'Bearer ${CRM_TOKEN}' } } },
+      profiles: { p: { allow: ['crm/*'] } },
+      store: { kind: 'sqlite', path: '${STATE:-.state}/g.db' },
+    };
+    // An empty token would send "Authorization: Bearer " and fail far from its cause.
+    assert.deepEqual(problemsOf(config, { CRM_TOKEN: '', STATE: '' }), ['servers.crm.headers.Authorization: environment variable CRM_TOKEN is not set']);
+    const ok = validateConfig(config, '/tmp/x/gatehouse.yaml', { CRM_TOKEN: 't', STATE: '' });
+    assert.equal(ok.store.kind === 'sqlite' && ok.store.path, '/tmp/x/.state/g.db', 'an empty STATE is not "" (a store at /g.db)');
+  });
+
+  test('a missing variable in a list names its index', () => {
+    const config = { servers: { local: { command: 'x', args: ['--verbose', '--key=${LOCAL_KEY}'] } }, profiles: {} };
+    assert.deepEqual(problemsOf(config), ['servers.local.args[1]: environment variable LOCAL_KEY is not set']);
+  });
+
+  test('relative paths (store, a server cwd, agent and operator token files) are resolved against root, not the config folder', () => {
+    const config = validateConfig(
+      {
+        root: 'r',
+        store: { path: 'g.db' },
+        servers: { local: { command: 'x', cwd: 'work' }, fixed: { command: 'x', cwd: '/srv/fixed' }, plain: { command: 'x' } },
+        profiles: { p: { allow: ['local/*'] } },
+        agents: { a: { profiles: ['p'], tokenFile: 'tokens/a.token' }, b: { profiles: ['p'], tokenEnv: 'B' } },
+        operators: { o: { tokenFile: 'tokens/o.token' } },
+      },
+      '/tmp/x/gatehouse.yaml',
+      {},
+    );
+    const cwd = (name: string) => (config.servers[name] as { cwd?: string }).cwd;
+    assert.equal(config.store.kind === 'sqlite' && config.store.path, '/tmp/x/r/g.db');
+    assert.equal(cwd('local'), '/tmp/x/r/work');
+    assert.equal(cwd('fixed'), '/srv/fixed');
+    assert.equal(cwd('plain'), '/tmp/x/r', 'a stdio server without cwd runs in root');
+    assert.equal(config.agents.a!.tokenFile, '/tmp/x/r/tokens/a.token');
+    assert.equal(config.agents.b!.tokenFile, undefined);
+    assert.equal(config.operators.o!.tokenFile, '/tmp/x/r/tokens/o.token');
+  });
+
+  test('a server entry that fits neither shape gets the problems of the shape it meant: url → HTTP, command → stdio', () => {
+    const problems = problemsOf({
+      servers: { remote: { url: 'https://remote.example/mcp', headers: 'Bearer x' }, local: { command: 'x', args: '--verbose' } },
+      profiles: {},
+    });
+    assert.deepEqual(problems.sort(), ['servers.local.args: Invalid input: expected array, received string', 'servers.remote.headers: Invalid input: expected record, received string']);
+  });
+
+  test('without --config: ./gatehouse.yaml in the working folder, else the bundled example; a named file must exist', () => {
+    const temp = tempConfig({});
+    try {
+      const empty = mkdtempSync(path.join(temp.dir, 'empty-'));
+      assert.equal(findConfigPath(undefined, empty), path.join(REPO, 'examples/gatehouse.yaml'));
+      writeFileSync(path.join(empty, 'gatehouse.yaml'), 'servers: {}\nprofiles: {}\n');
+      assert.equal(findConfigPath(undefined, empty), path.join(empty, 'gatehouse.yaml'));
+      assert.equal(findConfigPath('gatehouse.yaml', empty), path.join(empty, 'gatehouse.yaml'), 'relative to the working folder');
+      assert.throws(() => findConfigPath('nope.yaml', empty), (error) => isGatehouseError(error, 'GH_CONFIG_NOT_FOUND'));
+    } finally {
+      temp.cleanup();
+    }
   });
 
   test('a postgres store takes its connection string from the environment and is not a path', () => {

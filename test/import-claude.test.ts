@@ -98,7 +98,7 @@ test('Claude Code .mcp.json: http and streamable-http are imported, sse is skipp
   ]);
   const skipped = result.warnings.filter((warning) => warning.kind === 'skipped');
   assert.deepEqual(skipped.map((warning) => warning.path), ['mcpServers.events', 'mcpServers.legacy']);
-  assert.match(skipped[0]!.message, /"events".*"sse"/);
+  assert.match(skipped[0]!.message, /"events": type "sse" cannot be fronted yet/);
   assert.match(skipped[1]!.message, /"legacy".*SSE/);
   assert.deepEqual(result.config.profiles.default.allow, ['linear/*', 'search/*', 'local/*']);
 });
@@ -155,6 +155,7 @@ test('server names are sanitized to the schema rule and made unique, valid names
   assert.deepEqual(renamed, ['mcpServers["my.server"]', 'mcpServers.a__b', 'mcpServers["café"]', 'mcpServers["@scope/pkg"]', 'mcpServers["..."]']);
   assert.equal(sanitizeServerName('x--y..z'), 'x-y-z');
   assert.equal(sanitizeServerName('_lead_'), 'lead');
+  assert.equal(sanitizeServerName('my_server.v2'), 'my_server-v2', 'a single _ is kept, as the rule allows it');
 });
 
 test('credential-looking env and header values become ${VAR} references; --inline-secrets keeps them', () => {
@@ -204,6 +205,65 @@ test('credential-looking env and header values become ${VAR} references; --inlin
   const { type: _type, ...remote } = input.mcpServers['remote.api'];
   assert.deepEqual(inline.config.servers['remote-api'], { domain: 'imported', ...remote });
   assert.deepEqual(inline.envToSet, [{ name: 'GITHUB_TOKEN', reason: 'referenced', paths: ['mcpServers.b.env.GITHUB_TOKEN'] }]);
+});
+
+test('a value whose key and <SERVER>_<KEY> are both claimed by other values gets <SERVER>_<KEY>_2', () => {
+  const result = convert({
+    mcpServers: {
+      a: { command: 'x', env: { API_KEY: 'one' } },
+      c: { command: 'x', env: { C_API_KEY: 'two', API_KEY: 'three' } },
+    },
+  });
+  const env = (result.config.servers.c as { env: Record<string, string> }).env;
+  assert.deepEqual(env, { C_API_KEY: '${C_API_KEY}', API_KEY: '${C_API_KEY_2}' });
+  assert.deepEqual(result.envToSet.map((variable) => variable.name), ['API_KEY', 'C_API_KEY', 'C_API_KEY_2']);
+});
+
+test('${configDir} and ${rootDir} are filled in by Gatehouse, not variables to set', () => {
+  const result = convert({ mcpServers: { mem: { command: 'x', env: { FILE: '${rootDir}/memory.jsonl', HOME_DIR: '${configDir}', MEM_TOKEN: '${MEM_TOKEN}' } } } });
+  assert.deepEqual(result.envToSet, [{ name: 'MEM_TOKEN', reason: 'referenced', paths: ['mcpServers.mem.env.MEM_TOKEN'] }]);
+});
+
+test('flags: an empty --token= and a flag followed by another flag keep no secret; a URL password that is a reference is not one', () => {
+  const result = convert({
+    mcpServers: {
+      cli: { command: 'tool', args: ['--token=', '--api-key', '--verbose', '--secret', 'shh'] },
+      web: { type: 'http', url: 'https://user:${WEB_PASSWORD}@api.test/mcp', headers: { Authorization: 'Bearer t' } },
+      leaky: { type: 'http', url: 'https://user:hunter2@api.test/mcp', headers: { Authorization: 'Bearer t' } },
+    },
+  });
+  const kept = result.warnings.filter((warning) => warning.kind === 'secret-kept').map((warning) => warning.path);
+  assert.deepEqual(kept, ['mcpServers.cli.args[4]', 'mcpServers.leaky.url']);
+});
+
+test('warnings: "disabled": false is not an ignored key; headers without a credential still warn of missing auth', () => {
+  const result = convert({
+    mcpServers: {
+      local: { command: 'x', disabled: false },
+      open: { type: 'http', url: 'https://open.test/mcp', headers: { Accept: 'application/json' } },
+      signed: { type: 'http', url: 'https://signed.test/mcp', headers: { 'X-Api-Key': 'k' } },
+    },
+  });
+  assert.deepEqual(
+    result.warnings.filter((warning) => warning.kind !== 'secret-kept').map((warning) => `${warning.kind} ${warning.path}`),
+    ['no-auth mcpServers.open'],
+  );
+});
+
+test('a command of only spaces is no command', () => {
+  assert.equal(importError({ mcpServers: { blank: { command: '   ' } } }).message, 'claude.json: mcpServers.blank.command: must be a non-empty string');
+});
+
+test('numbers and booleans become strings; a url that is one variable passes the schema check and is a variable to set', () => {
+  const result = convert({
+    mcpServers: {
+      local: { command: 'x', args: ['--port', 3000, '--verbose', true], env: { DEBUG: true, PORT: 8080 } },
+      remote: { type: 'http', url: '${REMOTE_MCP_URL}', headers: { Authorization: 'Bearer ${REMOTE_TOKEN}' } },
+    },
+  });
+  assert.deepEqual(result.config.servers.local, { domain: 'imported', command: 'x', args: ['--port', '3000', '--verbose', 'true'], env: { DEBUG: 'true', PORT: '8080' } });
+  assert.equal((result.config.servers.remote as { url: string }).url, '${REMOTE_MCP_URL}');
+  assert.deepEqual(result.envToSet.map((env) => env.name), ['REMOTE_MCP_URL', 'REMOTE_TOKEN']);
 });
 
 test('credential detection works on words, not substrings', () => {

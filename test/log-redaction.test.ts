@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { GatehouseError } from '../src/core/errors.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig, validateConfig } from '../src/config/load.js';
 import { configSecretValues } from '../src/config/secret-values.js';
 import { createLogger, SecretValues } from '../src/log.js';
 import { CLI, httpClient, SERVERS, TEST_ENV, tempConfig, TOKENS } from './helpers/gatehouse.js';
@@ -63,6 +63,23 @@ test('the real logger removes credentials by key, by pattern and by known value,
   } finally {
     temp.cleanup();
   }
+});
+
+test('the values scrubbed by value: credential env and header values (also without their scheme) and every OTLP header, not the rest', () => {
+  const config = validateConfig(
+    {
+      servers: {
+        local: { command: 'x', env: { GITHUB_TOKEN: 'ghp-local-0123456789', LOG_LEVEL: 'debug-verbose' } },
+        remote: { url: 'https://remote.example/mcp', headers: { Authorization: `Bearer ${REMOTE_TOKEN}`, Accept: 'application/json' } },
+      },
+      profiles: {},
+      // A collector's key under a name that says nothing: every exporter header is a credential.
+      tracing: { headers: { 'x-honeycomb-team': 'otlp-team-0123456789' } },
+    },
+    '/tmp/gatehouse.yaml',
+    {},
+  );
+  assert.deepEqual(configSecretValues(config).sort(), ['ghp-local-0123456789', `Bearer ${REMOTE_TOKEN}`, REMOTE_TOKEN, 'otlp-team-0123456789'].sort());
 });
 
 test('a real gatehouse serve at debug level never writes a configured credential or a bearer token to its log', async () => {
