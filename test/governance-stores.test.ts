@@ -17,6 +17,9 @@ import { eventStoreContract } from './contracts/event-store.js';
 import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
 import { SqliteDeadLetterStore } from '../src/adapters/sqlite/dead-letter-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
+import { cacheAndKeyStoreContract } from './contracts/schema-cache-and-keys.js';
+import { SqliteKeyStore } from '../src/adapters/sqlite/key-store.js';
+import { SqliteSchemaCache } from '../src/adapters/sqlite/schema-cache.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
 import { processRegistryContract } from './contracts/process-registry.js';
 import { SqliteProcessRegistry } from '../src/adapters/sqlite/process-registry.js';
@@ -69,6 +72,11 @@ eventStoreContract('sqlite', async () => {
     raw: async (sql) => void first.prepare(sql).run(),
     close,
   };
+});
+
+cacheAndKeyStoreContract('sqlite', async () => {
+  const { first, another, close } = freshFile();
+  return { cache: new SqliteSchemaCache(first), keys: new SqliteKeyStore(first), openSecondKeys: async () => new SqliteKeyStore(another()), close };
 });
 
 function auditPortsOf(db: SqliteDatabase): AuditPorts {

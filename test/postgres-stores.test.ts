@@ -17,6 +17,7 @@ import { eventStoreContract } from './contracts/event-store.js';
 import { deadLetterStoreContract } from './contracts/dead-letter-store.js';
 import { PostgresDeadLetterStore } from '../src/adapters/postgres/dead-letter-store.js';
 import { governanceStoreContract, type GovernanceStores } from './contracts/governance-stores.js';
+import { cacheAndKeyStoreContract } from './contracts/schema-cache-and-keys.js';
 import { postgresForThisFile } from './helpers/postgres.js';
 import { raceAcrossProcesses } from './helpers/store-race.js';
 import { processRegistryContract } from './contracts/process-registry.js';
@@ -133,34 +134,9 @@ test('postgres: processes starting together on an empty database apply each migr
   }
 });
 
-test('postgres: the schema cache and the key store', async () => {
+cacheAndKeyStoreContract('postgres', async () => {
   const { first, another, close } = await freshDatabase();
-  try {
-    const cache = new PostgresSchemaCache(first);
-    assert.equal(await cache.get('srv'), undefined);
-    const listing = {
-      tools: [{ name: 'echo', description: 'null \u0000 byte', inputSchema: { type: 'object' as const, properties: { b: {}, a: {} } } }],
-      resources: [],
-      resourceTemplates: [],
-      prompts: [],
-      listedAt: '2026-01-01T00:00:00.000Z',
-      source: 'live' as const,
-    };
-    await cache.put('srv', listing);
-    assert.deepEqual(await cache.get('srv'), listing);
-    assert.deepEqual(Object.keys((await cache.get('srv'))!.tools[0]!.inputSchema.properties!), ['b', 'a'], 'stored as written');
-    await cache.put('srv', { ...listing, tools: [] });
-    assert.deepEqual((await cache.get('srv'))?.tools, []);
-    await cache.put('another', listing);
-    assert.deepEqual(await cache.servers(), ['another', 'srv']);
-
-    const keys = [new PostgresKeyStore(first), new PostgresKeyStore(await another())];
-    const made = await Promise.all(keys.map((store, i) => store.key('confirm-token', () => Buffer.alloc(32, i + 1))));
-    assert.deepEqual(made[0], made[1], 'two gateways racing to create a key both get the one that won');
-    assert.deepEqual(await keys[0]!.key('confirm-token', () => Buffer.alloc(32, 9)), made[0]);
-  } finally {
-    await close();
-  }
+  return { cache: new PostgresSchemaCache(first), keys: new PostgresKeyStore(first), openSecondKeys: async () => new PostgresKeyStore(await another()), close };
 });
 
 test('postgres: approval decisions are pushed to every process listening (NOTIFY on commit)', async () => {

@@ -181,6 +181,7 @@ export function auditStoresContract(name: string, open: () => Promise<AuditFixtu
       const again = await verifyStore(f, keys);
       assert.equal(again.problem, undefined);
       assert.equal(again.prunedThrough, 6);
+      assert.deepEqual((await f.checkpoints.prunes()).map((prune) => prune.floorSeq), [3, 6], 'prunes in floor order');
     });
 
     it('a call that straddles the prune floor keeps its run, with who and when from its requested event', async (f) => {

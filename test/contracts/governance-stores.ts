@@ -211,6 +211,14 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       assert.deepEqual(await ids({ status: 'approved', limit: 1 }), [d.id]);
       assert.deepEqual((await approvals.list({ status: 'approved' }))[0], await approvals.get(d.id), 'list returns whole records');
     });
+
+    it('requests made in the same millisecond are listed later insert first', async ({ approvals }) => {
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await approvals.create(newApproval())).id);
+      const newestFirst = made.reverse();
+      assert.deepEqual((await approvals.list()).map((r) => r.id), newestFirst);
+      assert.deepEqual((await approvals.list({ status: 'pending', limit: 2 })).map((r) => r.id), newestFirst.slice(0, 2));
+    });
   });
 
   describe(`${name}: idempotency ledger`, () => {
@@ -309,6 +317,16 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       assert.deepEqual([resolved?.state, resolved?.result], ['committed', { sent: true }]);
     });
 
+    it('list is oldest first; markStarted marks only an in_progress record', async ({ ledger }) => {
+      await ledger.claim(claimOf('late', 'fp', at(5), at(65)));
+      await ledger.claim(claimOf('early', 'fp', at(1), at(61)));
+      await ledger.claim(claimOf('middle', 'fp', at(3), at(63)));
+      assert.deepEqual((await ledger.list('in_progress')).map((r) => r.key), ['early', 'middle', 'late']);
+      await ledger.complete('alice', 'crm/update_contact', 'early', 'committed', { ok: true });
+      await ledger.markStarted('alice', 'crm/update_contact', 'early', at(7));
+      assert.equal((await ledger.get('alice', 'crm/update_contact', 'early', at(8)))?.startedAt, undefined, 'a committed call is not started again');
+    });
+
     it('a record claimed without an owner is reconciled by owner null', async ({ ledger }) => {
       await ledger.claim(claimOf('legacy', 'fp'));
       assert.equal((await ledger.list('in_progress'))[0]?.owner, undefined);
@@ -352,6 +370,14 @@ export function governanceStoreContract(name: string, open: () => Promise<Govern
       assert.deepEqual(await ids({ pending: true }), [c.id, b.id]);
       assert.deepEqual(await ids({ pending: true, limit: 1 }), [c.id]);
       assert.deepEqual(await ids({ limit: 3 }), [d.id, c.id, b.id]);
+    });
+
+    it('items of the same millisecond are listed later insert first', async ({ reviews }) => {
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await reviews.add(newReview())).id);
+      const newestFirst = made.reverse();
+      assert.deepEqual((await reviews.list()).map((r) => r.id), newestFirst);
+      assert.deepEqual((await reviews.list({ pending: true, limit: 2 })).map((r) => r.id), newestFirst.slice(0, 2));
     });
   });
 
