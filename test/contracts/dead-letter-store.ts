@@ -48,6 +48,14 @@ export function deadLetterStoreContract(name: string, open: () => Promise<{ lett
       await assert.rejects(letters.add(callLetter(), 'dl_from_file'), 'ids are unique');
     });
 
+    it('letters of the same millisecond are listed later insert first', async (letters) => {
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await letters.add(callLetter())).id);
+      const newestFirst = made.reverse();
+      assert.deepEqual((await letters.list()).map((l) => l.id), newestFirst);
+      assert.deepEqual((await letters.list({ status: 'open', limit: 2 })).map((l) => l.id), newestFirst.slice(0, 2));
+    });
+
     it('transition is a compare-and-set; a failed retry counts an attempt and keeps its error; settling records who and why', async (letters) => {
       const { id } = await letters.add(callLetter());
       assert.equal(await letters.transition(id, 'retrying', 'retried', { at: at(1) }), false);

@@ -24,7 +24,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 
   async list(filter: { status?: DeadLetterStatus; limit?: number } = {}): Promise<DeadLetter[]> {
     const { rows } = await this.db.query<StoredRow>(
-      `SELECT * FROM dead_letters WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2`,
+      `SELECT * FROM dead_letters WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, ord DESC LIMIT $2`,
       [filter.status ?? null, filter.limit ?? 1000],
     );
     return rows.map(fromRow);
