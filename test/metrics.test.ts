@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { PrometheusMetrics } from '../src/telemetry/prometheus-metrics.js';
 import { metricsNeedToken } from '../src/transports/metrics-endpoint.js';
 import { faultServer } from './helpers/faults.js';
 import { httpClient, REPO, SERVERS, startServe, tempConfig, TOKENS, type RunningGateway } from './helpers/gatehouse.js';
@@ -24,9 +25,11 @@ function metricsConfig(overrides: Record<string, unknown> = {}): Record<string, 
     },
     profiles: {
       main: { allow: ['everything/*', 'gov/*'], approval: { mode: 'return' } },
+      // Its requests expire after 300 ms; none is decided or read through the desk, so it stays pending in the store.
+      hasty: { allow: ['gov/update_record'], approval: { mode: 'return', timeoutMs: 300 } },
       fragile: { allow: ['broken/*', 'faulty/*'] },
     },
-    agents: { alice: { profiles: ['main', 'fragile'], tokenEnv: 'TEST_TOKEN_ALICE' } },
+    agents: { alice: { profiles: ['main', 'fragile', 'hasty'], tokenEnv: 'TEST_TOKEN_ALICE' } },
     operators: { ops: { tokenEnv: 'TEST_OPERATOR_TOKEN' } },
     ...overrides,
   };
@@ -96,25 +99,32 @@ describe('/metrics after real calls through gatehouse serve', () => {
     for (let i = 0; i < 3; i += 1) await main.callTool({ name: 'everything__echo', arguments: { message: `m${i}` } });
     const invalid = await main.callTool({ name: 'everything__get-sum', arguments: { a: 'one', b: 2 } });
     assert.equal(invalid.isError, true);
+    // Same server, gate and outcome as echo, another tool: a counter of its own.
+    await main.callTool({ name: 'everything__get-sum', arguments: { a: 1, b: 2 } });
     await main.callTool({ name: 'gov__read_value', arguments: {} });
     const held = await main.callTool({ name: 'gov__update_record', arguments: { id: 'r1', value: 'v' } });
     const approvalId = (held._meta?.gatehouse as { data?: { approvalId?: string } } | undefined)?.data?.approvalId;
     assert.ok(approvalId, 'the G2 call returned an approval id');
     await assert.rejects(main.callTool({ name: 'everything__no-such-tool', arguments: {} }));
+    const hasty = await httpClient(gateway.url, 'hasty', TOKENS.alice);
+    await hasty.callTool({ name: 'gov__update_record', arguments: { id: 'r2', value: 'v' } });
+    await hasty.close();
+    await new Promise((resolve) => setTimeout(resolve, 350));
 
     let samples = parseExposition((await scrape(gateway)).body);
     const calls = (labels: Record<string, string>) => valueOf(samples, 'gatehouse_tool_calls_total', labels);
     assert.equal(calls({ server: 'everything', tool: 'echo', gate: 'G0', outcome: 'ok' }), 3);
     assert.equal(calls({ server: 'everything', tool: 'get-sum', gate: 'G0', outcome: 'error' }), 1);
+    assert.equal(calls({ server: 'everything', tool: 'get-sum', gate: 'G0', outcome: 'ok' }), 1);
     assert.equal(calls({ server: 'gov', tool: 'read_value', gate: 'G0', outcome: 'ok' }), 1);
-    assert.equal(calls({ server: 'gov', tool: 'update_record', gate: 'G2', outcome: 'held' }), 1);
+    assert.equal(calls({ server: 'gov', tool: 'update_record', gate: 'G2', outcome: 'held' }), 2, 'one per profile');
     assert.equal(calls({ server: '', tool: '', gate: '', outcome: 'error' }), 1, 'an unknown tool name does not become a label value');
     const latency = (suffix: string, labels: Record<string, string>) => valueOf(samples, `gatehouse_tool_call_duration_seconds_${suffix}`, labels);
-    assert.equal(latency('count', { server: 'everything', gate: 'G0', outcome: 'ok' }), 3);
+    assert.equal(latency('count', { server: 'everything', gate: 'G0', outcome: 'ok' }), 4);
     const sum = latency('sum', { server: 'everything', gate: 'G0', outcome: 'ok' })!;
     assert.ok(sum > 0 && sum < 30, `latency sum ${sum} s`);
-    assert.equal(latency('bucket', { server: 'everything', gate: 'G0', outcome: 'ok', le: '+Inf' }), 3);
-    assert.equal(valueOf(samples, 'gatehouse_approvals_pending'), 1);
+    assert.equal(latency('bucket', { server: 'everything', gate: 'G0', outcome: 'ok', le: '+Inf' }), 4);
+    assert.equal(valueOf(samples, 'gatehouse_approvals_pending'), 1, 'the request past its expiry can no longer be decided: not pending');
     assert.equal(valueOf(samples, 'gatehouse_downstream_processes_running'), 2, 'everything and gov');
     assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'gov', state: 'running' }), 1);
     assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'gov', state: 'stopped' }), 0);
@@ -152,6 +162,23 @@ describe('/metrics after real calls through gatehouse serve', () => {
 });
 
 describe('/metrics access', () => {
+  test('the state gauges: only stdio processes count as running; a half-open circuit is 1', async () => {
+    const metrics = new PrometheusMetrics();
+    metrics.watch({
+      pendingApprovals: () => 0,
+      sessions: () => 0,
+      servers: () => [
+        { name: 'local', transport: 'stdio', state: 'running', circuit: 'half_open' },
+        { name: 'remote', transport: 'http', state: 'running', circuit: 'open' },
+      ],
+    });
+    const samples = parseExposition((await metrics.scrape()).body);
+    assert.equal(valueOf(samples, 'gatehouse_downstream_processes_running'), 1, 'an HTTP server is no process of ours');
+    assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'local' }), 1);
+    assert.equal(valueOf(samples, 'gatehouse_circuit_state', { server: 'remote' }), 2);
+    assert.equal(valueOf(samples, 'gatehouse_server_state', { server: 'remote', state: 'running' }), 1);
+  });
+
   test('auth "auto" is open on a loopback bind and asks for an operator token elsewhere', () => {
     assert.equal(metricsNeedToken('auto', '127.0.0.1'), false);
     assert.equal(metricsNeedToken('auto', '::1'), false);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { openGateway } from '../src/app.js';
@@ -12,6 +12,7 @@ import { isGatehouseError } from '../src/core/errors.js';
 import type { Gateway } from '../src/gateway/gateway.js';
 import { startOtelTracing } from '../src/telemetry/otel-setup.js';
 import { createMcpSession } from '../src/transports/mcp-session.js';
+import { faultServer } from './helpers/faults.js';
 import { REPO, SERVERS, TEST_ENV, tempConfig, text } from './helpers/gatehouse.js';
 
 const META_ECHO = path.join(REPO, 'dist/test/fixtures/meta-echo-server.js');
@@ -29,9 +30,10 @@ function config(): Record<string, unknown> {
       meta: { ...fixture, tools: { '*': { gate: 'G0' } } },
       gated: { ...fixture, tools: { '*': { gate: 'G3' } } },
       everything: SERVERS.everything,
+      faulty: faultServer('${configDir}'),
     },
     profiles: {
-      eager: { allow: ['meta/*', 'gated/*'] },
+      eager: { allow: ['meta/*', 'gated/*', 'faulty/lookup'] },
       lazy: { mode: 'lazy', allow: ['meta/*'] },
     },
     agents: { alice: { profiles: ['eager', 'lazy'], tokenEnv: 'TEST_TOKEN_ALICE' } },
@@ -107,6 +109,7 @@ describe('tracing: a span per call, per stage and for the downstream request', (
       },
       { server: 'meta', tool: 'echo_meta', gate: 'G0', outcome: 'ok', agent: 'alice', profile: 'eager', method: 'tools/call', toolName: 'meta__echo_meta' },
     );
+    assert.equal(call.attributes['mcp.session.id'], 'session-eager');
     assert.equal(call.status.code, SpanStatusCode.UNSET);
     for (const stage of ['authorize', 'admit', 'resolve', 'validate', 'govern']) {
       assert.equal(parentOf(byName(spans, `gatehouse.${stage}`)), idOf(call), `${stage} is a child of the call`);
@@ -149,6 +152,7 @@ describe('tracing: a span per call, per stage and for the downstream request', (
     assert.equal(call.attributes['error.type'], 'tool_error');
     assert.equal(call.status.code, SpanStatusCode.ERROR);
     assert.equal(byName(spans, 'tools/call fail').status.code, SpanStatusCode.ERROR);
+    assert.equal(byName(spans, 'gatehouse.govern').status.code, SpanStatusCode.UNSET, 'the tool failed, not a stage of the gateway');
   });
 
   test('a call refused at resolve has no later stages; the resolve span and the call carry the error', async () => {
@@ -162,6 +166,31 @@ describe('tracing: a span per call, per stage and for the downstream request', (
     assert.equal(call.status.code, SpanStatusCode.ERROR);
     assert.equal(byName(spans, 'gatehouse.resolve').status.code, SpanStatusCode.ERROR);
     assert.deepEqual(spans.map((span) => span.name).sort(), ['gatehouse.admit', 'gatehouse.authorize', 'gatehouse.resolve', 'tools/call meta__no_such_tool']);
+  });
+
+  test('a request the server refuses fails the forward and downstream spans and the stage it ran in', async () => {
+    // The server answers with a result that is not an object.
+    await eager.callTool({ name: 'faulty__lookup', arguments: { id: 'x', fault: 'invalid' } }).catch(() => undefined);
+    const spans = gw.exporter.getFinishedSpans();
+    const call = byName(spans, 'tools/call faulty__lookup');
+    assert.equal(call.attributes['gatehouse.outcome'], 'error');
+    for (const name of ['gatehouse.forward', 'tools/call lookup', 'gatehouse.govern']) assert.equal(byName(spans, name).status.code, SpanStatusCode.ERROR, name);
+  });
+
+  test('a refusal by governance (a forged confirm token) is a failed call: outcome denied, error.type its code', async () => {
+    await eager.callTool({ name: 'gated__echo_meta', arguments: { confirm: 'SEND', confirm_token: 'ghc1.e30.Zm9yZ2Vk' } });
+    const call = byName(gw.exporter.getFinishedSpans(), 'tools/call gated__echo_meta');
+    assert.equal(call.attributes['gatehouse.outcome'], 'denied');
+    assert.equal(call.attributes['error.type'], call.attributes['gatehouse.error.code']);
+    assert.equal(call.status.code, SpanStatusCode.ERROR);
+  });
+
+  test('a status message longer than 300 characters is cut, with an ellipsis', async () => {
+    const name = `meta__${'x'.repeat(400)}`;
+    await assert.rejects(eager.callTool({ name, arguments: {} }));
+    const { message } = byName(gw.exporter.getFinishedSpans(), `tools/call ${name}`).status;
+    assert.equal(message?.length, 300);
+    assert.ok(message?.startsWith('GH_TOOL_NOT_ALLOWED: ') && message.endsWith('…'), message);
   });
 
   test('a G3 preflight is held: outcome held, gate G3, not an error, nothing forwarded', async () => {
@@ -203,6 +232,25 @@ describe('tracing off (the default)', () => {
       assert.deepEqual(echoedMeta(result), { traceparent: TRACEPARENT, tracestate: 'agent=1' });
     } finally {
       await gw.stop();
+    }
+  });
+});
+
+describe('tracing with the OTLP exporter', () => {
+  test('the start line names the endpoint without its credentials; an export failure is logged once a minute at most, readable', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    // A bare pino, without the redaction of src/log.ts: what is not written cannot leak.
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const config = validateConfig({ servers: {}, profiles: {}, tracing: { enabled: true, endpoint: 'http://user:otlp-pw@127.0.0.1:9/v1/traces' } }, '/tmp/gatehouse.yaml', {}).tracing;
+    const otel = startOtelTracing(config, log);
+    try {
+      assert.equal(lines[0]?.endpoint, 'http://127.0.0.1:9/v1/traces');
+      // What the SDK reports through its diagnostic logger when an export fails, three times in a row.
+      for (let i = 0; i < 3; i++) diag.error('{"message":"connect ECONNREFUSED 127.0.0.1:9"}');
+      const failures = lines.filter((line) => String(line.msg).startsWith('tracing: spans'));
+      assert.deepEqual(failures.map((line) => [line.msg, line.suppressedSinceLast]), [['tracing: spans could not be exported: connect ECONNREFUSED 127.0.0.1:9', 0]]);
+    } finally {
+      await otel.shutdown();
     }
   });
 });
