@@ -77,5 +77,11 @@ describe('core rules', () => {
     assert.ok(!loopback.originAllowed('http://evil.example'));
     assert.ok(!loopback.originAllowed('http://localhost:7700.evil.example'));
     assert.ok(originCheck('127.0.0.1', 7700, [], ['https://app.example']).originAllowed('https://APP.example'));
+    // Bound to an address of the LAN: clients name the gateway by it.
+    assert.ok(originCheck('192.168.1.5', 7700, [], []).hostAllowed('192.168.1.5:7700'));
+    assert.ok(originCheck('fd00::5', 7700, [], []).hostAllowed('[fd00::5]:7700'));
+    assert.ok(!originCheck('fd00::5', 7700, [], []).hostAllowed('fd00::5:7700'));
+    assert.ok(originCheck('0.0.0.0', 7700, ['GW.Internal:7700'], []).hostAllowed('gw.internal:7700'), 'configured hosts match in any case');
+    assert.ok(originCheck('127.0.0.1', 80, [], []).originAllowed('http://localhost'), 'port 80 is left out of an Origin');
   });
 });

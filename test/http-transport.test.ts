@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readJsonBody } from '../src/transports/read-body.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { standardConfig, startServe, tempConfig, TOKENS, type RunningGateway } from './helpers/gatehouse.js';
 
@@ -230,4 +232,31 @@ describe('streamable HTTP transport on the wire', () => {
     assert.match(text, /"id":7/);
     assert.match(text, /Long running operation completed/);
   });
+});
+
+test('a body of exactly the limit is read, one byte more is too large, with or without a Content-Length; no byte is empty', async () => {
+  const server = createServer((req, res) => void readJsonBody(req, 10).then((read) => res.end(read.kind)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  /** The kind readJsonBody gives `body`; chunked (no Content-Length) when `length` is false. */
+  const kindOf = (body: string, length: boolean) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', headers: length ? { 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      if (!length) for (const character of body) req.write(character);
+      req.end(length ? body : undefined);
+    });
+  try {
+    for (const length of [true, false]) {
+      assert.equal(await kindOf('"12345678"', length), 'ok', `10 bytes, length ${length}`);
+      assert.equal(await kindOf('"123456789"', length), 'too-large', `11 bytes, length ${length}`);
+      assert.equal(await kindOf('', length), 'empty', `no byte, length ${length}`);
+    }
+  } finally {
+    server.close();
+  }
 });

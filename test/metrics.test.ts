@@ -61,9 +61,9 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return found[0]?.value;
 }
 
-async function scrape(gateway: RunningGateway, token?: string): Promise<{ status: number; contentType: string | null; body: string }> {
+async function scrape(gateway: RunningGateway, token?: string): Promise<{ status: number; contentType: string | null; challenge: string | null; body: string }> {
   const response = await fetch(`${gateway.url}/metrics`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
+  return { status: response.status, contentType: response.headers.get('content-type'), challenge: response.headers.get('www-authenticate'), body: await response.text() };
 }
 
 describe('/metrics after real calls through gatehouse serve', () => {
@@ -197,8 +197,10 @@ describe('/metrics access', () => {
     try {
       const anonymous = await scrape(guarded);
       assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.challenge, 'Bearer realm="gatehouse-operators"', 'a 401 says how to authenticate');
       assert.doesNotMatch(anonymous.body, /gatehouse_tool_calls_total/);
-      assert.equal((await scrape(guarded, TOKENS.alice)).status, 403);
+      const agent = await scrape(guarded, TOKENS.alice);
+      assert.deepEqual([agent.status, agent.challenge], [403, null], 'an agent is known: forbidden, not asked to authenticate');
       assert.equal((await scrape(guarded, 'not-a-token')).status, 401);
       const operator = await scrape(guarded, OPERATOR_TOKEN);
       assert.equal(operator.status, 200);
