@@ -164,6 +164,35 @@ test('postgres: approval decisions are pushed to every process listening (NOTIFY
   }
 });
 
+test('postgres: a listening connection that is lost is reopened, also when the database refuses connections for a while', async () => {
+  const { url, first, another, close } = await freshDatabase();
+  const name = url.split('/').at(-1)!;
+  try {
+    const listening = await another();
+    const heard: string[] = [];
+    await listening.listen('gatehouse_test_channel', (payload) => heard.push(payload));
+    /** NOTIFY until the listener hears it (a reconnected listener misses what was sent while it was away). */
+    const heardWithin = async (payload: string, ms: number): Promise<boolean> => {
+      for (const until = Date.now() + ms; Date.now() < until; ) {
+        await first.query('SELECT pg_notify($1, $2)', ['gatehouse_test_channel', payload]);
+        if (heard.includes(payload)) return true;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return false;
+    };
+    assert.ok(await heardWithin('before', 5_000));
+    // The listener's connection is killed while no new connection is let in: the first attempt to reopen it, a second later, fails.
+    await postgres.cluster().sql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await postgres.cluster().sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND query LIKE 'LISTEN%'`);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await postgres.cluster().sql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    assert.ok(await heardWithin('after', 5_000), 'the listener is back once connections are let in again');
+  } finally {
+    await postgres.cluster().sql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await close();
+  }
+});
+
 test('postgres: an unreachable database is GH_STORE_UNAVAILABLE, without the password in the message', async () => {
   const url = postgres.cluster().url('postgres').replace('postgres@', 'postgres:s3cret@').replace(/:(\d+)\//, ':1/');
   await assert.rejects(PostgresDatabase.open(url), (error) => {

@@ -144,8 +144,17 @@ export class PostgresDatabase {
     if (this.listener !== client) return;
     this.listener = undefined;
     void client.end().catch(() => undefined);
+    this.reopenListener();
+  }
+
+  /**
+   * Tries again every second until the listening connection is back. (A failed attempt used to
+   * end the retries: its error went to dropListener, which ignores a client that is not the
+   * listener, so after a database restart of more than a second nothing listened again.)
+   */
+  private reopenListener(): void {
     if (this.closed) return;
-    this.reconnectTimer = setTimeout(() => void this.connectListener().catch(() => this.dropListener(client)), 1_000).unref();
+    this.reconnectTimer = setTimeout(() => void this.connectListener().catch(() => this.reopenListener()), 1_000).unref();
   }
 }
 
