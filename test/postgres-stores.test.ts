@@ -181,6 +181,12 @@ test('postgres: a listening connection that is lost is reopened, also when the d
       return false;
     };
     assert.ok(await heardWithin('before', 5_000));
+    // A second channel, once the connection listens already, is listened on too.
+    const other: string[] = [];
+    await listening.listen('gatehouse_other_channel', (payload) => other.push(payload));
+    await first.query("SELECT pg_notify('gatehouse_other_channel', 'second')");
+    for (const until = Date.now() + 5_000; other.length === 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(other, ['second']);
     // The listener's connection is killed while no new connection is let in: the first attempt to reopen it, a second later, fails.
     await postgres.cluster().sql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     await postgres.cluster().sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND query LIKE 'LISTEN%'`);
@@ -189,6 +195,19 @@ test('postgres: a listening connection that is lost is reopened, also when the d
     assert.ok(await heardWithin('after', 5_000), 'the listener is back once connections are let in again');
   } finally {
     await postgres.cluster().sql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await close();
+  }
+});
+
+test('postgres: pin changes from two gateways at once each get a version of their own', async () => {
+  const { first, another, close } = await freshDatabase();
+  try {
+    const stores = [new PostgresPinStore(first), new PostgresPinStore(await another())];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => stores[i % 2]!.pin('srv', `tool_${i}`, 'h', { i }, new Date().toISOString())));
+    // Two changes with one version: a reader that saw the first would never look again for the second.
+    const { rows } = await first.query<{ n: number; versions: number }>('SELECT count(*)::int AS n, count(DISTINCT version)::int AS versions FROM tool_pins');
+    assert.deepEqual(rows[0], { n: 40, versions: 40 });
+  } finally {
     await close();
   }
 });
