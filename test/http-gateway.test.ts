@@ -101,8 +101,13 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
         body,
       });
-    assert.equal((await post('builder', {})).status, 401);
+    const anonymous = await post('builder', {});
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="gatehouse"', 'a 401 says how to authenticate');
     assert.equal((await post('builder', { authorization: 'Bearer not-a-token' })).status, 401);
+    const lowercase = await post('builder', { authorization: `bearer ${TOKENS.alice}` });
+    assert.equal(lowercase.status, 200, 'the scheme is case-insensitive (RFC 9110)');
+    await lowercase.body?.cancel();
     assert.equal((await post('builder', { authorization: `Bearer ${TOKENS.bob}` })).status, 403);
     assert.equal((await post('builder', { authorization: `Bearer ${TOKENS.alice}`, origin: 'http://evil.example' })).status, 403);
     // fetch will not forge Host, so use node:http for the DNS-rebinding case.
@@ -295,4 +300,25 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     const children = childProcesses(gateway.process.pid!);
     assert.ok(children.some((child) => child.args.includes('server-everything')), JSON.stringify(children));
   });
+});
+
+test('an HTTP session unused for sessionIdleMs is closed; one in use stays open', { timeout: 30_000 }, async () => {
+  const temp = tempConfig(standardConfig({ http: { sessionIdleMs: 1_000 } }));
+  const gateway = await startServe(temp.configPath);
+  try {
+    const busy = await httpClient(gateway.url, 'builder', TOKENS.alice);
+    const idle = await httpClient(gateway.url, 'builder', TOKENS.alice);
+    // Three idle periods: the sweep (every sessionIdleMs when that is under a minute) runs about three times.
+    for (const until = Date.now() + 3_000; Date.now() < until; ) {
+      await busy.ping();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await busy.ping();
+    await assert.rejects(idle.ping(), /404|session not found/);
+    await busy.close();
+    await idle.close().catch(() => undefined);
+  } finally {
+    await gateway.stop();
+    temp.cleanup();
+  }
 });
