@@ -132,8 +132,12 @@ describe('gatehouse serve (streamable HTTP) with real reference servers', () => 
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
     const wrongMethod = await fetch(`${gateway.url}/healthz`, { method: 'POST' });
     assert.equal(wrongMethod.status, 405);
-    assert.equal(wrongMethod.headers.get('allow'), 'GET');
-    assert.match(await wrongMethod.text(), /method POST not allowed on \/healthz/);
+    assert.equal(wrongMethod.headers.get('allow'), 'GET, HEAD');
+    assert.match(await wrongMethod.text(), /method POST not allowed on \/healthz; use GET or HEAD/);
+    const head = await fetch(`${gateway.url}/healthz`, { method: 'HEAD' });
+    assert.equal(head.status, 200, 'a load balancer may check with HEAD');
+    assert.equal(head.headers.get('content-type'), 'application/json');
+    assert.equal(await head.text(), '');
   });
 
   test('a client that closes the connection mid-body costs no error log', async () => {

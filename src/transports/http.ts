@@ -80,9 +80,10 @@ export async function serveHttp(gateway: Gateway, options: HttpOptions): Promise
     if (!origins.originAllowed(req.headers.origin)) {
       return sendError(res, 403, -32000, `forbidden origin "${req.headers.origin}"`);
     }
-    if (url.pathname === '/healthz' && req.method !== 'GET') {
-      res.setHeader('Allow', 'GET');
-      return sendError(res, 405, -32000, `method ${req.method} not allowed on /healthz; use GET`);
+    // HEAD too: a load balancer's health check may ask with it (node sends the headers, no body).
+    if (url.pathname === '/healthz' && req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendError(res, 405, -32000, `method ${req.method} not allowed on /healthz; use GET or HEAD`);
     }
     if (url.pathname === '/healthz') {
       const reports = gateway.serverReports();
