@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -26,8 +26,15 @@ interface Exit {
 }
 
 /** Starts the CLI; `exited` settles when it ends, and fails the test if that takes longer than `timeoutMs` (it is then killed). */
+/**
+ * The system temp folder of the runs started here: their own, because any PostgreSQL run on this machine (another
+ * test file's, running at the same time) sweeps the working-copy folders of processes that are gone, the one this
+ * file's SIGKILL test looks at included.
+ */
+let runTemp: string;
+
 function startCli(args: string[], timeoutMs = 120_000): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: runTemp } });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -88,6 +95,8 @@ describe('PostgreSQL pipeline runs stopped midway', () => {
 
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'gatehouse-pipeline-pg-interrupted-'));
+    runTemp = path.join(work, 'tmp');
+    mkdirSync(runTemp);
     data = path.join(work, 'data');
     generate({ rows: 3_000, seed: 3, outDir: data, faultScale: 1 });
     url = await postgres.freshDatabase();
@@ -152,7 +161,7 @@ describe('PostgreSQL pipeline runs stopped midway', () => {
     } finally {
       await held.release();
     }
-    const leftover = path.join(tmpdir(), `gatehouse-pg-scratch-${killedPid}`);
+    const leftover = path.join(runTemp, `gatehouse-pg-scratch-${killedPid}`);
     assert.ok(existsSync(leftover) && readdirSync(leftover).some((name) => name.startsWith('gatehouse-raw-')), 'the killed run left its working-copy folder');
     const killed = (await runs()).at(-1)!;
     assert.equal(killed.status, 'running');
@@ -163,7 +172,7 @@ describe('PostgreSQL pipeline runs stopped midway', () => {
     assert.match(next.stderr, new RegExp(`run ${killed.run_id} interrupted: the process running it \\(${hostname()}:${killedPid}\\) stopped before it published; Final was not changed by it`));
     assert.match(next.stderr, new RegExp(`removed the working copies a stopped run left: .*gatehouse-pg-scratch-${killedPid}\\b`));
     assert.equal(existsSync(leftover), false, 'its working copies are removed');
-    assert.equal(existsSync(path.join(tmpdir(), `gatehouse-pg-scratch-${started.child.pid}`)), false, 'and the next run leaves none of its own');
+    assert.equal(existsSync(path.join(runTemp, `gatehouse-pg-scratch-${started.child.pid}`)), false, 'and the next run leaves none of its own');
     const statuses = (await runs()).slice(-2).map((run) => [Number(run.run_id), run.status]);
     assert.deepEqual(statuses, [[Number(killed.run_id), 'interrupted'], [Number(killed.run_id) + 1, 'published']]);
   });
