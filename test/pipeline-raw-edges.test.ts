@@ -60,6 +60,8 @@ test('mapHeader: case, spaces and punctuation do not make another column; such a
     { header: 'name', column: 'name', published: 'Name' },
     { header: 'Group_ID', column: 'group_id', published: 'Group ID' },
   ]);
+  assert.equal(mapping.era, 'new', 'nor another layout era: an era is known by the same loose names as the columns');
+  assert.equal(mapHeader(['code', 'NAME', 'subgroup-id', 'TYPE ID'], source).era, 'legacy');
 });
 
 test('mapHeader: an era is matched only when the header has every one of its names', () => {

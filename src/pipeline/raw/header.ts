@@ -45,7 +45,8 @@ export function mapHeader(header: readonly string[], source: SourceDefinition): 
     if (!(match.exact && name === match.published)) renamed.push({ header: name, column: match.column, published: match.published });
   }
   const missing = columns.filter((column) => !column.optional && !seen.has(column.name)).map((column) => column.name);
-  const names = new Set(header);
-  const era = source.eras ? (source.eras.find((candidate) => candidate.header_has.every((name) => names.has(name)))?.name ?? null) : 'default';
+  // By the same loose names as the columns: a header whose columns all map must not be of "no known era" for its case.
+  const names = new Set(header.map(normalize));
+  const era = source.eras ? (source.eras.find((candidate) => candidate.header_has.every((name) => names.has(normalize(name))))?.name ?? null) : 'default';
   return { fileColumns, renamed, unknown, missing, era };
 }
