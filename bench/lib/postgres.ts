@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,39 @@ export function postgresBinaries(): { initdb: string; pgCtl: string } {
   throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin: install PostgreSQL 15 (e.g. apt-get install postgresql-15)');
 }
 
+/** A cluster's folder in the temp folder, and the file in it naming the process that started it. */
+const CLUSTER_PREFIX = 'gatehouse-pg-';
+const OWNER_FILE = 'started-by.pid';
+
+/**
+ * Stops and deletes the clusters whose starting process is gone (a test file killed before its
+ * after-hook ran): left alone, each keeps a server running until the machine restarts. A folder
+ * without an owner file (another kind, or an older cluster) is not touched, nor is a live one's.
+ */
+async function stopOrphanedClusters(stop: (data: string) => Promise<unknown>): Promise<void> {
+  for (const name of readdirSync(tmpdir()).filter((entry) => entry.startsWith(CLUSTER_PREFIX))) {
+    const dir = path.join(tmpdir(), name);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+    await stop(path.join(dir, 'data')).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
  * initdb + pg_ctl start in a fresh temp folder, listening on 127.0.0.1 only, on a free port,
  * its socket in that folder. initdb refuses to run as root, so as root the cluster belongs to
@@ -55,8 +88,6 @@ export function postgresBinaries(): { initdb: string; pgCtl: string } {
 export async function startPostgres(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const { initdb, pgCtl } = postgresBinaries();
   const asRoot = userInfo().uid === 0;
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-pg-'));
-  const data = path.join(dir, 'data');
   const as = async (file: string, args: string[]) => {
     const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', file, ...args]] : [file, args];
     try {
@@ -66,6 +97,10 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       throw new Error(`${path.basename(file)} ${args[0] ?? ''} failed: ${failed.message}\n${failed.stderr ?? ''}`, { cause: error });
     }
   };
+  await stopOrphanedClusters((data) => as(pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w']));
+  const dir = mkdtempSync(path.join(tmpdir(), CLUSTER_PREFIX));
+  writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
+  const data = path.join(dir, 'data');
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres'], { encoding: 'utf8' }).catch(() => {
       throw new Error('running as root, and there is no "postgres" user to own the cluster (initdb refuses root)');
