@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../core/errors.js';
-import { ownerState, resolveUnknown, SILENT_AFTER_MS } from '../governance/crash-recovery.js';
+import { ownerNow, resolveUnknown, type OwnerNow } from '../governance/crash-recovery.js';
 import type { IdempotencyRecord } from '../ports/idempotency-ledger.js';
-import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
 import { nonBlank } from './option-values.js';
@@ -52,17 +51,4 @@ export function registerCommits(program: Command, context: CliContext): void {
 
 function row(entry: IdempotencyRecord & { ownerNow?: OwnerNow }): string[] {
   return [entry.key, entry.state, entry.agent, entry.tool, entry.startedAt ?? '-', entry.owner ?? '-', entry.ownerNow ?? '-'];
-}
-
-/**
- * How the process holding an in-progress key looks from here: on this host `alive` or `gone`
- * (the next gateway start reconciles it), on another host what the process registry knows
- * (`live`, `silent` or `stopped`: reconciled at the next start; `unregistered`: an older gateway).
- */
-type OwnerNow = 'alive' | 'gone' | ProcessLiveness;
-
-async function ownerNow(owner: string | undefined, processes: ProcessRegistry): Promise<OwnerNow> {
-  const state = ownerState(owner);
-  if (state !== 'unknown' || owner === undefined) return state === 'unknown' ? 'gone' : state;
-  return processes.liveness(owner, SILENT_AFTER_MS);
 }

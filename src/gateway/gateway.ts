@@ -33,7 +33,7 @@ import { ConfirmTokens } from '../core/confirm-token.js';
 import { ApprovalDesk, grantTtlFromConfig } from '../governance/approval-desk.js';
 import { GateBook } from '../governance/gate-book.js';
 import { PinBook } from '../governance/pin-book.js';
-import { HEARTBEAT_MS, ownerGoneBy, processOwner, reconcileInFlight } from '../governance/crash-recovery.js';
+import { GATEWAY_PROCESS, HEARTBEAT_MS, ownerGoneBy, reconcileInFlight } from '../governance/crash-recovery.js';
 import { closeInterruptedRuns } from '../governance/interrupted-runs.js';
 import { cachedToolNames, unmatchedToolNames } from '../governance/unmatched-tool-names.js';
 import { configSecretValues } from '../config/secret-values.js';
@@ -60,9 +60,6 @@ export interface GatewayStores {
   /** Gateway processes that say they are alive: crash recovery across hosts. */
   processes: ProcessRegistry;
 }
-
-/** This gateway process (host:pid), as the registry and its idempotency keys name it. */
-const GATEWAY_PROCESS = processOwner();
 
 /** How often a running gateway looks for pins accepted by another process. */
 const PIN_REFRESH_MS = 1_000;

@@ -3,7 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
 import type { RecordEvent } from '../core/events.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
-import type { ProcessRegistry } from '../ports/process-registry.js';
+import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry.js';
 
 /** Whether the process that claimed something is gone (ownerGone, ownerGoneBy). */
 export type OwnerGone = (owner: string | undefined) => boolean | Promise<boolean>;
@@ -12,6 +12,12 @@ export type OwnerGone = (owner: string | undefined) => boolean | Promise<boolean
 export function processOwner(): string {
   return `${hostname()}:${process.pid}`;
 }
+
+/**
+ * This gateway process (host:pid): in each call's first event (a later start closes the runs of
+ * a process that died), as the registry and its idempotency keys name it.
+ */
+export const GATEWAY_PROCESS = processOwner();
 
 /**
  * What can be known of the process ("host:pid") that claimed something: `gone` when it ran on this
@@ -47,17 +53,26 @@ export const HEARTBEAT_MS = 10_000;
 export const SILENT_AFTER_MS = 60_000;
 
 /**
+ * How the process that claimed something looks now: on this host `alive` or `gone` (by its pid);
+ * on another host what the registry knows of it (`live`, `silent` past `silentAfterMs`,
+ * `stopped`, or `unregistered`: a gateway of a version before the registry).
+ */
+export type OwnerNow = 'alive' | 'gone' | ProcessLiveness;
+
+export async function ownerNow(owner: string | undefined, registry: ProcessRegistry, silentAfterMs = SILENT_AFTER_MS): Promise<OwnerNow> {
+  const state = ownerState(owner);
+  if (state !== 'unknown' || owner === undefined) return state === 'unknown' ? 'gone' : state;
+  return registry.liveness(owner, silentAfterMs);
+}
+
+const GONE = new Set<OwnerNow>(['gone', 'silent', 'stopped']);
+
+/**
  * `ownerGone`, with the registry for processes of other hosts: one that said it stopped, or has
- * been silent for `silentAfterMs`, is gone. One that never registered (a gateway of a version
- * before the registry) is still taken as alive.
+ * been silent for `silentAfterMs`, is gone. One that never registered is still taken as alive.
  */
 export function ownerGoneBy(registry: ProcessRegistry, silentAfterMs = SILENT_AFTER_MS): (owner: string | undefined) => Promise<boolean> {
-  return async (owner) => {
-    const state = ownerState(owner);
-    if (state !== 'unknown' || owner === undefined) return state === 'gone';
-    const liveness = await registry.liveness(owner, silentAfterMs);
-    return liveness === 'stopped' || liveness === 'silent';
-  };
+  return async (owner) => GONE.has(await ownerNow(owner, registry, silentAfterMs));
 }
 
 /**

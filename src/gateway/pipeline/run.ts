@@ -15,10 +15,7 @@ import { checkRequestSize, protect } from './protect.js';
 import type { Resilience } from '../../resilience/resilience.js';
 import type { CallRequest, ResolvedCall } from './types.js';
 import type { CallEnd, CallMetrics, CallOutcome, CallTrace, CallTracing, StageName } from './telemetry.js';
-import { processOwner } from '../../governance/crash-recovery.js';
-
-/** This gateway process (host:pid), in each call's first event: a later start closes the runs of a process that died. */
-const GATEWAY_PROCESS = processOwner();
+import { GATEWAY_PROCESS } from '../../governance/crash-recovery.js';
 
 export interface PipelineDeps {
   catalog: Catalog;
