@@ -1,20 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logicalType } from '../src/pipeline/engines/duckdb.js';
 import { openEngine } from '../src/pipeline/engines/open.js';
+import { inTempDir } from '../bench/lib/temp-dir.js';
 
 /** The DuckDB engine's own verbs that the pipeline runs do not pin: table hashes, leftover scratch, type names. */
-const inTemp = async (work: (dir: string) => Promise<void>): Promise<void> => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-duckdb-engine-'));
-  try {
-    await work(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+const inTemp = (work: (dir: string) => Promise<void>): Promise<void> => inTempDir('gatehouse-duckdb-engine', work);
 
 test('tableHash: the order of rows does not count; a changed value, a renamed column or a wider type does', async () => {
   const engine = await openEngine({ engine: 'duckdb' });

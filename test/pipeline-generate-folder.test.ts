@@ -1,23 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../src/pipeline/generate/generate.js';
 import { runCli } from './helpers/gatehouse.js';
+import { inTempDir } from '../bench/lib/temp-dir.js';
 
-function inScratch(body: (work: string) => void): void {
-  const work = mkdtempSync(path.join(tmpdir(), 'gatehouse-generate-folder-'));
-  try {
-    body(work);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
+const inScratch = (body: (work: string) => void): Promise<void> => inTempDir('gatehouse-generate-folder', body);
 
 describe('pipeline generate: the output folder', () => {
-  test('a generation over an earlier one replaces it: no file of the earlier one is left for a run to load', () => {
-    inScratch((work) => {
+  test('a generation over an earlier one replaces it: no file of the earlier one is left for a run to load', async () => {
+    await inScratch((work) => {
       const out = path.join(work, 'data');
       const first = generate({ rows: 2_000, seed: 1, outDir: out, years: 4 });
       const second = generate({ rows: 1_000, seed: 2, outDir: out, years: 2 });
@@ -27,8 +20,8 @@ describe('pipeline generate: the output folder', () => {
     });
   });
 
-  test('a folder holding anything an earlier generation did not write is refused, and nothing in it is touched', () => {
-    inScratch((work) => {
+  test('a folder holding anything an earlier generation did not write is refused, and nothing in it is touched', async () => {
+    await inScratch((work) => {
       const out = path.join(work, 'data');
       generate({ rows: 1_000, seed: 1, outDir: out, years: 2 });
       const before = readdirSync(out).sort();
@@ -47,8 +40,8 @@ describe('pipeline generate: the output folder', () => {
     });
   });
 
-  test('a manifest of another generator does not make its folder ours to clear', () => {
-    inScratch((work) => {
+  test('a manifest of another generator does not make its folder ours to clear', async () => {
+    await inScratch((work) => {
       const out = path.join(work, 'data');
       mkdirSync(out);
       writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ generator: 'someone-else', files: [{ file: 'report.csv' }] }));

@@ -1,26 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sourceSchema } from '../src/pipeline/definition/schema.js';
 import { mapHeader } from '../src/pipeline/raw/header.js';
 import { numberLines } from '../src/pipeline/raw/number-lines.js';
 import { decodeFile, scanFile } from '../src/pipeline/raw/scan.js';
+import { inTempDir } from '../bench/lib/temp-dir.js';
 
 /**
  * Raw's edges that the generated data sets never reach: files larger than the 4 MB piece Raw reads
  * at a time, headers with a byte order mark and CRLF ends, a header naming one column twice, and a
  * header that has only some of a layout era's names.
  */
-const inTemp = async (work: (dir: string) => Promise<void>): Promise<void> => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-raw-edges-'));
-  try {
-    await work(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-};
+const inTemp = (work: (dir: string) => Promise<void>): Promise<void> => inTempDir('gatehouse-raw-edges', work);
 
 /** Equal texts; else the first line that differs, not a diff of megabytes. */
 function sameText(actual: string, expected: string): void {
