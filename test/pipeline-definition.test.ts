@@ -18,6 +18,17 @@ function edited(edit: (document: Document) => void): string {
   return toYaml(document);
 }
 
+/** Each edit of the bundled definition is refused with GH_PIPELINE_DEFINITION_INVALID naming exactly its problem. */
+function assertEachRefused(cases: Array<[(document: Document) => void, string]>): void {
+  for (const [edit, problem] of cases) {
+    assert.throws(() => parseDefinition(edited(edit), 'ca-k12.yaml'), (error: unknown) => {
+      assert.ok(isGatehouseError(error, 'GH_PIPELINE_DEFINITION_INVALID'));
+      assert.deepEqual(error.data.problems, [problem]);
+      return true;
+    }, problem);
+  }
+}
+
 test('an unknown key anywhere in a pipeline definition fails with its path; the bundled definition loads', () => {
   assert.equal(loadDefinition(DEFINITION_PATH).definition.name, 'ca_k12');
   const cases: Array<[(document: Document) => void, string]> = [
@@ -28,13 +39,7 @@ test('an unknown key anywhere in a pipeline definition fails with its path; the 
     [(document) => (document.layers.final = {}), 'layers.final: unknown key'],
     [(document) => (document.contracts.schools.verison = 2), 'contracts.schools.verison: unknown key'],
   ];
-  for (const [edit, problem] of cases) {
-    assert.throws(() => parseDefinition(edited(edit), 'ca-k12.yaml'), (error: unknown) => {
-      assert.ok(isGatehouseError(error, 'GH_PIPELINE_DEFINITION_INVALID'));
-      assert.deepEqual(error.data.problems, [problem]);
-      return true;
-    }, problem);
-  }
+  assertEachRefused(cases);
 });
 
 test('checks the schema cannot see are refused with their path: a check under another gate, a duplicate id, a table the layer lacks, a semantic table without a contract, a stage table without a source', () => {
@@ -45,13 +50,7 @@ test('checks the schema cannot see are refused with their path: a check under an
     [(document) => delete document.contracts.schools, 'contracts: semantic table schools has no serving contract'],
     [(document) => (document.layers.stage.extra = 'SELECT 1'), 'layers.stage.extra: stage tables are named after their source; there is no source extra'],
   ];
-  for (const [edit, problem] of cases) {
-    assert.throws(() => parseDefinition(edited(edit), 'ca-k12.yaml'), (error: unknown) => {
-      assert.ok(isGatehouseError(error, 'GH_PIPELINE_DEFINITION_INVALID'));
-      assert.deepEqual(error.data.problems, [problem]);
-      return true;
-    }, problem);
-  }
+  assertEachRefused(cases);
 });
 
 test('a loaded definition is frozen to its leaves: a run cannot change what the next run reads', () => {
