@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
+import { pidGone } from '../core/pid.js';
 import type { RecordEvent } from '../core/events.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
 import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry.js';
@@ -30,12 +31,7 @@ export function ownerState(owner: string | undefined): 'gone' | 'alive' | 'unkno
   const pid = Number(owner.slice(at + 1));
   if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid)) return 'unknown';
   if (pid === process.pid) return 'alive';
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'alive';
-  }
+  return pidGone(pid) ? 'gone' : 'alive';
 }
 
 /**

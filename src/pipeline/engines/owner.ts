@@ -3,21 +3,10 @@
  * and whether it is gone: what lets a later process clean up after one that was killed without harming a live one.
  */
 import { hostname } from 'node:os';
+import { pidGone } from '../../core/pid.js';
 
 /** This process as the owner of the runs, sessions and working copies it starts (host:pid). */
 export const processOwner = (): string => `${hostname()}:${process.pid}`;
-
-/** Whether the process with this pid, on this host, no longer exists (a pid in use by any process counts as alive). */
-export function pidGone(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 /**
  * Whether the process an owner (host:pid) names is known to be gone: only one on this host can be told; one on another

@@ -19,7 +19,8 @@ import { GatehouseError } from '../../core/errors.js';
 import type { LogicalType } from '../definition/schema.js';
 import { logicalType } from './duckdb.js';
 import { literal, quoteIdentifier, type PipelineEngine, type RawLoad, type Row } from './engine.js';
-import { ownerGone, pidGone, processOwner } from './owner.js';
+import { pidGone } from '../../core/pid.js';
+import { ownerGone, processOwner } from './owner.js';
 
 const HELPERS = [
   `CREATE OR REPLACE FUNCTION gh_null_token(v text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT v IS NULL OR trim(v) IN ('', '*', '—') $$`,
