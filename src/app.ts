@@ -53,9 +53,10 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
     };
   }
   const db = openSqlite(store.path, { durability: store.durability });
+  const events = new SqliteEventStore(db);
   return {
     stores: {
-      events: new SqliteEventStore(db),
+      events,
       cache: new SqliteSchemaCache(db),
       approvals: new SqliteApprovalStore(db),
       ledger: new SqliteIdempotencyLedger(db),
@@ -70,6 +71,7 @@ export async function openStores(store: GatehouseConfig['store'], deadLetterFile
       processes: new SqliteProcessRegistry(db),
     },
     close: async () => {
+      events.closeJournal();
       db.close();
     },
   };

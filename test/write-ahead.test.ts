@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,12 +9,12 @@ import { toYaml } from '../src/config/yaml.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
 import { httpClient, isAlive, runCli, startServe, tempConfig, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
 
-// A call above G0 may change something downstream: its tool.call.requested is committed before
-// it goes there (docs/events.md, "Durability"). Here the server kills the gateway with SIGKILL the
+// A call above G0 may change something downstream: its tool.call.requested is durable (committed,
+// or in SQLite's event journal) before it goes there (docs/events.md, "Durability"). Here the server kills the gateway with SIGKILL the
 // moment the call reaches it, so nothing after the forward can be written; the store must still
 // hold the call's first event, and the next gateway must close its run. Before the write-ahead,
 // that event waited up to 100 ms for a batch and was lost with the process: no trace of a write.
-test('a G1 call is in the store before it reaches the server: the gateway killed then leaves its run, closed at the next start', async () => {
+test('a G1 call\'s first event is durable before it reaches the server: the gateway killed then leaves its run, closed at the next start', async () => {
   const temp = tempConfig({});
   const { dir, configPath } = temp;
   writeFileSync(
@@ -44,15 +44,22 @@ test('a G1 call is in the store before it reaches the server: the gateway killed
     await waitFor(() => servers.every((server) => !isAlive(server.pid)), 5_000, 'the killed gateway\'s server to be gone');
     gateway = undefined;
     assert.equal(faultNotes(dir).filter((note) => note.event === 'executed' && note.id === 'wa-1').length, 1, 'the call reached the server');
-    const requested = readEvents(dbPath, ['tool.call.requested']).filter((event) => event.tool === 'box__record');
-    assert.equal(requested.length, 1, 'the call\'s first event was committed before it went downstream');
-    assert.equal(readEvents(dbPath, ['tool.call.succeeded', 'tool.call.failed']).filter((event) => event.server === 'box' && event.tool === 'record').length, 0, 'and no outcome');
+    // Durable before it went downstream: committed, or in the killed process's event journal,
+    // which the next process to open the store appends (docs/events.md, "The event journal").
+    const durable = [...readEvents(dbPath, ['tool.call.requested']), ...journaledEvents(path.dirname(dbPath))].filter(
+      (event) => event.type === 'tool.call.requested' && event.tool === 'box__record',
+    );
+    assert.equal(durable.length, 1, 'the call\'s first event was durable before it went downstream');
 
     gateway = await startServe(configPath);
+    const requested = readEvents(dbPath, ['tool.call.requested']).filter((event) => event.tool === 'box__record');
+    assert.equal(requested.length, 1, 'the next gateway has it in the store, once');
     const failed = runCli(['runs', '--json', '--status', 'failed', '--config', configPath]);
     assert.equal(failed.status, 0, failed.stderr);
     const closed = (JSON.parse(failed.stdout) as Array<{ runId: string; tool: string; code: string }>).filter((run) => run.tool === 'box__record');
     assert.deepEqual(closed.map((run) => [run.runId, run.code]), [[requested[0]!.payload.runId, 'GH_GATEWAY_STOPPED']]);
+    const outcomes = readEvents(dbPath, ['tool.call.succeeded', 'tool.call.failed']).filter((event) => event.tool === 'box__record' || (event.server === 'box' && event.tool === 'record'));
+    assert.deepEqual(outcomes.map((event) => [event.type, event.payload.code]), [['tool.call.failed', 'GH_GATEWAY_STOPPED']], 'no outcome but the one the next gateway wrote');
 
     // Both gateway processes registered themselves; the killed one never said it stopped, the second one does.
     const second = gateway.process.pid!;
@@ -71,3 +78,11 @@ test('a G1 call is in the store before it reaches the server: the gateway killed
     temp.cleanup();
   }
 });
+
+/** The events in the SQLite event journals in `folder` (src/adapters/sqlite/event-journal.ts). */
+function journaledEvents(folder: string): Array<{ type: string; tool?: string }> {
+  return readdirSync(folder)
+    .filter((name) => name.includes('.events-') && name.endsWith('.jsonl'))
+    .flatMap((name) => readFileSync(path.join(folder, name), 'utf8').split('\n').filter(Boolean))
+    .map((line) => (JSON.parse(line) as { event: { type: string; tool?: string } }).event);
+}

@@ -17,13 +17,17 @@ interface Pending {
   done: () => void;
 }
 
+const NOTHING = (): void => undefined;
+
 /**
  * Group commit for audit events. Events appended while the event loop is busy, or while the
  * previous batch is being written, are written together in one transaction, so concurrent calls
  * share one commit instead of paying one each. One batch is written at a time, in order.
- * `append` resolves once the event is committed: a call awaits it before answering, so an
- * acknowledged call's events are durable (SQLite WAL with synchronous=NORMAL, or a PostgreSQL
- * commit: they survive a killed process). A failed write is tried again `OUTBOX_RETRY.retries`
+ * `append` resolves once the event is durable: a call awaits it before answering, so an
+ * acknowledged call's events survive a killed process. That is their commit (a PostgreSQL commit),
+ * or, where the store keeps a journal (SQLite), the journal's write of them and of every event
+ * queued before them: the call is answered, and the batch committed right after, off the
+ * critical path. A failed write is tried again `OUTBOX_RETRY.retries`
  * times with exponential backoff (later batches wait: the order is kept), then the batch is
  * dead-lettered; never thrown at the agent: the call already ran.
  */
@@ -32,6 +36,8 @@ export class EventOutbox {
   private scheduled: NodeJS.Immediate | undefined;
   private deferred: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** How many events at the head of the queue the store's journal holds. */
+  private journaled = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -47,34 +53,61 @@ export class EventOutbox {
    * own; at the latest it is written after `DEFERRED_FLUSH_MS`.
    */
   enqueue(event: GatehouseEvent): void {
-    this.queue.push({ event, done: () => undefined });
+    this.queue.push({ event, done: NOTHING });
     this.deferred ??= setTimeout(() => void this.flush(), DEFERRED_FLUSH_MS);
   }
 
   append(event: GatehouseEvent): Promise<void> {
+    if (this.store.journal) {
+      this.queue.push({ event, done: NOTHING });
+      this.scheduleFlush();
+      if (this.journalQueued()) return Promise.resolve();
+      // The journal could not be written: wait for the commit, as without one.
+      const pending = this.queue.at(-1)!;
+      return new Promise((done) => (pending.done = done));
+    }
     return new Promise((done) => {
       this.queue.push({ event, done });
-      // While a batch is being written, the next one starts when it ends (see flush).
-      if (!this.writing) this.scheduled ??= setImmediate(() => void this.flush());
+      this.scheduleFlush();
     });
   }
 
   /**
-   * Resolves once every event queued so far is written (committed, or dead-lettered when the store
-   * refused it): the write-ahead of a call that may change something, whose `tool.call.requested`
-   * must be in the store before the call goes downstream. Costs a commit only when one is queued.
+   * Resolves once every event queued so far is durable (in the store's journal, or committed, or
+   * dead-lettered when the store refused it): the write-ahead of a call that may change something,
+   * whose `tool.call.requested` must reach the store, whatever happens to this process, before the
+   * call goes downstream. Without a journal it costs a commit when an event is queued.
    */
   writtenSoFar(): Promise<void> {
     const last = this.queue.at(-1);
     if (!last) return this.writing ?? Promise.resolve();
+    if (this.journalQueued()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = last.done;
       last.done = () => {
         done();
         resolve();
       };
-      if (!this.writing) this.scheduled ??= setImmediate(() => void this.flush());
+      this.scheduleFlush();
     });
+  }
+
+  /** While a batch is being written, the next one starts when it ends (see flush). */
+  private scheduleFlush(): void {
+    if (!this.writing) this.scheduled ??= setImmediate(() => void this.flush());
+  }
+
+  /**
+   * Puts the queued events the store's journal does not hold yet into it, in order: whatever
+   * happens to this process after, they reach the store. False when the store has no journal or
+   * it failed; then the commit is what makes them durable.
+   */
+  private journalQueued(): boolean {
+    if (!this.store.journal) return false;
+    if (this.journaled === this.queue.length) return true;
+    if (!this.store.journal(this.queue.slice(this.journaled).map((pending) => pending.event))) return false;
+    this.journaled = this.queue.length;
+    return true;
   }
 
   /** Writes everything queued now, after the batch in flight (also used at shutdown, before the store closes). */
@@ -84,8 +117,12 @@ export class EventOutbox {
     this.scheduled = undefined;
     this.deferred = undefined;
     while (this.writing) await this.writing;
+    // A batch leaves the queue journaled, so that an event appended later is durable only with
+    // every event before it (journalQueued); without a journal this does nothing.
+    this.journalQueued();
     const batch = this.queue;
     this.queue = [];
+    this.journaled = 0;
     if (batch.length === 0) return;
     this.writing = this.write(batch);
     try {

@@ -3,7 +3,7 @@ import type { GatehouseEvent, StoredEvent } from '../core/events.js';
 
 /**
  * What a committed append survives, so what an acknowledged call's events survive (the outbox
- * answers the agent only after the commit): `process` the death of the gateway process
+ * answers the agent only after the commit, or after the store's journal holds them): `process` the death of the gateway process
  * (SIGKILL, OOM, crash); `power` also an operating-system crash or power loss of the machine
  * holding the data, at the cost of a disk flush per commit. docs/events.md, "Durability".
  */
@@ -20,4 +20,10 @@ export interface EventStore {
   count(type?: string): Promise<number>;
   /** Every event as stored, with its chain links, in order: what `gatehouse audit verify` checks. */
   chain(): AsyncIterable<ChainedEvent>;
+  /**
+   * Makes events durable before they are committed, as their commit would (a journal the store
+   * replays after a crash; see the SQLite store), so that a call can be answered before its
+   * commit. False when the store cannot: then only the commit makes them durable.
+   */
+  journal?(events: readonly GatehouseEvent[]): boolean;
 }

@@ -1,7 +1,10 @@
+import { unlinkSync } from 'node:fs';
+import path from 'node:path';
 import { extendChain, storedEvent, type ChainedEvent, type ChainedFields } from '../../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../../core/events.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SqliteDatabase } from './database.js';
+import { EventJournal, journalName, leftJournals, linesAfter } from './event-journal.js';
 
 type EventRow = ChainedFields;
 
@@ -16,12 +19,22 @@ const PRUNED_THROUGH = 'SELECT c.seq, c.hash FROM audit_prunes p JOIN audit_chec
  * reads the last event's sequence number and hash, so that processes sharing the file extend
  * one chain, never two. With no event left after a prune, the last one is the pruned event
  * at the floor (its signed checkpoint): numbers are never used twice and the chain goes on.
+ *
+ * `journal` makes events durable before their commit (event-journal.ts); opening the store first
+ * appends what the journals of dead processes hold beyond their last commit.
  */
 export class SqliteEventStore implements EventStore {
   private readonly insert;
   private readonly last;
   private readonly prunedThrough;
   private readonly insertAll;
+  private readonly markThrough;
+  private readonly markOf;
+  /** This process's journal, opened by the first `journal` call; absent for a database in memory. */
+  private journalFile: EventJournal | undefined;
+  /** The journal line of each event written there and not yet committed. */
+  private readonly lineOf = new WeakMap<GatehouseEvent, number>();
+  private readonly folder: string | undefined;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(
@@ -29,12 +42,48 @@ export class SqliteEventStore implements EventStore {
     );
     this.last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.prunedThrough = db.prepare(PRUNED_THROUGH);
-    this.insertAll = db.transaction((events: readonly GatehouseEvent[]) => {
+    this.markThrough = db.prepare('INSERT INTO event_journals (name, through) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET through = excluded.through');
+    this.markOf = db.prepare('SELECT through FROM event_journals WHERE name = ?').pluck();
+    this.insertAll = db.transaction((events: readonly GatehouseEvent[], journal?: { name: string; through: number }) => {
       const last = (this.last.get() ?? this.prunedThrough.get()) as { seq: number; hash: string | null } | undefined;
       for (const row of extendChain(last, events)) {
         this.insert.run(row.seq, row.type, row.at, row.agent, row.profile, row.server, row.tool, row.payload, row.prevHash, row.hash);
       }
+      if (journal) this.markThrough.run(journal.name, journal.through);
     });
+    this.folder = db.memory ? undefined : path.dirname(db.name);
+    if (!db.memory) this.replayLeftJournals();
+  }
+
+  /**
+   * Makes the events durable now, as a commit would (the store's durability), by appending them
+   * to this process's journal; `appendBatch` commits them later. False when there is no journal
+   * (a database in memory) or it cannot be written: then only a commit makes them durable.
+   */
+  journal(events: readonly GatehouseEvent[]): boolean {
+    if (!this.folder || events.length === 0) return this.folder !== undefined;
+    try {
+      if (!this.journalFile) {
+        const name = journalName(this.db.name);
+        // The row first: a journal file is never without the row that says how much of it is committed.
+        this.markThrough.run(name, 0);
+        this.journalFile = new EventJournal(name, this.folder, this.db.pragma('synchronous', { simple: true }) === 2);
+      }
+      let n = this.journalFile.write(events) - events.length;
+      for (const event of events) this.lineOf.set(event, ++n);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deletes this process's journal once everything in it is committed (at a clean shutdown, after the last batch). */
+  closeJournal(): void {
+    const journal = this.journalFile;
+    if (!journal || !journal.settled) return;
+    this.journalFile = undefined;
+    journal.remove(this.folder!);
+    this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(journal.name);
   }
 
   async append(event: GatehouseEvent): Promise<void> {
@@ -42,7 +91,34 @@ export class SqliteEventStore implements EventStore {
   }
 
   async appendBatch(events: readonly GatehouseEvent[]): Promise<void> {
-    this.insertAll.immediate(events);
+    const journal = this.journalFile;
+    let through = 0;
+    if (journal) for (const event of events) through = Math.max(through, this.lineOf.get(event) ?? 0);
+    this.insertAll.immediate(events, through > 0 ? { name: journal!.name, through } : undefined);
+    if (through > 0) journal!.committed(through);
+  }
+
+  /**
+   * Appends what the journals of dead processes hold beyond their last commit, each in one
+   * transaction with its new mark (so two processes opening the store together append it once),
+   * then deletes the journal and its row.
+   */
+  private replayLeftJournals(): void {
+    for (const name of leftJournals(this.db.name)) {
+      const file = path.join(this.folder!, name);
+      this.db
+        .transaction(() => {
+          const lines = linesAfter(file, (this.markOf.get(name) as number | undefined) ?? 0);
+          if (lines.length > 0) this.insertAll(lines.map((line) => line.event), { name, through: lines.at(-1)!.n });
+        })
+        .immediate();
+      try {
+        unlinkSync(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(name);
+    }
   }
 
   /**

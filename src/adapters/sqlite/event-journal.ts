@@ -1,0 +1,137 @@
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { GatehouseEvent } from '../../core/events.js';
+import { pidGone } from '../../core/pid.js';
+
+/** A journal whose every line is committed is emptied once it is larger than this. */
+const TRUNCATE_ABOVE_BYTES = 1 << 20;
+
+/** One line of a journal: its number (1, 2, … for the life of the process) and the event. */
+interface JournalLine {
+  n: number;
+  event: GatehouseEvent;
+}
+
+/**
+ * The events a process answered for before they were committed, in a file of its own beside the
+ * SQLite database (`<db>.events-<pid>-<tag>.jsonl`). Appending a line is one write to the file,
+ * where a commit is a transaction: locks, a B-tree insert and a WAL frame. The line is in the
+ * operating system's hands once `write` returns, as a commit with `synchronous = NORMAL` is, so
+ * it survives a killed process; with `durability: power` each write is also flushed to disk, as
+ * `synchronous = FULL` flushes each commit. The commit follows right after the answer, and records
+ * the number of the last line it holds (`event_journals.through`); a process that opens the
+ * store after this one died appends the lines after that number (`leftJournals`).
+ */
+export class EventJournal {
+  private readonly fd: number;
+  private lastWritten = 0;
+  private lastCommitted = 0;
+  private bytes = 0;
+  private broken = false;
+
+  constructor(
+    /** The journal's file name, which is also its row in event_journals. */
+    readonly name: string,
+    folder: string,
+    private readonly flushEachWrite: boolean,
+  ) {
+    this.fd = openSync(path.join(folder, name), 'wx');
+  }
+
+  /** Appends the events; returns the number of the last one's line. Throws if the file cannot be written. */
+  write(events: readonly GatehouseEvent[]): number {
+    if (this.broken) throw new Error(`event journal ${this.name}: an earlier write failed and could not be undone`);
+    let text = '';
+    let n = this.lastWritten;
+    for (const event of events) text += `${JSON.stringify({ n: ++n, event } satisfies JournalLine)}\n`;
+    const length = Buffer.byteLength(text);
+    try {
+      // At an explicit offset: after a truncation the file's own position is past its end.
+      if (writeSync(this.fd, text, this.bytes) !== length) throw new Error(`event journal ${this.name}: short write (disk full?)`);
+      if (this.flushEachWrite) fdatasyncSync(this.fd);
+    } catch (error) {
+      // Nothing of a failed write may stay: its events are committed the slow way, and a replay
+      // must not append them a second time.
+      try {
+        ftruncateSync(this.fd, this.bytes);
+      } catch {
+        // Lines of unknown extent stay: no further line may follow them.
+        this.broken = true;
+      }
+      throw error;
+    }
+    this.bytes += length;
+    this.lastWritten = n;
+    return n;
+  }
+
+  /** Lines through `n` are committed: once every line is, a large file is emptied (line numbers go on). */
+  committed(n: number): void {
+    this.lastCommitted = Math.max(this.lastCommitted, n);
+    if (this.lastCommitted === this.lastWritten && this.bytes > TRUNCATE_ABOVE_BYTES) {
+      ftruncateSync(this.fd, 0);
+      this.bytes = 0;
+    }
+  }
+
+  /** Whether every line written is committed. */
+  get settled(): boolean {
+    return this.lastCommitted === this.lastWritten;
+  }
+
+  /** Closes and deletes the file: the process is done with it. */
+  remove(folder: string): void {
+    closeSync(this.fd);
+    unlinkSync(path.join(folder, this.name));
+  }
+}
+
+/** A new journal's file name for this process, beside `databaseFile`. */
+export function journalName(databaseFile: string): string {
+  return `${path.basename(databaseFile)}.events-${process.pid}-${randomUUID().slice(0, 8)}.jsonl`;
+}
+
+/** The journals beside `databaseFile` whose process is gone: theirs to replay. */
+export function leftJournals(databaseFile: string): string[] {
+  const prefix = `${path.basename(databaseFile)}.events-`;
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(databaseFile));
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    if (!name.startsWith(prefix) || !name.endsWith('.jsonl')) return false;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    return pid !== process.pid && pidGone(pid);
+  });
+}
+
+/**
+ * A left journal's lines after `through`, in order. A last line cut short (the process died
+ * inside the write) was never acknowledged, and is left out.
+ */
+export function linesAfter(file: string, through: number): Array<{ n: number; event: GatehouseEvent }> {
+  const lines: JournalLine[] = [];
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    // Replayed and deleted by another process in the meantime.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  for (const text of content.split('\n')) {
+    if (text === '') continue;
+    let line: JournalLine;
+    try {
+      line = JSON.parse(text) as JournalLine;
+    } catch {
+      break;
+    }
+    if (line.n > through) lines.push(line);
+  }
+  return lines;
+}
+

@@ -1,0 +1,180 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { inTempDir } from '../bench/lib/temp-dir.js';
+import { openSqlite } from '../src/adapters/sqlite/database.js';
+import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { ChainVerifier } from '../src/core/event-chain.js';
+import type { GatehouseEvent } from '../src/core/events.js';
+import { EventOutbox } from '../src/gateway/event-outbox.js';
+
+// The SQLite store's journal (src/adapters/sqlite/event-journal.ts): a call is answered once its
+// events are in the journal, committed right after; a process that opens the store after the
+// journal's process died appends what was not committed, exactly once.
+
+const event = (i: number): GatehouseEvent => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: `t${i}`, payload: { i, text: 'é\n"' } });
+const journals = (dir: string): string[] => readdirSync(dir).filter((name) => name.includes('.events-'));
+const STORE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/event-store.js')).href;
+const DATABASE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/database.js')).href;
+
+/** Stored events: their tools in order, and whether their chain verifies. */
+function stored(file: string): { tools: string[]; chainProblem: unknown; journalRows: number } {
+  const db = openSqlite(file);
+  try {
+    new SqliteEventStore(db); // opening the store replays the journals of dead processes
+    const rows = db.prepare('SELECT seq, type, at, agent, profile, server, tool, payload, prev_hash AS prevHash, hash FROM events ORDER BY seq').all() as Parameters<ChainVerifier['next']>[0][];
+    const verifier = new ChainVerifier();
+    for (const row of rows) verifier.next(row);
+    return { tools: rows.map((row) => row.tool!), chainProblem: verifier.report().problem, journalRows: db.prepare('SELECT count(*) FROM event_journals').pluck().get() as number };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A process that commits event 1 through the journal, journals events 2 and 3 without committing
+ * them, and then waits to be killed (it prints "ready" first).
+ */
+function journalingProcess(file: string): ChildProcess {
+  const script = `
+    const { openSqlite } = await import(${JSON.stringify(DATABASE_MODULE)});
+    const { SqliteEventStore } = await import(${JSON.stringify(STORE_MODULE)});
+    const store = new SqliteEventStore(openSqlite(${JSON.stringify(file)}));
+    const event = (i) => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: 't' + i, payload: { i, text: 'é\\n"' } });
+    const first = [event(1)];
+    if (!store.journal(first)) throw new Error('no journal');
+    await store.appendBatch(first);
+    if (!store.journal([event(2), event(3)])) throw new Error('no journal');
+    process.stdout.write('ready\\n');
+    setInterval(() => undefined, 1000);`;
+  return spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function untilReady(child: ChildProcess): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`the journaling process exited (${code}) before it was ready`)));
+  });
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('events journaled and not committed by a killed process are appended by the next process to open the store, once, in order', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    const child = journalingProcess(file);
+    await untilReady(child);
+    assert.equal(journals(dir).length, 1, 'the process keeps a journal beside the database');
+    assert.deepEqual(stored(file).tools, ['t1'], 'a live process\'s journal is left alone: only its commit is in the store');
+    assert.equal(journals(dir).length, 1);
+
+    await kill(child);
+    const afterKill = stored(file);
+    assert.deepEqual(afterKill.tools, ['t1', 't2', 't3'], 'the uncommitted lines were appended after the committed one, which was not appended again');
+    assert.equal(afterKill.chainProblem, undefined, 'the chain verifies');
+    assert.deepEqual(journals(dir), [], 'the replayed journal is deleted');
+    assert.equal(afterKill.journalRows, 0, 'and its row');
+    assert.deepEqual(stored(file).tools, ['t1', 't2', 't3'], 'opening again appends nothing');
+  });
+});
+
+test('a journal whose last line was cut short is replayed up to it', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    openSqlite(file).close();
+    // A pid that is not running: the highest a Linux pid can be, plus one.
+    const name = `gatehouse.db.events-4194305-deadbeef.jsonl`;
+    const line = (n: number) => JSON.stringify({ n, event: event(n) });
+    writeFileSync(path.join(dir, name), `${line(1)}\n${line(2)}\n${line(3).slice(0, 20)}`);
+    assert.deepEqual(stored(file).tools, ['t1', 't2']);
+    assert.deepEqual(journals(dir), []);
+  });
+});
+
+test('a clean close deletes the journal once everything in it is committed; a large journal is emptied as it goes', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    const db = openSqlite(file);
+    const store = new SqliteEventStore(db);
+    const big = (i: number): GatehouseEvent => ({ ...event(i), payload: { i, text: 'x'.repeat(2000) } });
+    for (let i = 0; i < 2000; i += 1) {
+      const batch = [big(i)];
+      assert.equal(store.journal(batch), true);
+      await store.appendBatch(batch);
+    }
+    const [name] = journals(dir);
+    assert.ok(statSync(path.join(dir, name!)).size < 2 << 20, `about 4 MB journaled, ${statSync(path.join(dir, name!)).size} bytes kept`);
+    const last = [event(2000)];
+    store.journal(last);
+    store.closeJournal();
+    assert.equal(journals(dir).length, 1, 'a line not yet committed keeps the journal');
+    await store.appendBatch([event(2001)]);
+    store.closeJournal();
+    assert.equal(journals(dir).length, 1, 'committing an event that was never journaled does not settle it');
+    await store.appendBatch(last);
+    store.closeJournal();
+    assert.deepEqual(journals(dir), [], 'settled: deleted');
+    assert.equal(db.prepare('SELECT count(*) FROM event_journals').pluck().get(), 0, 'and its row');
+    db.close();
+  });
+});
+
+test('the outbox answers once the journal holds an event and every event queued before it, and commits right after', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    const db = openSqlite(file);
+    const store = new SqliteEventStore(db);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const commits: number[] = [];
+    const holding = Object.assign(Object.create(store) as SqliteEventStore, {
+      journal: store.journal.bind(store),
+      appendBatch: async (events: readonly GatehouseEvent[]) => {
+        await held;
+        commits.push(events.length);
+        return store.appendBatch(events);
+      },
+    });
+    const outbox = new EventOutbox(holding, pino({ level: 'silent' }));
+    outbox.enqueue(event(1));
+    await outbox.append(event(2));
+    assert.deepEqual(commits, [], 'answered while the commit is held');
+    await outbox.writtenSoFar();
+    assert.deepEqual(journals(dir).length, 1);
+    // This process is alive, so a second store on the file leaves its journal alone; a process
+    // killed here would leave t1 and t2 to the next one (see the first test).
+    release();
+    await outbox.flush();
+    assert.deepEqual(commits, [2], 'both events in one commit');
+    store.closeJournal();
+    assert.deepEqual(journals(dir), []);
+    db.close();
+    assert.deepEqual(stored(file).tools, ['t1', 't2']);
+  });
+});
+
+test('when the journal cannot be written, the outbox waits for the commit as without one', async () => {
+  const db = openSqlite(':memory:');
+  const store = new SqliteEventStore(db);
+  let commits = 0;
+  const failing = Object.assign(Object.create(store) as SqliteEventStore, {
+    journal: () => false,
+    appendBatch: async (events: readonly GatehouseEvent[]) => {
+      commits += 1;
+      return store.appendBatch(events);
+    },
+  });
+  const outbox = new EventOutbox(failing, pino({ level: 'silent' }));
+  await outbox.append(event(1));
+  assert.equal(commits, 1, 'committed before append resolved');
+  assert.equal(await store.count(), 1);
+  db.close();
+});
