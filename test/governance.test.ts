@@ -8,6 +8,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
+import { DEFERRED_FLUSH_MS } from '../src/gateway/event-outbox.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gatehouseOutcome, httpClient, REPO, runCli, startServe, tempConfig, text, TOKENS, waitFor, type RunningGateway, type ToolResult } from './helpers/gatehouse.js';
 
 const FIXTURE = path.join(REPO, 'dist/test/fixtures/governance-server.js');
@@ -432,6 +434,8 @@ describe('governance through a real gateway, client and fixture server', () => {
   });
 
   test('every call left exactly one call event, with its gate', async () => {
+    // The last calls' events are durable in the gateway's journal; they reach the store with its next batch.
+    await sleep(DEFERRED_FLUSH_MS + 100);
     const events = new SqliteEventStore(openSqlite(path.join(temp.dir, 'state/gatehouse.db')));
     const calls = (await events.read()).filter((e) => (e.type.startsWith('tool.call.') && e.type !== 'tool.call.requested') || e.type === 'policy.denied');
     assert.ok(calls.length > 70, `${calls.length} call events`);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { GatehouseEvent } from '../core/events.js';
 import type { EventStore } from '../ports/event-store.js';
 
-/** The longest an enqueued event waits for a batch to ride with. */
+/** The longest an enqueued (or, on SQLite, journaled) event waits for a batch to ride with. */
 export const DEFERRED_FLUSH_MS = 100;
 
 /** Retries of a batch the store refused: attempts after the first, and the first pause (doubled each time). */
@@ -26,8 +26,8 @@ const NOTHING = (): void => undefined;
  * `append` resolves once the event is durable: a call awaits it before answering, so an
  * acknowledged call's events survive a killed process. That is their commit (a PostgreSQL commit),
  * or, where the store keeps a journal (SQLite), the journal's write of them and of every event
- * queued before them: the call is answered, and the batch committed right after, off the
- * critical path. A failed write is tried again `OUTBOX_RETRY.retries`
+ * queued before them: the call is answered, and its events are committed within
+ * `DEFERRED_FLUSH_MS`, with those of every other call in that time, off the critical path. A failed write is tried again `OUTBOX_RETRY.retries`
  * times with exponential backoff (later batches wait: the order is kept), then the batch is
  * dead-lettered; never thrown at the agent: the call already ran.
  */
@@ -60,10 +60,13 @@ export class EventOutbox {
   append(event: GatehouseEvent): Promise<void> {
     if (this.store.journal) {
       this.queue.push({ event, done: NOTHING });
-      this.scheduleFlush();
+      // Durable once journaled: it rides with the next batch, as an enqueued event does, and
+      // every call in those 100 ms shares one commit instead of each paying one.
+      this.deferred ??= setTimeout(() => void this.flush(), DEFERRED_FLUSH_MS);
       if (this.journalQueued()) return Promise.resolve();
       // The journal could not be written: wait for the commit, as without one.
       const pending = this.queue.at(-1)!;
+      this.scheduleFlush();
       return new Promise((done) => (pending.done = done));
     }
     return new Promise((done) => {

@@ -19,7 +19,7 @@ interface JournalLine {
  * where a commit is a transaction: locks, a B-tree insert and a WAL frame. The line is in the
  * operating system's hands once `write` returns, as a commit with `synchronous = NORMAL` is, so
  * it survives a killed process; with `durability: power` each write is also flushed to disk, as
- * `synchronous = FULL` flushes each commit. The commit follows right after the answer, and records
+ * `synchronous = FULL` flushes each commit. The commit follows (the outbox's next batch), and records
  * the number of the last line it holds (`event_journals.through`); a process that opens the
  * store after this one died appends the lines after that number (`leftJournals`).
  */
@@ -73,11 +73,6 @@ export class EventJournal {
       ftruncateSync(this.fd, 0);
       this.bytes = 0;
     }
-  }
-
-  /** Whether every line written is committed. */
-  get settled(): boolean {
-    return this.lastCommitted === this.lastWritten;
   }
 
   /** Closes and deletes the file: the process is done with it. */

@@ -77,10 +77,13 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** Deletes this process's journal once everything in it is committed (at a clean shutdown, after the last batch). */
+  /**
+   * Deletes this process's journal: at a clean shutdown, after the outbox's last batch, when every
+   * event in it is committed or, if the store refused it, dead-lettered (where it is kept).
+   */
   closeJournal(): void {
     const journal = this.journalFile;
-    if (!journal || !journal.settled) return;
+    if (!journal) return;
     this.journalFile = undefined;
     journal.remove(this.folder!);
     this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(journal.name);
