@@ -27,8 +27,8 @@ const NOTHING = (): void => undefined;
  * acknowledged call's events survive a killed process. That is their commit (a PostgreSQL commit),
  * or, where the store keeps a journal (SQLite), the journal's write of them and of every event
  * queued before them: the call is answered, and its events are committed within
- * `DEFERRED_FLUSH_MS`, with those of every other call in that time, off the critical path. A failed write is tried again `OUTBOX_RETRY.retries`
- * times with exponential backoff (later batches wait: the order is kept), then the batch is
+ * `DEFERRED_FLUSH_MS`, with those of every other call in that time, off the critical path. A
+ * failed write is tried again `OUTBOX_RETRY.retries` times with exponential backoff (later batches wait: the order is kept), then the batch is
  * dead-lettered; never thrown at the agent: the call already ran.
  */
 export class EventOutbox {
