@@ -30,6 +30,7 @@ import { StderrTail } from './stderr-tail.js';
 import { ProcessTransport } from './process-transport.js';
 import { keepNotificationsBeforeResponses } from './notification-order.js';
 import { dispatchByShape } from './dispatch-by-shape.js';
+import { DirectRequests } from './direct-requests.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 import { markIncident } from './incidents.js';
 
@@ -105,6 +106,8 @@ export class ServerConnection {
   private lastProcess: ProcessTransport | undefined;
   private readonly stderr: StderrTail;
   private readonly callers = new CallerRegistry();
+  /** Each connection's direct tools/call path (direct-requests.ts). */
+  private readonly direct = new WeakMap<Client, DirectRequests>();
   private stateValue: ServerState = 'stopped';
 
   constructor(
@@ -155,10 +158,10 @@ export class ServerConnection {
     this.inflight += 1;
     this.clearIdleTimer();
     try {
-      const result = (await client.request(request, resultSchema, {
-        timeout: this.timings.callTimeoutMs,
-        ...options,
-      })) as z.output<S>;
+      const direct = request.method === 'tools/call' && !options.onprogress ? this.direct.get(client) : undefined;
+      const result = direct
+        ? await direct.request(request, resultSchema, { timeout: options.timeout ?? this.timings.callTimeoutMs, signal: options.signal })
+        : ((await client.request(request, resultSchema, { timeout: this.timings.callTimeoutMs, ...options })) as z.output<S>);
       this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
       return result;
     } catch (error) {
@@ -227,12 +230,16 @@ export class ServerConnection {
     this.lastProcess = transport instanceof ProcessTransport ? transport : undefined;
     let closedWhileStarting = false;
     client.onclose = () => {
+      this.direct.get(client)?.closed();
       if (this.client === client) this.handleClose(client);
       else closedWhileStarting = true;
     };
     try {
       await client.connect(transport, { timeout: this.timings.startTimeoutMs });
       dispatchByShape(client, transport);
+      // Inside the reordering below, so that a direct request's response also comes after the
+      // notifications the server sent before it.
+      this.direct.set(client, new DirectRequests(transport));
       keepNotificationsBeforeResponses(transport);
       this.pid = transport instanceof ProcessTransport ? transport.pid : undefined;
       const listing = await fetchListing(client, this.timings.startTimeoutMs);
