@@ -99,6 +99,26 @@ test('a journal whose last line was cut short is replayed up to it', async () =>
   });
 });
 
+test('a journal another process has just replayed (its mark at the last line, the file not yet deleted) adds nothing', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    const name = 'gatehouse.db.events-4194305-cafe0001.jsonl'; // a pid above Linux's highest: not running
+    const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify({ n: i + 1, event: event(i + 1) })).join('\n');
+    writeFileSync(path.join(dir, name), `${lines}\n`);
+    // Opening the store replays it; then the state a second opener finds when the first has
+    // committed the lines and their mark, and not yet deleted the file: the same file, mark 3.
+    assert.deepEqual(stored(file).tools, ['t1', 't2', 't3']);
+    writeFileSync(path.join(dir, name), `${lines}\n`);
+    const db = openSqlite(file);
+    db.prepare('INSERT INTO event_journals (name, through) VALUES (?, 3)').run(name);
+    db.close();
+    const after = stored(file);
+    assert.deepEqual(after.tools, ['t1', 't2', 't3'], 'nothing appended twice');
+    assert.deepEqual(journals(dir), []);
+    assert.equal(after.journalRows, 0);
+  });
+});
+
 test('a large journal is emptied as it goes, once everything in it is committed; a clean close deletes it', async () => {
   await inTempDir('gatehouse-journal', async (dir) => {
     const file = path.join(dir, 'gatehouse.db');
