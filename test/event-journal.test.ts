@@ -191,3 +191,27 @@ test('when the journal cannot be written, the outbox waits for the commit as wit
   assert.equal(await store.count(), 1);
   db.close();
 });
+
+test('with durability power there is no journal: each call waits for its commit, whose flush its batch shares', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    const db = openSqlite(file, { durability: 'power' });
+    const store = new SqliteEventStore(db);
+    assert.equal(store.journal([event(1)]), false);
+    let commits = 0;
+    const counting = Object.assign(Object.create(store) as SqliteEventStore, {
+      journal: store.journal.bind(store),
+      appendBatch: async (events: readonly GatehouseEvent[]) => {
+        commits += 1;
+        return store.appendBatch(events);
+      },
+    });
+    const outbox = new EventOutbox(counting, pino({ level: 'silent' }));
+    await Promise.all([outbox.append(event(2)), outbox.append(event(3))]);
+    assert.equal(commits, 1, 'both committed, in one batch, before append resolved');
+    assert.equal(await store.count(), 2);
+    assert.deepEqual(journals(dir), []);
+    db.close();
+  });
+});
+

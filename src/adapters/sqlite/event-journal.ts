@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { GatehouseEvent } from '../../core/events.js';
@@ -18,8 +18,8 @@ interface JournalLine {
  * SQLite database (`<db>.events-<pid>-<tag>.jsonl`). Appending a line is one write to the file,
  * where a commit is a transaction: locks, a B-tree insert and a WAL frame. The line is in the
  * operating system's hands once `write` returns, as a commit with `synchronous = NORMAL` is, so
- * it survives a killed process; with `durability: power` each write is also flushed to disk, as
- * `synchronous = FULL` flushes each commit. The commit follows (the outbox's next batch), and records
+ * it survives a killed process (`durability: process`; with `power` the store keeps no journal).
+ * The commit follows (the outbox's next batch), and records
  * the number of the last line it holds (`event_journals.through`); a process that opens the
  * store after this one died appends the lines after that number (`leftJournals`).
  */
@@ -34,7 +34,6 @@ export class EventJournal {
     /** The journal's file name, which is also its row in event_journals. */
     readonly name: string,
     folder: string,
-    private readonly flushEachWrite: boolean,
   ) {
     this.fd = openSync(path.join(folder, name), 'wx');
   }
@@ -49,7 +48,6 @@ export class EventJournal {
     try {
       // At an explicit offset: after a truncation the file's own position is past its end.
       if (writeSync(this.fd, text, this.bytes) !== length) throw new Error(`event journal ${this.name}: short write (disk full?)`);
-      if (this.flushEachWrite) fdatasyncSync(this.fd);
     } catch (error) {
       // Nothing of a failed write may stay: its events are committed the slow way, and a replay
       // must not append them a second time.

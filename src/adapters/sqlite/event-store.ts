@@ -35,6 +35,7 @@ export class SqliteEventStore implements EventStore {
   /** The journal line of each event written there and not yet committed. */
   private readonly lineOf = new WeakMap<GatehouseEvent, number>();
   private readonly folder: string | undefined;
+  private readonly journaling: boolean;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(
@@ -52,22 +53,28 @@ export class SqliteEventStore implements EventStore {
       if (journal) this.markThrough.run(journal.name, journal.through);
     });
     this.folder = db.memory ? undefined : path.dirname(db.name);
+    // synchronous = FULL is durability: power (database.ts).
+    this.journaling = !db.memory && db.pragma('synchronous', { simple: true }) !== 2;
+    // Whatever this process's durability: a dead one's journal may hold events only it has.
     if (!db.memory) this.replayLeftJournals();
   }
 
   /**
-   * Makes the events durable now, as a commit would (the store's durability), by appending them
-   * to this process's journal; `appendBatch` commits them later. False when there is no journal
-   * (a database in memory) or it cannot be written: then only a commit makes them durable.
+   * Makes the events durable now, as a commit would, by appending them to this process's journal;
+   * `appendBatch` commits them later. False when there is no journal or it cannot be written:
+   * then only a commit makes them durable. There is none for a database in memory, nor with
+   * `durability: power`, where a journal would have to be flushed to disk for each call, and a
+   * commit's flush is shared by the calls of its batch.
    */
   journal(events: readonly GatehouseEvent[]): boolean {
-    if (!this.folder || events.length === 0) return this.folder !== undefined;
+    if (!this.journaling) return false;
+    if (events.length === 0) return true;
     try {
       if (!this.journalFile) {
         const name = journalName(this.db.name);
         // The row first: a journal file is never without the row that says how much of it is committed.
         this.markThrough.run(name, 0);
-        this.journalFile = new EventJournal(name, this.folder, this.db.pragma('synchronous', { simple: true }) === 2);
+        this.journalFile = new EventJournal(name, this.folder!);
       }
       let n = this.journalFile.write(events) - events.length;
       for (const event of events) this.lineOf.set(event, ++n);
