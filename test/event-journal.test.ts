@@ -215,3 +215,19 @@ test('with durability power there is no journal: each call waits for its commit,
   });
 });
 
+test('a journal that cannot be created is not tried again, and leaves no row', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    // The database's name is allowed; its journal's, 30-odd characters longer, is over the 255 a file name may have.
+    const file = path.join(dir, `${'x'.repeat(230)}.db`);
+    const db = openSqlite(file);
+    const store = new SqliteEventStore(db);
+    assert.equal(store.journal([event(1)]), false);
+    assert.equal(store.journal([event(2)]), false);
+    assert.equal(db.prepare('SELECT count(*) FROM event_journals').pluck().get(), 0);
+    const outbox = new EventOutbox(store, pino({ level: 'silent' }));
+    await outbox.append(event(3));
+    assert.equal(await store.count(), 1, 'committed before append resolved');
+    db.close();
+  });
+});
+

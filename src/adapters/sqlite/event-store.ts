@@ -30,12 +30,13 @@ export class SqliteEventStore implements EventStore {
   private readonly insertAll;
   private readonly markThrough;
   private readonly markOf;
-  /** This process's journal, opened by the first `journal` call; absent for a database in memory. */
+  /** This process's journal, opened by the first `journal` call. */
   private journalFile: EventJournal | undefined;
   /** The journal line of each event written there and not yet committed. */
   private readonly lineOf = new WeakMap<GatehouseEvent, number>();
   private readonly folder: string | undefined;
-  private readonly journaling: boolean;
+  /** Whether `journal` may write one: not for a database in memory, with durability power, or once a journal could not be created. */
+  private journaling: boolean;
 
   constructor(private readonly db: SqliteDatabase) {
     this.insert = db.prepare(
@@ -70,17 +71,27 @@ export class SqliteEventStore implements EventStore {
     if (!this.journaling) return false;
     if (events.length === 0) return true;
     try {
-      if (!this.journalFile) {
-        const name = journalName(this.db.name);
-        // The row first: a journal file is never without the row that says how much of it is committed.
-        this.markThrough.run(name, 0);
-        this.journalFile = new EventJournal(name, this.folder!);
-      }
+      this.journalFile ??= this.createJournal();
+      if (!this.journalFile) return false;
       let n = this.journalFile.write(events) - events.length;
       for (const event of events) this.lineOf.set(event, ++n);
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** A journal for this process, or undefined (and no more tries) when its file cannot be created. */
+  private createJournal(): EventJournal | undefined {
+    const name = journalName(this.db.name);
+    // The row first: a journal file is never without the row that says how much of it is committed.
+    this.markThrough.run(name, 0);
+    try {
+      return new EventJournal(name, this.folder!);
+    } catch {
+      this.journaling = false;
+      this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(name);
+      return undefined;
     }
   }
 
