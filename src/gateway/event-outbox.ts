@@ -24,11 +24,12 @@ const NOTHING = (): void => undefined;
  * previous batch is being written, are written together in one transaction, so concurrent calls
  * share one commit instead of paying one each. One batch is written at a time, in order.
  * `append` resolves once the event is durable: a call awaits it before answering, so an
- * acknowledged call's events survive a killed process. That is their commit (a PostgreSQL commit),
- * or, where the store keeps a journal (SQLite), the journal's write of them and of every event
- * queued before them: the call is answered, and its events are committed within
- * `DEFERRED_FLUSH_MS`, with those of every other call in that time, off the critical path. A
- * failed write is tried again `OUTBOX_RETRY.retries` times with exponential backoff (later batches wait: the order is kept), then the batch is
+ * acknowledged call's events survive a killed process. That is their commit (PostgreSQL, or SQLite
+ * with durability power), or, where the store keeps a journal (SQLite), the journal's write of
+ * them and of every event queued before them: the call is answered, and its events are committed
+ * within `DEFERRED_FLUSH_MS`, with those of every other call in that time, off the critical path.
+ * A failed write is tried again `OUTBOX_RETRY.retries` times with exponential backoff (later
+ * batches wait: the order is kept), then the batch is
  * dead-lettered; never thrown at the agent: the call already ran.
  */
 export class EventOutbox {
