@@ -250,6 +250,11 @@ test('warnings: "disabled": false is not an ignored key; headers without a crede
   );
 });
 
+test('a "disabled" that is not a boolean is refused, naming it, rather than read as enabled', () => {
+  assert.equal(importError({ mcpServers: { off: { command: 'x', disabled: 'true' } } }).message, 'claude.json: mcpServers.off.disabled: must be true or false, not "true"');
+  assert.equal(importError({ mcpServers: { off: { command: 'x', disabled: 1 } } }).message, 'claude.json: mcpServers.off.disabled: must be true or false, not 1');
+});
+
 test('a command of only spaces is no command', () => {
   assert.equal(importError({ mcpServers: { blank: { command: '   ' } } }).message, 'claude.json: mcpServers.blank.command: must be a non-empty string');
 });

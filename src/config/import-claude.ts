@@ -189,6 +189,11 @@ function readEntry(entry: Entry, problems: string[], warnings: ImportWarning[]):
     problems.push(`${at('type')}: must be a string ("stdio", "http" or "streamable-http")`);
     return undefined;
   }
+  // A "true" or 1 would be read as enabled and fronted: a server its owner meant to switch off.
+  if (value.disabled !== undefined && typeof value.disabled !== 'boolean') {
+    problems.push(`${at('disabled')}: must be true or false, not ${JSON.stringify(value.disabled)}`);
+    return undefined;
+  }
   if (value.disabled === true) return skip('it is disabled');
   const type = rawType?.toLowerCase();
   let transport: 'stdio' | 'http';
