@@ -281,6 +281,46 @@ test('dlq list: newest first over table and file, and a letter in both (moved in
   });
 });
 
+test('dlq list holds the newest --limit letters of table and file together, and says when there are more', async () => {
+  await inScratchStore(async (dir, db) => {
+    const box = new DeadLetterBox(new SqliteDeadLetterStore(db), new DeadLetterFile(path.join(dir, 'dead-letters.jsonl')), () => undefined);
+    for (const month of ['01', '02', '04']) {
+      await box.add({ kind: 'events', createdAt: `2025-${month}-01T00:00:00.000Z`, payload: { events: [event(1)] }, error: { code: 'GH_STORE_UNAVAILABLE', message: 'down' }, attempts: 4 });
+    }
+    appendFileSync(path.join(dir, 'dead-letters.jsonl'), `${filedLetter('dl_filed', '2025-03-01T00:00:00.000Z')}\n`);
+    const two = await box.list(undefined, 2);
+    assert.deepEqual(two.letters.map((letter) => [letter.createdAt.slice(0, 7), letter.where]), [['2025-04', 'store'], ['2025-03', 'file']]);
+    assert.equal(two.more, true);
+    const four = await box.list(undefined, 4);
+    assert.equal(four.letters.length, 4);
+    assert.equal(four.more, false);
+  });
+});
+
+test('dlq list --limit: the newest that many, a note on stderr when there are more, and a limit that is not a whole number above 0 refused', async () => {
+  const temp = tempConfig({ store: { kind: 'sqlite', path: 'state/g.db' }, servers: {}, profiles: {}, audit: { deadLetterFile: 'state/dl.jsonl', signingKeyFile: 'state/key.pem' } });
+  try {
+    const db = openSqlite(path.join(temp.dir, 'state/g.db'));
+    const table = new SqliteDeadLetterStore(db);
+    for (const month of ['01', '02']) await table.add({ kind: 'events', createdAt: `2025-${month}-01T00:00:00.000Z`, payload: { events: [event(1)] }, error: { code: 'GH_STORE_UNAVAILABLE', message: 'down' }, attempts: 4 });
+    db.close();
+    const one = runCli(['dlq', 'list', '--limit', '1', '--json', '--config', temp.configPath]);
+    assert.equal(one.status, 0, one.stderr);
+    assert.deepEqual((JSON.parse(one.stdout) as DeadLetter[]).map((letter) => letter.createdAt.slice(0, 7)), ['2025-02']);
+    assert.equal(one.stderr, 'note: there are more open dead letters than the 1 listed (the newest); --limit lists more\n');
+    const all = runCli(['dlq', 'list', '--config', temp.configPath]);
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal(all.stderr, '', 'no note when every letter is listed');
+    for (const bad of ['0', '1.5', 'x']) {
+      const refused = runCli(['dlq', 'list', '--limit', bad, '--config', temp.configPath]);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /--limit/);
+    }
+  } finally {
+    temp.cleanup();
+  }
+});
+
 test('a dead-lettered batch is announced with dead_letter.added unless it holds only such announcements (which would loop)', async () => {
   await inScratchStore(async (dir, db) => {
     const recorded: string[] = [];

@@ -3,11 +3,11 @@ import { openGateway } from '../app.js';
 import { GatehouseError } from '../core/errors.js';
 import type { GatehouseEvent } from '../core/events.js';
 import { rerunDeadCall } from '../gateway/approved-calls.js';
-import { DeadLetterBox, type ListedDeadLetter } from '../gateway/dead-letter-box.js';
+import { DEAD_LETTER_LIST_LIMIT, DeadLetterBox, type ListedDeadLetter } from '../gateway/dead-letter-box.js';
 import { DEAD_LETTER_STATUSES, type DeadLetter, type DeadLetterStatus } from '../ports/dead-letter-store.js';
 import type { CliContext } from './context.js';
 import { defaultOperator, withOperatorStores } from './governance-context.js';
-import { nonBlank } from './option-values.js';
+import { nonBlank, wholeNumber } from './option-values.js';
 import { formatTable } from './table.js';
 
 /**
@@ -22,19 +22,22 @@ export function registerDlq(program: Command, context: CliContext): void {
     .option('--config <file>', 'config file')
     .option('--status <status>', `only this status: ${DEAD_LETTER_STATUSES.join(', ')}`)
     .option('--all', 'every status')
+    .option('--limit <n>', `at most this many, the newest (default ${DEAD_LETTER_LIST_LIMIT})`, wholeNumber('--limit', 1))
     .option('--json', 'print JSON')
-    .action((options: { config?: string; status?: string; all?: boolean; json?: boolean }) =>
+    .action((options: { config?: string; status?: string; all?: boolean; limit?: number; json?: boolean }) =>
       withOperatorStores(context, options.config, async ({ stores, record }) => {
         if (options.status && !DEAD_LETTER_STATUSES.includes(options.status as DeadLetterStatus)) {
           throw new GatehouseError('GH_INVALID_ARGUMENTS', `--status must be one of ${DEAD_LETTER_STATUSES.join(', ')}`);
         }
         const status = options.all ? undefined : ((options.status ?? 'open') as DeadLetterStatus);
-        const { letters, unreadable } = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).list(status);
+        const limit = options.limit ?? DEAD_LETTER_LIST_LIMIT;
+        const { letters, unreadable, more } = await new DeadLetterBox(stores.deadLetters, stores.deadLetterFile, record).list(status, limit);
         if (options.json) process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
         else if (letters.length === 0) process.stdout.write(`no ${status ?? ''} dead letters\n`.replace('  ', ' '));
         else process.stdout.write(formatTable(['ID', 'STATUS', 'KIND', 'WHERE', 'CREATED', 'AGENT', 'TOOL', 'ATTEMPTS', 'ERROR'], letters.map(row)));
         // Listed, not fatal: the rest of the letters are still shown; the file is the operator's to mend.
         for (const bad of unreadable) process.stderr.write(`warning: ${bad.file}${bad.line === undefined ? '' : `:${bad.line}`} is not listed: ${bad.problem}\n`);
+        if (more) process.stderr.write(`note: there are more ${status ?? ''} dead letters than the ${limit} listed (the newest); --limit lists more\n`.replace('  ', ' '));
       }),
     );
   dlq

@@ -10,7 +10,12 @@ export type ListedDeadLetter = DeadLetter & { where: 'store' | 'file' };
 export interface DeadLetterListing {
   letters: ListedDeadLetter[];
   unreadable: UnreadableLine[];
+  /** There are more than `limit` letters: the newest `limit` are listed. */
+  more: boolean;
 }
+
+/** How many letters a listing holds unless told otherwise. */
+export const DEAD_LETTER_LIST_LIMIT = 1000;
 
 /**
  * The dead letters of one store and its fallback file. A letter goes to the table; when the
@@ -48,12 +53,17 @@ export class DeadLetterBox {
   }
 
   /** Table and file letters, newest first; with `status`, only those. And the file's unreadable lines. */
-  async list(status?: DeadLetterStatus): Promise<DeadLetterListing> {
-    const stored = (await this.store.list(status ? { status } : {})).map((letter) => ({ ...letter, where: 'store' as const }));
+  /** The newest `limit` letters of the table and the file together (of one status, if given). */
+  async list(status?: DeadLetterStatus, limit = DEAD_LETTER_LIST_LIMIT): Promise<DeadLetterListing> {
+    // One more than asked for: whether there are more is then known without counting.
+    const stored = (await this.store.list({ ...(status ? { status } : {}), limit: limit + 1 })).map((letter) => ({ ...letter, where: 'store' as const }));
     const ids = new Set(stored.map((letter) => letter.id));
     const { letters, unreadable } = this.file.read();
+    // A filed letter moved into the table but older than the `limit + 1` listed from it is not in
+    // `ids`; it sorts after all of them, so it is cut below and only makes `more` true, which it is.
     const filed = letters.filter((letter) => !ids.has(letter.id) && (!status || letter.status === status)).map((letter) => ({ ...letter, where: 'file' as const }));
-    return { letters: [...stored, ...filed].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), unreadable };
+    const all = [...stored, ...filed].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return { letters: all.slice(0, limit), unreadable, more: all.length > limit };
   }
 
   /** A letter from the table, moving it in from the file first when it is only there. */
