@@ -48,6 +48,8 @@ export interface ServeOptions {
   cleanup?: Cleanup;
   /** Another build of the CLI (e.g. a baseline commit's dist/gatehouse.mjs); default this one. */
   cli?: string;
+  /** A loopback address to listen on; default 127.0.0.1. */
+  host?: '127.0.0.1' | '::1';
 }
 
 const LISTENING = /^gatehouse listening on (http:\/\/\S+)/;
@@ -59,7 +61,7 @@ const LISTENING = /^gatehouse listening on (http:\/\/\S+)/;
  */
 export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   if (options.cleanup?.signal.aborted) throw new Error('not starting gatehouse serve: the benchmark is shutting down');
-  const args = [options.cli ?? CLI, 'serve', '--config', options.config, '--host', '127.0.0.1', '--port', '0', '--quiet'];
+  const args = [options.cli ?? CLI, 'serve', '--config', options.config, '--host', options.host ?? '127.0.0.1', '--port', '0', '--quiet'];
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,

@@ -72,8 +72,8 @@ export interface RunningGateway {
  * Starts `gatehouse serve --port 0` as a real process and waits for its listening line; the
  * benchmarks' launcher, so that tests and benchmarks start and stop the gateway the same way.
  */
-export async function startServe(configPath: string, env: Record<string, string> = {}): Promise<RunningGateway> {
-  const serve = await startServeProcess({ config: configPath, env: { ...TEST_ENV, ...env }, timeoutMs: 15_000 });
+export async function startServe(configPath: string, env: Record<string, string> = {}, host?: '127.0.0.1' | '::1'): Promise<RunningGateway> {
+  const serve = await startServeProcess({ config: configPath, env: { ...TEST_ENV, ...env }, timeoutMs: 15_000, ...(host ? { host } : {}) });
   return { url: serve.url, process: serve.child, stop: serve.stop };
 }
 
