@@ -52,8 +52,10 @@ export class DeadLetterBox {
     );
   }
 
-  /** Table and file letters, newest first; with `status`, only those. And the file's unreadable lines. */
-  /** The newest `limit` letters of the table and the file together (of one status, if given). */
+  /**
+   * The newest `limit` letters of the table and the file together (with `status`, only those),
+   * newest first, whether there are more, and the file's unreadable lines.
+   */
   async list(status?: DeadLetterStatus, limit = DEAD_LETTER_LIST_LIMIT): Promise<DeadLetterListing> {
     // One more than asked for: whether there are more is then known without counting.
     const stored = (await this.store.list({ ...(status ? { status } : {}), limit: limit + 1 })).map((letter) => ({ ...letter, where: 'store' as const }));

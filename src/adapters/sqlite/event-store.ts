@@ -30,6 +30,7 @@ export class SqliteEventStore implements EventStore {
   private readonly insertAll;
   private readonly markThrough;
   private readonly markOf;
+  private readonly forgetMark;
   /** This process's journal, opened by the first `journal` call. */
   private journalFile: EventJournal | undefined;
   /** The journal line of each event written there and not yet committed. */
@@ -46,6 +47,7 @@ export class SqliteEventStore implements EventStore {
     this.prunedThrough = db.prepare(PRUNED_THROUGH);
     this.markThrough = db.prepare('INSERT INTO event_journals (name, through) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET through = excluded.through');
     this.markOf = db.prepare('SELECT through FROM event_journals WHERE name = ?').pluck();
+    this.forgetMark = db.prepare('DELETE FROM event_journals WHERE name = ?');
     this.insertAll = db.transaction((events: readonly GatehouseEvent[], journal?: { name: string; through: number }) => {
       const last = (this.last.get() ?? this.prunedThrough.get()) as { seq: number; hash: string | null } | undefined;
       for (const row of extendChain(last, events)) {
@@ -90,7 +92,7 @@ export class SqliteEventStore implements EventStore {
       return new EventJournal(name, this.folder!);
     } catch {
       this.journaling = false;
-      this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(name);
+      this.forgetMark.run(name);
       return undefined;
     }
   }
@@ -104,7 +106,7 @@ export class SqliteEventStore implements EventStore {
     if (!journal) return;
     this.journalFile = undefined;
     journal.remove(this.folder!);
-    this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(journal.name);
+    this.forgetMark.run(journal.name);
   }
 
   async append(event: GatehouseEvent): Promise<void> {
@@ -138,7 +140,7 @@ export class SqliteEventStore implements EventStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
-      this.db.prepare('DELETE FROM event_journals WHERE name = ?').run(name);
+      this.forgetMark.run(name);
     }
   }
 
