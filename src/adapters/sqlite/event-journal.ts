@@ -19,9 +19,9 @@ interface JournalLine {
  * where a commit is a transaction: locks, a B-tree insert and a WAL frame. The line is in the
  * operating system's hands once `write` returns, as a commit with `synchronous = NORMAL` is, so
  * it survives a killed process (`durability: process`; with `power` the store keeps no journal).
- * The commit follows (the outbox's next batch), and records
- * the number of the last line it holds (`event_journals.through`); a process that opens the
- * store after this one died appends the lines after that number (`leftJournals`).
+ * The commit follows with the outbox's next batch, and records the number of the last line it
+ * holds (`event_journals.through`); a process that opens the store after this one died appends
+ * the lines after that number (`leftJournals`).
  */
 export class EventJournal {
   private readonly fd: number;
@@ -44,10 +44,12 @@ export class EventJournal {
     let text = '';
     let n = this.lastWritten;
     for (const event of events) text += `${JSON.stringify({ n: ++n, event } satisfies JournalLine)}\n`;
-    const length = Buffer.byteLength(text);
+    // Encoded once: its length is what the write must report.
+    const bytes = Buffer.from(text);
+    const length = bytes.length;
     try {
       // At an explicit offset: after a truncation the file's own position is past its end.
-      if (writeSync(this.fd, text, this.bytes) !== length) throw new Error(`event journal ${this.name}: short write (disk full?)`);
+      if (writeSync(this.fd, bytes, 0, length, this.bytes) !== length) throw new Error(`event journal ${this.name}: short write (disk full?)`);
     } catch (error) {
       // Nothing of a failed write may stay: its events are committed the slow way, and a replay
       // must not append them a second time.
