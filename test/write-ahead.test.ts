@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { descendantsOf, killSurvivors } from '../bench/lib/proc.js';
+import { leftJournals, linesAfter } from '../src/adapters/sqlite/event-journal.js';
 import { toYaml } from '../src/config/yaml.js';
+import type { GatehouseEvent } from '../src/core/events.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
 import { httpClient, isAlive, runCli, startServe, tempConfig, TOKENS, waitFor, type RunningGateway } from './helpers/gatehouse.js';
 
@@ -46,7 +48,7 @@ test('a G1 call\'s first event is durable before it reaches the server: the gate
     assert.equal(faultNotes(dir).filter((note) => note.event === 'executed' && note.id === 'wa-1').length, 1, 'the call reached the server');
     // Durable before it went downstream: committed, or in the killed process's event journal,
     // which the next process to open the store appends (docs/events.md, "The event journal").
-    const durable = [...readEvents(dbPath, ['tool.call.requested']), ...journaledEvents(path.dirname(dbPath))].filter(
+    const durable = [...readEvents(dbPath, ['tool.call.requested']), ...journaledEvents(dbPath)].filter(
       (event) => event.type === 'tool.call.requested' && event.tool === 'box__record',
     );
     assert.equal(durable.length, 1, 'the call\'s first event was durable before it went downstream');
@@ -79,10 +81,7 @@ test('a G1 call\'s first event is durable before it reaches the server: the gate
   }
 });
 
-/** The events in the SQLite event journals in `folder` (src/adapters/sqlite/event-journal.ts). */
-function journaledEvents(folder: string): Array<{ type: string; tool?: string }> {
-  return readdirSync(folder)
-    .filter((name) => name.includes('.events-') && name.endsWith('.jsonl'))
-    .flatMap((name) => readFileSync(path.join(folder, name), 'utf8').split('\n').filter(Boolean))
-    .map((line) => (JSON.parse(line) as { event: { type: string; tool?: string } }).event);
+/** The events in the event journals the killed gateway left beside the SQLite store. */
+function journaledEvents(dbPath: string): GatehouseEvent[] {
+  return leftJournals(dbPath).flatMap((name) => linesAfter(path.join(path.dirname(dbPath), name), 0).map((line) => line.event));
 }
