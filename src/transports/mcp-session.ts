@@ -20,7 +20,6 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
-  type CallToolRequest,
   type CallToolResult,
   type ServerNotification,
   type ServerRequest,
@@ -40,17 +39,26 @@ import { toMcpError, toolCallFailure } from './errors.js';
 import { sharedJsonSchemaValidator } from '../downstream/json-schema-validator.js';
 import { guardRequestParams } from './params-guard.js';
 import { dispatchByShape } from '../downstream/dispatch-by-shape.js';
+import { answerPlainToolCalls, type ToolCallHandler } from './direct-calls.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export const GATEHOUSE_INFO = { name: 'gatehouse', version: '0.1.0' };
 
-/** The SDK's Server, its messages dispatched by shape (dispatch-by-shape.ts) and each request's params checked before the SDK parses them (params-guard.ts). */
+/**
+ * The SDK's Server, its messages dispatched by shape (dispatch-by-shape.ts), each request's params
+ * checked before the SDK parses them (params-guard.ts), and plain tool calls answered without the
+ * SDK's request machinery (direct-calls.ts).
+ */
 class SessionServer extends Server {
+  /** The tools/call handler (setToolCallHandler). */
+  toolCallHandler: ToolCallHandler | undefined;
+
   override async connect(transport: Transport): Promise<void> {
     await super.connect(transport);
     dispatchByShape(this, transport);
     guardRequestParams(transport);
+    if (this.toolCallHandler) answerPlainToolCalls(this, transport, this.toolCallHandler);
   }
 }
 
@@ -259,6 +267,7 @@ async function resolveResource(gateway: Gateway, profile: Profile, uri: string):
  * once more: results here are the downstream's, already parsed by the gateway's SDK Client, or
  * built by the gateway to the schema (and parsed by every SDK client in the tests). ~10 µs a call.
  */
-function setToolCallHandler(server: Server, handler: (request: CallToolRequest, extra: Extra) => Promise<CallToolResult>): void {
+function setToolCallHandler(server: SessionServer, handler: ToolCallHandler): void {
   Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, handler);
+  server.toolCallHandler = handler;
 }

@@ -39,7 +39,7 @@ function paramsProblem(message: JSONRPCMessage): string | undefined {
  * `task` (and no `_meta`: json-rpc-message.ts sent params with one to the SDK's schema already).
  * Nearly every call is one; parsing it here, then again in the SDK, cost ~5 µs per call.
  */
-function isPlainToolCall(message: JSONRPCMessage): boolean {
+export function isPlainToolCall(message: JSONRPCMessage): boolean {
   if (!('method' in message) || message.method !== 'tools/call') return false;
   const params = message.params as Record<string, unknown> | undefined;
   if (typeof params !== 'object' || params === null || params._meta !== undefined || params.task !== undefined || typeof params.name !== 'string') return false;
