@@ -68,3 +68,32 @@ test('a lost connection fails every request waiting; responses that are not its 
   direct.closed();
   for (const request of waiting) await assert.rejects(request, (error: unknown) => error instanceof McpError && error.code === ErrorCode.ConnectionClosed);
 });
+
+test('a plain text result is taken as it is, anything else is parsed: either way the caller gets what the schema makes of it', async () => {
+  const { direct, server, received } = await pair();
+  const results: unknown[] = [
+    { content: [{ type: 'text', text: 'x' }] },
+    { content: [{ type: 'text', text: 'a' }, { type: 'text', text: '' }], isError: true },
+    { content: [] },
+    { content: [{ type: 'text', text: 'x', extra: 1 }] }, // the schema strips the extra key
+    { content: [{ type: 'text', text: 5 }] },
+    { content: [{ type: 'image', data: 'AA==', mimeType: 'image/png' }] },
+    { content: [{ type: 'text', text: 'x' }], isError: 'yes' },
+    { content: [{ type: 'text', text: 'x' }], structuredContent: { n: 1 } },
+    { content: [{ type: 'text', text: 'x' }], other: 'kept' },
+    { content: [{ type: 'text', text: 'x' }], structuredContent: 'not an object' },
+    { content: [{ type: 'text', text: 'x' }], _meta: 'not an object' },
+    { content: [null] },
+    {},
+  ];
+  for (const [i, result] of results.entries()) {
+    const answer = direct.request(call, CallToolResultSchema, { timeout: 5_000 }).then(
+      (value) => ({ value }),
+      () => ({ refused: true }),
+    );
+    await tick();
+    await server.send({ jsonrpc: '2.0', id: (received[i] as { id: string }).id, result } as JSONRPCMessage);
+    const parsed = CallToolResultSchema.safeParse(result);
+    assert.deepEqual(await answer, parsed.success ? { value: parsed.data } : { refused: true }, JSON.stringify(result));
+  }
+});

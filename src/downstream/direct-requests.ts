@@ -1,5 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, McpError, type JSONRPCMessage, type Request, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ErrorCode, McpError, type JSONRPCMessage, type Request, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 
 interface Waiting {
@@ -56,7 +56,9 @@ export class DirectRequests {
         settle: (message) => {
           end();
           if ('error' in message) return reject(new McpError(message.error.code, message.error.message, message.error.data));
-          const parsed = schema.safeParse((message as { result: unknown }).result);
+          const result = (message as { result: unknown }).result;
+          if ((schema as z.ZodType) === CallToolResultSchema && isPlainTextResult(result)) return resolve(result as z.output<S>);
+          const parsed = schema.safeParse(result);
           if (parsed.success) resolve(parsed.data);
           else reject(parsed.error);
         },
@@ -77,4 +79,22 @@ export class DirectRequests {
     const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
     for (const waiting of [...this.waiting.values()]) waiting.fail(error);
   }
+}
+
+/**
+ * A tools/call result as most tools answer: text blocks with nothing beside `type` and `text`, and
+ * `isError` or nothing else. CallToolResultSchema's parse of one returns an equal object, so it is
+ * taken as it is; telling it by its keys costs a fraction of the parse (~4 µs of a call's CPU).
+ * Anything else is parsed.
+ */
+export function isPlainTextResult(result: unknown): boolean {
+  if (typeof result !== 'object' || result === null) return false;
+  for (const key in result) if (key !== 'content' && key !== 'isError') return false;
+  const { content, isError } = result as { content?: unknown; isError?: unknown };
+  if (!Array.isArray(content) || (isError !== undefined && typeof isError !== 'boolean')) return false;
+  for (const block of content as unknown[]) {
+    if (typeof block !== 'object' || block === null || (block as { type?: unknown }).type !== 'text' || typeof (block as { text?: unknown }).text !== 'string') return false;
+    for (const key in block) if (key !== 'type' && key !== 'text') return false;
+  }
+  return true;
 }
