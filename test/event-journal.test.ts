@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -19,6 +19,7 @@ import { DEFERRED_FLUSH_MS, EventOutbox } from '../src/gateway/event-outbox.js';
 const event = (i: number): GatehouseEvent => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: `t${i}`, payload: { i, text: 'é\n"' } });
 const journals = (dir: string): string[] => readdirSync(dir).filter((name) => name.includes('.events-'));
 const STORE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/event-store.js')).href;
+const OUTBOX_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/gateway/event-outbox.js')).href;
 const DATABASE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/database.js')).href;
 
 /** Stored events: their tools in order, and whether their chain verifies. */
@@ -83,6 +84,43 @@ test('events journaled and not committed by a killed process are appended by the
     assert.deepEqual(journals(dir), [], 'the replayed journal is deleted');
     assert.equal(afterKill.journalRows, 0, 'and its row');
     assert.deepEqual(stored(file).tools, ['t1', 't2', 't3'], 'opening again appends nothing');
+  });
+});
+
+test('events the store refused and the outbox dead-lettered are not appended again by the replay of a killed process', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    // Event 1's batch is refused and dead-lettered (its letter is written to a file); event 2 is
+    // journaled and not yet committed when the process is killed.
+    const script = `
+      const { writeFileSync } = await import('node:fs');
+      const { openSqlite } = await import(${JSON.stringify(DATABASE_MODULE)});
+      const { SqliteEventStore } = await import(${JSON.stringify(STORE_MODULE)});
+      const { EventOutbox } = await import(${JSON.stringify(OUTBOX_MODULE)});
+      const store = new SqliteEventStore(openSqlite(${JSON.stringify(file)}));
+      let refuse = true;
+      // Refused, then held forever, so that event 2 stays in the journal only.
+      store.appendBatch = () => (refuse ? Promise.reject(new Error('refused')) : new Promise(() => undefined));
+      const log = { warn() {}, error() {}, fatal() {} };
+      const outbox = new EventOutbox(store, log, undefined, {
+        retry: { retries: 0, baseDelayMs: 1 },
+        deadLetter: async (events) => writeFileSync(${JSON.stringify(path.join(dir, 'letter.json'))}, JSON.stringify(events)),
+      });
+      const event = (i) => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: 't' + i, payload: { i } });
+      await outbox.append(event(1));
+      await outbox.flush();
+      refuse = false;
+      await outbox.append(event(2));
+      process.stdout.write('ready\\n');
+      setInterval(() => undefined, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await untilReady(child);
+    await kill(child);
+    assert.deepEqual((JSON.parse(readFileSync(path.join(dir, 'letter.json'), 'utf8')) as GatehouseEvent[]).map((e) => e.tool), ['t1'], 'event 1 is in its dead letter');
+    const after = stored(file);
+    assert.deepEqual(after.tools, ['t2'], 'the replay appended event 2 and left event 1 to its letter');
+    assert.equal(after.chainProblem, undefined);
+    assert.deepEqual(journals(dir), []);
   });
 });
 

@@ -152,7 +152,17 @@ export class EventOutbox {
           continue;
         }
         this.log.error({ err: error, events: events.length, attempts: attempt }, 'audit events could not be written: dead-lettered');
-        await this.options.deadLetter?.(events, error, attempt).catch((lost: unknown) => this.log.fatal({ err: lost, events }, 'audit events could not be dead-lettered either: they are only in this log'));
+        const kept = this.options.deadLetter
+          ? await this.options.deadLetter(events, error, attempt).then(
+              () => true,
+              (lost: unknown) => {
+                this.log.fatal({ err: lost, events }, 'audit events could not be dead-lettered either: they are only in this log');
+                return false;
+              },
+            )
+          : false;
+        // Kept as a letter, they must not also come back from the journal after a crash.
+        if (kept) this.store.deadLettered?.(events);
         break;
       }
     }

@@ -26,4 +26,9 @@ export interface EventStore {
    * commit. False when the store cannot: then only the commit makes them durable.
    */
   journal?(events: readonly GatehouseEvent[]): boolean;
+  /**
+   * Journaled events the store refused, now kept as a dead letter: a replay of the journal must
+   * not append them, or a retry of the letter would append them a second time.
+   */
+  deadLettered?(events: readonly GatehouseEvent[]): void;
 }

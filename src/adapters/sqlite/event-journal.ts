@@ -13,6 +13,11 @@ interface JournalLine {
   event: GatehouseEvent;
 }
 
+/** A line that takes lines back: their events were dead-lettered (a replay leaves them out). */
+interface SkipLine {
+  skip: number[];
+}
+
 /**
  * The events a process answered for before they were committed, in a file of its own beside the
  * SQLite database (`<db>.events-<pid>-<tag>.jsonl`). Appending a line is one write to the file,
@@ -40,10 +45,17 @@ export class EventJournal {
 
   /** Appends the events; returns the number of the last one's line. Throws if the file cannot be written. */
   write(events: readonly GatehouseEvent[]): number {
-    if (this.broken) throw new Error(`event journal ${this.name}: an earlier write failed and could not be undone`);
     let text = '';
     let n = this.lastWritten;
     for (const event of events) text += `${JSON.stringify({ n: ++n, event } satisfies JournalLine)}\n`;
+    this.append(text);
+    this.lastWritten = n;
+    return n;
+  }
+
+  /** Writes whole lines at the end of the file with one write, or nothing of them. */
+  private append(text: string): void {
+    if (this.broken) throw new Error(`event journal ${this.name}: an earlier write failed and could not be undone`);
     // Encoded once: its length is what the write must report.
     const bytes = Buffer.from(text);
     const length = bytes.length;
@@ -62,8 +74,14 @@ export class EventJournal {
       throw error;
     }
     this.bytes += length;
-    this.lastWritten = n;
-    return n;
+  }
+
+  /**
+   * Takes lines back (their events were dead-lettered): one more line, numbered none, that a
+   * replay reads before it appends. Throws if it cannot be written; nothing of it then stays.
+   */
+  skip(lines: readonly number[]): void {
+    this.append(`${JSON.stringify({ skip: [...lines] } satisfies SkipLine)}\n`);
   }
 
   /** Lines through `n` are committed: once every line is, a large file is emptied (line numbers go on). */
@@ -104,11 +122,13 @@ export function leftJournals(databaseFile: string): string[] {
 }
 
 /**
- * A left journal's lines after `through`, in order. A last line cut short (the process died
- * inside the write) was never acknowledged, and is left out.
+ * A left journal's lines after `through`, in order, but for those a later line took back (their
+ * events were dead-lettered). A last line cut short (the process died inside the write) was never
+ * acknowledged, and is left out.
  */
 export function linesAfter(file: string, through: number): Array<{ n: number; event: GatehouseEvent }> {
   const lines: JournalLine[] = [];
+  const skipped = new Set<number>();
   let content: string;
   try {
     content = readFileSync(file, 'utf8');
@@ -119,14 +139,15 @@ export function linesAfter(file: string, through: number): Array<{ n: number; ev
   }
   for (const text of content.split('\n')) {
     if (text === '') continue;
-    let line: JournalLine;
+    let line: JournalLine | SkipLine;
     try {
-      line = JSON.parse(text) as JournalLine;
+      line = JSON.parse(text) as JournalLine | SkipLine;
     } catch {
       break;
     }
-    if (line.n > through) lines.push(line);
+    if ('skip' in line) for (const n of line.skip) skipped.add(n);
+    else if (line.n > through) lines.push(line);
   }
-  return lines;
+  return skipped.size === 0 ? lines : lines.filter((line) => !skipped.has(line.n));
 }
 

@@ -83,6 +83,17 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** Marks journaled events that were dead-lettered, so that no replay appends them (best effort: a failed mark leaves them to the replay, as before). */
+  deadLettered(events: readonly GatehouseEvent[]): void {
+    const lines = events.map((event) => this.lineOf.get(event)).filter((n) => n !== undefined);
+    if (!this.journalFile || lines.length === 0) return;
+    try {
+      this.journalFile.skip(lines);
+    } catch {
+      // The journal cannot be written: its lines stay as they are.
+    }
+  }
+
   /** A journal for this process, or undefined (and no more tries) when its file cannot be created. */
   private createJournal(): EventJournal | undefined {
     const name = journalName(this.db.name);
