@@ -152,7 +152,7 @@ export class ServerConnection {
     caller: DownstreamCaller | undefined,
     options: RequestOptions = {},
   ): Promise<z.output<S>> {
-    const client = await this.connect();
+    const client = this.client ?? (await this.connect());
     const generation = this.generation;
     const release = caller ? this.callers.enter(caller) : undefined;
     this.inflight += 1;

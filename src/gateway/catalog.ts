@@ -138,6 +138,21 @@ export class Catalog {
    * The tool behind an exposed name, if the profile allows it. The error is the same whether
    * the tool is outside the profile or does not exist, so that it reveals nothing.
    */
+  /**
+   * What findTool answers when memory has it (the server's listing is remembered, or the plain-names
+   * view is built), without an await; undefined otherwise, and for every name findTool refuses.
+   */
+  knownTool(profile: Profile, exposed: string): CatalogTool | undefined {
+    if (profile.names === 'plain') {
+      const memo = this.views.get(profile.name);
+      return memo && memo.version === this.version ? memo.toolsByName.get(exposed) : undefined;
+    }
+    const split = splitExposedName(exposed);
+    if (!split || !profile.servers.includes(split.server) || !profile.allows(split.server, split.name)) return undefined;
+    const item = this.remembered.get(split.server)?.tools.find((candidate) => candidate.name === split.name);
+    return item ? { server: split.server, item, exposed } : undefined;
+  }
+
   async findTool(profile: Profile, exposed: string, options: ListOptions = {}): Promise<CatalogTool> {
     const notAllowed = () =>
       new GatehouseError('GH_TOOL_NOT_ALLOWED', `tool "${exposed}" is not available in profile "${profile.name}"`, {

@@ -28,12 +28,17 @@ export class Bulkhead {
     return this.queue.length;
   }
 
+  /** A free slot now, without waiting (the function frees it), or undefined when every slot is taken. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.active >= this.maxConcurrent) return undefined;
+    this.active += 1;
+    return this.releaser();
+  }
+
   /** Waits for a slot (or refuses at once when the queue is full); the returned function frees it. */
   async acquire(signal: AbortSignal | undefined): Promise<() => void> {
-    if (this.active < this.maxConcurrent) {
-      this.active += 1;
-      return this.releaser();
-    }
+    const free = this.tryAcquire();
+    if (free) return free;
     if (this.queue.length >= this.maxQueued) {
       throw new GatehouseError(
         'GH_SERVER_BUSY',

@@ -63,9 +63,11 @@ const PROGRESS_EVERY_MS = 5_000;
  */
 export async function govern(deps: GovernanceDeps, call: GovernedCall, execute: Execute): Promise<Governed> {
   const gate = call.gate.gate;
+  const clientKey = idempotencyKeyOf(call.meta);
+  // A read without a key has nothing to record or wait for: the commonest call, kept short.
+  if (gate === 'G0' && !clientKey) return { result: await execute(call.arguments), replay: false };
   const ctx = contextOf(deps, call);
   if (call.control.dryRun && (gate === 'G2' || gate === 'G3')) throw await dryRun(deps, ctx, call, execute);
-  const clientKey = idempotencyKeyOf(call.meta);
   const run = async (execution: ExecutionStarted) => {
     await execution.begin();
     return execute(call.arguments);

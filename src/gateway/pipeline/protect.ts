@@ -29,7 +29,7 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
   const guard = deps.resilience.guard(call.server);
   const tool = deps.resilience.tools.of(call.server, call.tool.name);
   const timeoutMs = tool.callTimeoutMs ?? guard.callTimeoutMs;
-  const release = await guard.bulkhead.acquire(call.signal);
+  const release = guard.bulkhead.tryAcquire() ?? (await guard.bulkhead.acquire(call.signal));
   try {
     const retrySafe = mayRetry({ gate, idempotent: tool.idempotent, hasIdempotencyKey: call.meta?.[IDEMPOTENCY_META_KEY] !== undefined });
     const started = performance.now();

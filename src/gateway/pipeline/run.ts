@@ -8,7 +8,7 @@ import { NO_CONTROL, splitControlArguments } from '../../governance/control-argu
 import type { PinBook } from '../../governance/pin-book.js';
 import type { Catalog } from '../catalog.js';
 import { authorize } from './authorize.js';
-import { resolve } from './resolve.js';
+import { resolve, resolveKnown } from './resolve.js';
 import type { ArgumentValidator } from './validate.js';
 import { govern, type GovernanceDeps } from './govern.js';
 import { checkRequestSize, protect } from './protect.js';
@@ -89,7 +89,7 @@ export async function runCall(deps: PipelineDeps, request: CallRequest): Promise
     enter('admit');
     deps.resilience.rateLimiter.admit(request.caller.agent.name, request.caller.profile.name);
     enter('resolve');
-    resolved = await resolve(request, deps.catalog);
+    resolved = resolveKnown(request, deps.catalog) ?? (await resolve(request, deps.catalog));
     deps.pins.refuseQuarantined(resolved.server, resolved.tool.name, request.name);
     enter('validate');
     const gateDecision = deps.governance.gates.gateOf(resolved.server, resolved.tool);
