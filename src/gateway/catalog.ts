@@ -135,10 +135,6 @@ export class Catalog {
   }
 
   /**
-   * The tool behind an exposed name, if the profile allows it. The error is the same whether
-   * the tool is outside the profile or does not exist, so that it reveals nothing.
-   */
-  /**
    * What findTool answers when memory has it (the server's listing is remembered, or the plain-names
    * view is built), without an await; undefined otherwise, and for every name findTool refuses.
    */
@@ -153,6 +149,10 @@ export class Catalog {
     return item ? { server: split.server, item, exposed } : undefined;
   }
 
+  /**
+   * The tool behind an exposed name, if the profile allows it. The error is the same whether
+   * the tool is outside the profile or does not exist, so that it reveals nothing.
+   */
   async findTool(profile: Profile, exposed: string, options: ListOptions = {}): Promise<CatalogTool> {
     const notAllowed = () =>
       new GatehouseError('GH_TOOL_NOT_ALLOWED', `tool "${exposed}" is not available in profile "${profile.name}"`, {
