@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { inTempDir } from '../bench/lib/temp-dir.js';
 import { openSqlite } from '../src/adapters/sqlite/database.js';
@@ -17,7 +18,8 @@ import { DEFERRED_FLUSH_MS, EventOutbox } from '../src/gateway/event-outbox.js';
 // journal's process died appends what was not committed, exactly once.
 
 const event = (i: number): GatehouseEvent => ({ type: 'tool.call.succeeded', at: new Date().toISOString(), agent: 'a', tool: `t${i}`, payload: { i, text: 'é\n"' } });
-const journals = (dir: string): string[] => readdirSync(dir).filter((name) => name.includes('.events-'));
+const journals = (dir: string): string[] => readdirSync(dir).filter((name) => name.includes('.events-') && name.endsWith('.jsonl'));
+const locks = (dir: string): string[] => readdirSync(dir).filter((name) => name.includes('.events-') && name.endsWith('.lock'));
 const STORE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/event-store.js')).href;
 const OUTBOX_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/gateway/event-outbox.js')).href;
 const DATABASE_MODULE = pathToFileURL(path.join(import.meta.dirname, '../src/adapters/sqlite/database.js')).href;
@@ -74,6 +76,7 @@ test('events journaled and not committed by a killed process are appended by the
     const child = journalingProcess(file);
     await untilReady(child);
     assert.equal(journals(dir).length, 1, 'the process keeps a journal beside the database');
+    assert.equal(locks(dir).length, 1, 'and its lock');
     assert.deepEqual(stored(file).tools, ['t1'], 'a live process\'s journal is left alone: only its commit is in the store');
     assert.equal(journals(dir).length, 1);
 
@@ -81,7 +84,7 @@ test('events journaled and not committed by a killed process are appended by the
     const afterKill = stored(file);
     assert.deepEqual(afterKill.tools, ['t1', 't2', 't3'], 'the uncommitted lines were appended after the committed one, which was not appended again');
     assert.equal(afterKill.chainProblem, undefined, 'the chain verifies');
-    assert.deepEqual(journals(dir), [], 'the replayed journal is deleted');
+    assert.deepEqual([journals(dir), locks(dir)], [[], []], 'the replayed journal and its lock are deleted');
     assert.equal(afterKill.journalRows, 0, 'and its row');
     assert.deepEqual(stored(file).tools, ['t1', 't2', 't3'], 'opening again appends nothing');
   });
@@ -121,6 +124,44 @@ test('events the store refused and the outbox dead-lettered are not appended aga
     assert.deepEqual(after.tools, ['t2'], 'the replay appended event 2 and left event 1 to its letter');
     assert.equal(after.chainProblem, undefined);
     assert.deepEqual(journals(dir), []);
+  });
+});
+
+test('a journal\'s lock, not its pid, says whether its process lives: a reused pid does not keep it from replay, a pid from another namespace does not expose it', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    openSqlite(file).close();
+    const lines = (from: number) => [0, 1].map((i) => JSON.stringify({ n: i + 1, event: event(from + i) })).join('\n') + '\n';
+    // Named with this process's pid, as a container's restarted gateway has its predecessor's;
+    // the lock file is there and nobody holds it: the process that wrote it is gone.
+    const reused = `gatehouse.db.events-${process.pid}-0000aaaa.jsonl`;
+    writeFileSync(path.join(dir, reused), lines(1));
+    new Database(path.join(dir, `${reused}.lock`)).close();
+    assert.deepEqual(stored(file).tools, ['t1', 't2'], 'replayed although its pid is alive');
+    assert.deepEqual([journals(dir), locks(dir)], [[], []], 'the journal and its lock are deleted');
+
+    // Named with a pid that does not run here (a process in another pid namespace sharing the
+    // volume), its lock held: that process lives, and its journal is left alone until it ends.
+    const foreign = 'gatehouse.db.events-4194305-0000bbbb.jsonl';
+    writeFileSync(path.join(dir, foreign), lines(3));
+    const holder = new Database(path.join(dir, `${foreign}.lock`), { timeout: 0 });
+    holder.exec('BEGIN EXCLUSIVE');
+    assert.deepEqual(stored(file).tools, ['t1', 't2'], 'a held lock keeps the journal from replay');
+    assert.deepEqual([journals(dir), locks(dir)], [[foreign], [`${foreign}.lock`]], 'the journal and its lock stay');
+    holder.close();
+    assert.deepEqual(stored(file).tools, ['t1', 't2', 't3', 't4'], 'replayed once its lock is free');
+    assert.deepEqual([journals(dir), locks(dir)], [[], []]);
+  });
+});
+
+test('a journal without a lock file (an older version\'s) is left alone while its pid runs', async () => {
+  await inTempDir('gatehouse-journal', async (dir) => {
+    const file = path.join(dir, 'gatehouse.db');
+    openSqlite(file).close();
+    const old = `gatehouse.db.events-${process.ppid}-0000cccc.jsonl`;
+    writeFileSync(path.join(dir, old), `${JSON.stringify({ n: 1, event: event(1) })}\n`);
+    assert.deepEqual(stored(file).tools, []);
+    assert.deepEqual(journals(dir), [old]);
   });
 });
 

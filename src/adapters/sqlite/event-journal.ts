@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -27,9 +28,16 @@ interface SkipLine {
  * The commit follows with the outbox's next batch, and records the number of the last line it
  * holds (`event_journals.through`); a process that opens the store after this one died appends
  * the lines after that number (`leftJournals`).
+ *
+ * While the journal is open, its process holds an exclusive lock on a small SQLite file beside it
+ * (`….jsonl.lock`); the kernel drops the lock when the process ends, however it ends. A journal
+ * whose lock another process can take is left: that tells a dead process from a live one even
+ * when its pid now belongs to another process (a container's gateway restarted as pid 1 again)
+ * or to another pid namespace sharing the volume, where the pid says nothing.
  */
 export class EventJournal {
   private readonly fd: number;
+  private readonly lock: Database.Database;
   private lastWritten = 0;
   private lastCommitted = 0;
   private bytes = 0;
@@ -40,7 +48,14 @@ export class EventJournal {
     readonly name: string,
     folder: string,
   ) {
-    this.fd = openSync(path.join(folder, name), 'wx');
+    // The lock first: a journal file is never without its lock while its process lives.
+    this.lock = holdLock(path.join(folder, lockName(name)));
+    try {
+      this.fd = openSync(path.join(folder, name), 'wx');
+    } catch (error) {
+      releaseLock(this.lock);
+      throw error;
+    }
   }
 
   /** Appends the events; returns the number of the last one's line. Throws if the file cannot be written. */
@@ -93,10 +108,11 @@ export class EventJournal {
     }
   }
 
-  /** Closes and deletes the file: the process is done with it. */
+  /** Closes and deletes the file and its lock: the process is done with it. */
   remove(folder: string): void {
     closeSync(this.fd);
     unlinkSync(path.join(folder, this.name));
+    releaseLock(this.lock);
   }
 }
 
@@ -107,18 +123,80 @@ export function journalName(databaseFile: string): string {
 
 /** The journals beside `databaseFile` whose process is gone: theirs to replay. */
 export function leftJournals(databaseFile: string): string[] {
+  const folder = path.dirname(databaseFile);
   const prefix = `${path.basename(databaseFile)}.events-`;
   let names: string[];
   try {
-    names = readdirSync(path.dirname(databaseFile));
+    names = readdirSync(folder);
   } catch {
     return [];
   }
+  const locks = new Set(names.filter((name) => name.endsWith(LOCK_SUFFIX)));
   return names.filter((name) => {
     if (!name.startsWith(prefix) || !name.endsWith('.jsonl')) return false;
+    if (locks.has(lockName(name))) return lockIsFree(path.join(folder, lockName(name)));
+    // Written by a version without the lock (or its process died between the two files): its pid decides.
     const pid = Number(name.slice(prefix.length).split('-')[0]);
     return pid !== process.pid && pidGone(pid);
   });
+}
+
+/** Deletes a replayed journal and its lock file (either may be gone already: another process replayed it too). */
+export function deleteLeftJournal(folder: string, journal: string): void {
+  unlinkIfThere(path.join(folder, journal));
+  unlinkIfThere(path.join(folder, lockName(journal)));
+}
+
+const LOCK_SUFFIX = '.lock';
+
+function lockName(journal: string): string {
+  return `${journal}${LOCK_SUFFIX}`;
+}
+
+/** Opens (creating) the SQLite file and takes its exclusive lock, held until releaseLock or the process's end. */
+function holdLock(file: string): Database.Database {
+  const db = new Database(file, { timeout: 0 });
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function releaseLock(db: Database.Database): void {
+  const file = db.name;
+  db.close();
+  unlinkIfThere(file);
+}
+
+/** Whether no process holds the lock: taking it (and letting go at once) succeeds. */
+function lockIsFree(file: string): boolean {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0, fileMustExist: true });
+  } catch {
+    return false; // gone meanwhile (replayed by another process), or unreadable: not ours to replay
+  }
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  } finally {
+    db.close();
+  }
+}
+
+function unlinkIfThere(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /**

@@ -1,10 +1,9 @@
-import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { extendChain, storedEvent, type ChainedEvent, type ChainedFields } from '../../core/event-chain.js';
 import type { GatehouseEvent, StoredEvent } from '../../core/events.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SqliteDatabase } from './database.js';
-import { EventJournal, journalName, leftJournals, linesAfter } from './event-journal.js';
+import { deleteLeftJournal, EventJournal, journalName, leftJournals, linesAfter } from './event-journal.js';
 
 type EventRow = ChainedFields;
 
@@ -146,11 +145,7 @@ export class SqliteEventStore implements EventStore {
           if (lines.length > 0) this.insertAll(lines.map((line) => line.event), { name, through: lines.at(-1)!.n });
         })
         .immediate();
-      try {
-        unlinkSync(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      deleteLeftJournal(this.folder!, name);
       this.forgetMark.run(name);
     }
   }
