@@ -14,6 +14,7 @@ import { DeadLetterFile } from '../src/adapters/fs/dead-letter-file.js';
 import type { GatehouseEvent } from '../src/core/events.js';
 import { EventOutbox } from '../src/gateway/event-outbox.js';
 import { DeadLetterBox } from '../src/gateway/dead-letter-box.js';
+import { processOwner } from '../src/governance/crash-recovery.js';
 import type { EventStore } from '../src/ports/event-store.js';
 import type { DeadLetter, DeadLetterStore } from '../src/ports/dead-letter-store.js';
 import { faultNotes, faultServer, readEvents } from './helpers/faults.js';
@@ -248,7 +249,7 @@ test('a letter left retrying by a killed dlq retry is taken back by the next ret
     const elsewhere = await stuck(3, 'some-other-host:123');
 
     const retried = await box.retry(gone, 'dave', rerun);
-    assert.deepEqual([retried.status, retried.attempts, retried.claimedBy], ['retried', 5, `${hostname()}:${process.pid}`]);
+    assert.deepEqual([retried.status, retried.attempts, retried.claimedBy], ['retried', 5, processOwner()]);
     assert.deepEqual((await events.read()).map((e) => e.tool), ['t1'], 'appended once');
     assert.deepEqual(recorded.filter((e) => e.type !== 'dead_letter.added').map((e) => [e.type, e.payload.by, e.payload.claimedBy ?? null]), [
       ['dead_letter.reopened', 'dave', `${hostname()}:${exited}`],

@@ -8,6 +8,7 @@ import { openSqlite } from '../src/adapters/sqlite/database.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/event-store.js';
 import { SqliteRunsStore } from '../src/adapters/sqlite/runs-store.js';
 import type { GatehouseEvent } from '../src/core/events.js';
+import { GATEWAY_PROCESS } from '../src/governance/crash-recovery.js';
 import { closeInterruptedRuns } from '../src/governance/interrupted-runs.js';
 
 /** The pid of a process that has exited (and, having been waited for, is gone). */
@@ -34,7 +35,7 @@ test('at start, a run whose gateway process is gone gets a tool.call.failed (GH_
     const dead = `${hostname()}:${deadPid()}`;
     await events.appendBatch([
       requested('killed', dead),
-      requested('alive', `${hostname()}:${process.pid}`),
+      requested('alive', GATEWAY_PROCESS),
       requested('elsewhere', `some-other-host:${deadPid()}`),
       requested('unnamed'),
       requested('answered', dead),

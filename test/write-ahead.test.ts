@@ -70,7 +70,7 @@ test('a G1 call\'s first event is durable before it reaches the server: the gate
     const db = new Database(dbPath, { readonly: true });
     try {
       const rows = db.prepare('SELECT owner, stopped_at FROM gateway_processes ORDER BY started_at').all() as Array<{ owner: string; stopped_at: string | null }>;
-      assert.deepEqual(rows.map((row) => [row.owner.split(':').at(-1), row.stopped_at === null]), [[String(first), true], [String(second), false]]);
+      assert.deepEqual(rows.map((row) => [row.owner.split(':')[1], row.stopped_at === null]), [[String(first), true], [String(second), false]]);
     } finally {
       db.close();
     }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../core/errors.js';
-import { pidGone } from '../core/pid.js';
+import { pidGone, processStart } from '../core/pid.js';
 import type { RecordEvent } from '../core/events.js';
 import type { IdempotencyLedger, IdempotencyRecord } from '../ports/idempotency-ledger.js';
 import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry.js';
@@ -9,29 +9,41 @@ import type { ProcessLiveness, ProcessRegistry } from '../ports/process-registry
 /** Whether the process that claimed something is gone (ownerGone, ownerGoneBy). */
 export type OwnerGone = (owner: string | undefined) => boolean | Promise<boolean>;
 
-/** This process as the owner of the idempotency keys it claims. */
+const OWNER = ((start) => `${hostname()}:${process.pid}${start === undefined ? '' : `:${start}`}`)(processStart(process.pid));
+
+/**
+ * This process as the owner of what it claims: host:pid:start, the start from /proc (host:pid
+ * where /proc cannot tell), so that a process that has a dead one's pid (a container's gateway
+ * restarted as pid 1 again) is not taken for it.
+ */
 export function processOwner(): string {
-  return `${hostname()}:${process.pid}`;
+  return OWNER;
 }
 
 /**
- * This gateway process (host:pid): in each call's first event (a later start closes the runs of
- * a process that died), as the registry and its idempotency keys name it.
+ * This gateway process (host:pid:start): in each call's first event (a later start closes the
+ * runs of a process that died), as the registry and its idempotency keys name it.
  */
 export const GATEWAY_PROCESS = processOwner();
 
 /**
- * What can be known of the process ("host:pid") that claimed something: `gone` when it ran on this
- * host and its pid no longer exists (or the record is older than owners), `alive` when it runs
- * here (this process included), `unknown` when it ran on another host.
+ * What can be known of the process ("host:pid:start", or "host:pid" as versions before the start
+ * wrote it) that claimed something: `alive` when it runs here (this process included), `gone`
+ * when it ran on this host and its pid no longer exists, or now belongs to a process that started
+ * at another time (or the record is older than owners), `unknown` when it ran on another host.
  */
 export function ownerState(owner: string | undefined): 'gone' | 'alive' | 'unknown' {
   if (owner === undefined) return 'gone';
-  const at = owner.lastIndexOf(':');
-  const pid = Number(owner.slice(at + 1));
-  if (owner.slice(0, at) !== hostname() || !Number.isInteger(pid)) return 'unknown';
-  if (pid === process.pid) return 'alive';
-  return pidGone(pid) ? 'gone' : 'alive';
+  if (owner === OWNER) return 'alive';
+  const parts = /^(.+?):(\d+)(?::(\d+))?$/.exec(owner);
+  if (!parts || parts[1] !== hostname()) return 'unknown';
+  const pid = Number(parts[2]);
+  const start = parts[3];
+  // This process's pid, yet not this process: one before it that had the same pid.
+  if (pid === process.pid) return 'gone';
+  if (pidGone(pid)) return 'gone';
+  const runningSince = start === undefined ? undefined : processStart(pid);
+  return runningSince !== undefined && runningSince !== start ? 'gone' : 'alive';
 }
 
 /**

@@ -12,7 +12,7 @@ export interface KeyedCall {
   key: string;
   fingerprint: string;
   retentionMs: number;
-  /** This process ("host:pid"), so that a restart can tell its dead predecessor's calls from a live neighbour's. */
+  /** This process ("host:pid:start"), so that a restart can tell its dead predecessor's calls from a live neighbour's. */
   owner: string;
 }
 

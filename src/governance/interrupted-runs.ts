@@ -9,7 +9,7 @@ const MAX_RUNNING = 10_000;
 /**
  * Crash recovery for the runs view, at start: a call whose gateway process died before it
  * answered would stay `running` for ever. Its `tool.call.requested` names that process
- * (`gateway`, host:pid); when the process is gone (checked as for idempotency keys, every doubt
+ * (`gateway`, host:pid:start); when the process is gone (checked as for idempotency keys, every doubt
  * leaving the run open), the call gets the outcome event it never had, a
  * `tool.call.failed` with GH_GATEWAY_STOPPED. Whether it ran downstream is not known here; a
  * keyed call's key says that (`commit.unknown`). Returns the runs closed.

@@ -33,7 +33,7 @@ export interface DeadLetter extends NewDeadLetter {
   settledAt?: string;
   settledBy?: string;
   settleReason?: string;
-  /** The process ("host:pid") of the `dlq retry` that last moved it to `retrying`. */
+  /** The process ("host:pid:start") of the `dlq retry` that last moved it to `retrying`. */
   claimedBy?: string;
 }
 
@@ -44,7 +44,7 @@ export interface DeadLetterChange {
   reason?: string;
   /** A retry that failed again: its failure, and one more attempt. */
   error?: { code: string; message: string };
-  /** The process ("host:pid") moving it to `retrying`. */
+  /** The process ("host:pid:start") moving it to `retrying`. */
   owner?: string;
 }
 

@@ -17,7 +17,7 @@ export interface IdempotencyRecord {
   result?: unknown;
   createdAt: string;
   expiresAt: string;
-  /** The process that claimed the key ("host:pid"); absent on records older than crash recovery. */
+  /** The process that claimed the key ("host:pid:start", "host:pid" before the start was added); absent on records older than crash recovery. */
   owner?: string;
   /** When the call went downstream; absent while it has not (waiting for an approval, say). */
   startedAt?: string;

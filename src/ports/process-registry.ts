@@ -6,7 +6,7 @@
 export type ProcessLiveness = 'live' | 'silent' | 'stopped' | 'unregistered';
 
 /**
- * Gateway processes ("host:pid") say that they are alive, so that a gateway on another host can
+ * Gateway processes ("host:pid:start") say that they are alive, so that a gateway on another host can
  * tell one that died from one that is busy: a pid can only be checked on its own host.
  */
 export interface ProcessRegistry {

@@ -32,7 +32,7 @@ export interface GovernanceDeps {
   trust: TrustPolicy;
   settings: { confirmTtlMs: number; idempotencyRetentionMs: number };
   record: RecordEvent;
-  /** This process as an idempotency key's owner ("host:pid"): see crash-recovery.ts. */
+  /** This process as an idempotency key's owner ("host:pid:start"): see crash-recovery.ts. */
   owner: string;
 }
 
