@@ -131,6 +131,25 @@ describe('resilience rules (pure)', () => {
     assert.deepEqual(events, ['opened', 'half_opened', 'closed']);
   });
 
+  test('circuit: the stragglers of the last 8 lost connections count no more; one of an older connection counts again', async () => {
+    const circuit = new ServerCircuit(
+      's',
+      { enabled: true, consecutiveFailures: 10, samplingWindowMs: 1000, minimumCallsPerSecond: 1, halfOpenAfterMs: 60_000 },
+      { opened: () => undefined, halfOpened: () => undefined, closed: () => undefined },
+    );
+    const fail = (incident: string) => assert.rejects(circuit.run(() => Promise.reject(down(incident))));
+    // Nine lost connections: nine failures in a row, one short of opening.
+    for (let i = 1; i <= 9; i += 1) await fail(`s#${i}`);
+    assert.equal(circuit.status().state, 'closed');
+    // Late failures of the last eight connections (s#2 … s#9) are already counted.
+    await fail('s#9');
+    await fail('s#2');
+    assert.equal(circuit.status().state, 'closed');
+    // s#1 is past the memory of eight: its straggler counts as a new failure, the tenth.
+    await fail('s#1');
+    assert.equal(circuit.status().state, 'open');
+  });
+
   test('bulkhead: a slot released twice is freed once, and a call cancelled before it waits takes no place in the queue', async () => {
     const bulkhead = new Bulkhead('s', 1, 1);
     const first = await bulkhead.acquire(undefined);
