@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { validateConfig } from '../src/config/load.js';
 import { sha256Hex } from '../src/core/binding.js';
 import { isGatehouseError } from '../src/core/errors.js';
@@ -65,6 +67,40 @@ test('a token file that is a folder, lies under a file, or is empty stops the st
     // A missing file is made, once.
     const made = book(agentWith('new/token'));
     assert.deepEqual(made.warnings, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('processes that start together with a token file to create agree on one token, and none reads it empty', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-token-race-'));
+  const tokens = pathToFileURL(path.join(import.meta.dirname, '../src/gateway/tokens.js')).href;
+  try {
+    for (let round = 0; round < 8; round += 1) {
+      const file = path.join(dir, `round-${round}`, 'agent.token');
+      const go = path.join(dir, `go-${round}`);
+      // Each waits for the same moment, then reads or creates the file and prints what it got.
+      const script = `
+        const { existsSync } = await import('node:fs');
+        const { readOrCreateTokenFile } = await import(${JSON.stringify(tokens)});
+        while (!existsSync(${JSON.stringify(go)})) await new Promise((resolve) => setImmediate(resolve));
+        process.stdout.write(JSON.stringify(readOrCreateTokenFile(${JSON.stringify(file)})));`;
+      const children = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+      const outputs = children.map(
+        (child) =>
+          new Promise<string>((resolve, reject) => {
+            let out = '';
+            child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+            child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string) : reject(new Error(`a process exited with ${code}`))));
+          }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300)); // all started and waiting
+      writeFileSync(go, '');
+      const seen = await Promise.all(outputs);
+      assert.equal(new Set(seen).size, 1, `round ${round}: one token for all (${seen.join(', ')})`);
+      assert.match(seen[0]!, /^[\w-]{43}$/, 'a token, not an empty read');
+      assert.deepEqual(readdirSync(path.dirname(file)), ['agent.token'], 'no draft left behind');
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

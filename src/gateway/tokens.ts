@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GatehouseConfig } from '../config/load.js';
 import { sha256Hex } from '../core/binding.js';
@@ -99,14 +99,23 @@ function tokenDigest(
   return sha256Hex(token);
 }
 
-/** Reads a token file, creating it with 32 random bytes (base64url, mode 0600) when it does not exist. */
+/**
+ * Reads a token file, creating it with 32 random bytes (base64url, mode 0600) when it does not
+ * exist. The token is written to a file of this process's own first and then linked into place,
+ * which fails if the file exists: processes starting together agree on one token, and none reads
+ * the file between its creation and its content (as with an exclusive create, then a write).
+ */
 export function readOrCreateTokenFile(file: string): string {
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
+    const draft = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.new`;
+    writeFileSync(draft, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(draft, file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // another process made it first
+    } finally {
+      unlinkSync(draft);
     }
   }
   chmodSync(file, 0o600);
