@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { CallToolResultSchema, ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { cancellationOf } from '../src/core/cancellation.js';
 import { DirectRequests } from '../src/downstream/direct-requests.js';
 
 // The direct tools/call path (src/downstream/direct-requests.ts) against a hand-driven server end:
@@ -47,7 +48,7 @@ test('a timeout and an abort each send notifications/cancelled for the request a
   const timedOut = direct.request(call, CallToolResultSchema, { timeout: 50 });
   await assert.rejects(timedOut, (error: unknown) => error instanceof McpError && error.code === ErrorCode.RequestTimeout && (error.data as { timeout: number }).timeout === 50);
   const controller = new AbortController();
-  const aborted = direct.request(call, CallToolResultSchema, { timeout: 5_000, signal: controller.signal });
+  const aborted = direct.request(call, CallToolResultSchema, { timeout: 5_000, cancel: cancellationOf(controller.signal) });
   await tick();
   controller.abort('the agent cancelled');
   await assert.rejects(aborted, (error: unknown) => error instanceof McpError && /the agent cancelled/.test(error.message));
@@ -55,7 +56,7 @@ test('a timeout and an abort each send notifications/cancelled for the request a
   const ids = received.filter((message) => 'id' in message).map((message) => (message as { id: string }).id);
   const cancelled = received.filter((message) => 'method' in message && message.method === 'notifications/cancelled').map((message) => (message as unknown as { params: { requestId: string } }).params.requestId);
   assert.deepEqual(cancelled, ids);
-  await assert.rejects(direct.request(call, CallToolResultSchema, { timeout: 5_000, signal: controller.signal }), /the agent cancelled/, 'an aborted signal refuses at once');
+  await assert.rejects(direct.request(call, CallToolResultSchema, { timeout: 5_000, cancel: cancellationOf(controller.signal) }), /the agent cancelled/, 'an aborted signal refuses at once');
 });
 
 test('a lost connection fails every request waiting; responses that are not its own go on to the SDK', async () => {

@@ -1,4 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Cancellation } from '../core/cancellation.js';
 import { CallToolResultSchema, ErrorCode, McpError, type JSONRPCMessage, type Request, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 
@@ -35,24 +36,23 @@ export class DirectRequests {
     };
   }
 
-  request<S extends z.ZodType<Result>>(request: Request, schema: S, options: { timeout: number; signal?: AbortSignal }): Promise<z.output<S>> {
+  request<S extends z.ZodType<Result>>(request: Request, schema: S, options: { timeout: number; cancel?: Cancellation | undefined }): Promise<z.output<S>> {
     const id = `gh-${++this.nextId}`;
     return new Promise((resolve, reject) => {
-      const { signal, timeout } = options;
-      signal?.throwIfAborted();
+      const { cancel: cancellation, timeout } = options;
+      if (cancellation?.aborted) throw cancellation.reason;
       const end = (): void => {
         this.waiting.delete(id);
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
       };
       const cancel = (reason: unknown): void => {
         end();
         this.transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason) } }).catch(() => undefined);
         reject(reason instanceof McpError ? reason : new McpError(ErrorCode.RequestTimeout, String(reason)));
       };
-      const onAbort = (): void => cancel(signal?.reason);
       const timer = setTimeout(() => cancel(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout })), timeout);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const stopListening = cancellation?.onAbort((reason) => cancel(reason));
       this.waiting.set(id, {
         settle: (message) => {
           end();

@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { cancellationOf, type Cancellation } from '../core/cancellation.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -150,7 +151,7 @@ export class ServerConnection {
     request: Request,
     resultSchema: S,
     caller: DownstreamCaller | undefined,
-    options: RequestOptions = {},
+    options: RequestOptions & { cancel?: Cancellation } = {},
   ): Promise<z.output<S>> {
     const client = this.client ?? (await this.connect());
     const generation = this.generation;
@@ -159,9 +160,10 @@ export class ServerConnection {
     this.clearIdleTimer();
     try {
       const direct = request.method === 'tools/call' && !options.onprogress ? this.direct.get(client) : undefined;
+      const { cancel, ...sdkOptions } = options;
       const result = direct
-        ? await direct.request(request, resultSchema, { timeout: options.timeout ?? this.timings.callTimeoutMs, signal: options.signal })
-        : ((await client.request(request, resultSchema, { timeout: this.timings.callTimeoutMs, ...options })) as z.output<S>);
+        ? await direct.request(request, resultSchema, { timeout: options.timeout ?? this.timings.callTimeoutMs, cancel: cancel ?? (options.signal && cancellationOf(options.signal)) })
+        : ((await client.request(request, resultSchema, { timeout: this.timings.callTimeoutMs, ...sdkOptions, ...(cancel ? { signal: cancel.signal } : {}) })) as z.output<S>);
       this.consecutiveCrashes = 0; // a server that answered since its last crash is healthy again
       return result;
     } catch (error) {

@@ -73,7 +73,7 @@ export class ApprovedCallRunner {
       name: approval.exposedName,
       arguments: { ...approval.arguments, approval_id: approval.id },
       meta: undefined,
-      signal: undefined,
+      cancel: undefined,
       onProgress: undefined,
       via: 'approved',
     };
@@ -114,7 +114,7 @@ export async function rerunDeadCall(gateway: Gateway, letter: DeadLetter): Promi
     name: payload.exposedName,
     arguments: payload.arguments,
     meta: undefined,
-    signal: undefined,
+    cancel: undefined,
     onProgress: undefined,
     via: 'approved' as const,
     server,

@@ -11,6 +11,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { CallCancellation, cancellationOf, type Cancellation } from '../core/cancellation.js';
 import { isPlainToolCall } from './params-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -24,7 +25,7 @@ interface ProtocolInternals {
 /**
  * Hands a plain tools/call (params-guard.ts: a name, arguments absent or an object, no `_meta`,
  * no `task`) to `handler` straight from the transport, doing for it what the SDK Protocol's
- * `_onrequest` does for such a request: an AbortController in the Protocol's own map (so that
+ * `_onrequest` does for such a request: a cancellation in the Protocol's own map (so that
  * `notifications/cancelled` and the connection's close abort it, as they abort the SDK's), the
  * handler's `extra` (its notifications and requests travel on this request, as `relatedRequestId`),
  * no answer once aborted, and a thrown error answered as the SDK answers it. It skips the
@@ -33,6 +34,17 @@ interface ProtocolInternals {
  * call to the SDK, when this SDK's Protocol does not keep its controllers where expected.
  * Install after the server's connect and its other wrappers.
  */
+/** The cancellation of each call this path hands on, by its handler's `extra` (callCancellation). */
+const cancellations = new WeakMap<Extra, Cancellation>();
+
+/**
+ * A tool call's cancellation, from its handler's `extra`: the one this path made (whose
+ * AbortSignal is made only if something asks for it), or one following the SDK's signal.
+ */
+export function callCancellation(extra: Extra): Cancellation {
+  return cancellations.get(extra) ?? cancellationOf(extra.signal);
+}
+
 export function answerPlainToolCalls(server: Server, transport: Transport, handler: ToolCallHandler): boolean {
   const controllers = (server as unknown as ProtocolInternals)._requestHandlerAbortControllers;
   const deliver = transport.onmessage;
@@ -42,27 +54,31 @@ export function answerPlainToolCalls(server: Server, transport: Transport, handl
     if (!('id' in message) || !isPlainToolCall(message)) return deliver(message, info);
     const request = message as JSONRPCRequest;
     const id = request.id;
-    const controller = new AbortController();
+    // In the Protocol's map as its own controllers are: notifications/cancelled and a closed connection abort it.
+    const controller = new CallCancellation();
     controllers.set(id, controller);
     const extra: Extra = {
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
       sessionId: transport.sessionId,
       requestId: id,
       authInfo: info?.authInfo,
       requestInfo: info?.requestInfo,
       sendNotification: async (notification) => {
-        if (!controller.signal.aborted) await server.notification(notification, { relatedRequestId: id });
+        if (!controller.aborted) await server.notification(notification, { relatedRequestId: id });
       },
       sendRequest: async (r, resultSchema, options) => {
-        if (controller.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Request was cancelled');
+        if (controller.aborted) throw new McpError(ErrorCode.ConnectionClosed, 'Request was cancelled');
         return server.request(r, resultSchema, { ...options, relatedRequestId: id });
       },
     };
+    cancellations.set(extra, controller);
     handler(request as unknown as CallToolRequest, extra)
       .then(
-        (result) => (controller.signal.aborted ? undefined : transport.send({ jsonrpc: '2.0', id, result } as JSONRPCMessage)),
+        (result) => (controller.aborted ? undefined : transport.send({ jsonrpc: '2.0', id, result } as JSONRPCMessage)),
         (error: { code?: unknown; message?: string; data?: unknown }) =>
-          controller.signal.aborted
+          controller.aborted
             ? undefined
             : transport.send({
                 jsonrpc: '2.0',

@@ -39,7 +39,7 @@ import { toMcpError, toolCallFailure } from './errors.js';
 import { sharedJsonSchemaValidator } from '../downstream/json-schema-validator.js';
 import { guardRequestParams } from './params-guard.js';
 import { dispatchByShape } from '../downstream/dispatch-by-shape.js';
-import { answerPlainToolCalls, type ToolCallHandler } from './direct-calls.js';
+import { answerPlainToolCalls, callCancellation, type ToolCallHandler } from './direct-calls.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -111,7 +111,7 @@ export function createMcpSession(gateway: Gateway, agent: AgentIdentity, profile
       name: request.params.name,
       arguments: request.params.arguments ?? {},
       meta: Object.keys(meta).length > 0 ? meta : undefined,
-      signal: extra.signal,
+      cancel: callCancellation(extra),
       onProgress:
         progressToken === undefined
           ? undefined

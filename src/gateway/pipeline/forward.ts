@@ -24,7 +24,7 @@ export async function forward(call: DecidedCall, connection: ServerConnection, t
   try {
     const result = await connection.request({ method: 'tools/call', params }, CallToolResultSchema, call.caller.downstreamCaller, {
       ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
-      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.cancel ? { cancel: call.cancel } : {}),
       ...(call.onProgress ? { onprogress: call.onProgress, resetTimeoutOnProgress: true } : {}),
     });
     span.end(result);
@@ -39,7 +39,7 @@ export async function forward(call: DecidedCall, connection: ServerConnection, t
 function downstreamFailure(call: DecidedCall, error: unknown, connection: ServerConnection): GatehouseError {
   if (isGatehouseError(error)) return error;
   const data = { server: call.server, tool: call.name };
-  if (call.signal?.aborted) return new GatehouseError('GH_CANCELLED', `call to "${call.name}" was cancelled by the client`, data);
+  if (call.cancel?.aborted) return new GatehouseError('GH_CANCELLED', `call to "${call.name}" was cancelled by the client`, data);
   if (error instanceof McpError) {
     const verdict = verdictOf(error.data);
     if (verdict) return new GatehouseError(verdict.code, `server "${call.server}", "${call.name}": ${verdict.message}`, { ...data, ...verdict.data });

@@ -331,7 +331,7 @@ async function waitWithProgress(deps: GovernanceDeps, request: ApprovalRequest, 
     });
   }
   try {
-    return await deps.desk.waitForDecision(request.id, call.signal);
+    return await deps.desk.waitForDecision(request.id, call.cancel?.signal);
   } finally {
     stopAsking.abort();
     if (timer) clearInterval(timer);

@@ -29,7 +29,7 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
   const guard = deps.resilience.guard(call.server);
   const tool = deps.resilience.tools.of(call.server, call.tool.name);
   const timeoutMs = tool.callTimeoutMs ?? guard.callTimeoutMs;
-  const release = guard.bulkhead.tryAcquire() ?? (await guard.bulkhead.acquire(call.signal));
+  const release = guard.bulkhead.tryAcquire() ?? (await guard.bulkhead.acquire(call.cancel?.signal));
   try {
     const retrySafe = mayRetry({ gate, idempotent: tool.idempotent, hasIdempotencyKey: call.meta?.[IDEMPOTENCY_META_KEY] !== undefined });
     const started = performance.now();
@@ -44,7 +44,7 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
         const transient = isGatehouseError(error) && RETRYABLE_CODES.has(error.code) && error.data.startTimedOut !== true;
         // A call in flight when the server died may be what killed it: one more try, not two (each crash fails every call in flight).
         const retries = isGatehouseError(error) && error.data.incident !== undefined ? Math.min(1, guard.retry.maxRetries) : guard.retry.maxRetries;
-        if (!transient || !retrySafe || attempt > retries || call.signal?.aborted) throw error;
+        if (!transient || !retrySafe || attempt > retries || call.cancel?.aborted) throw error;
         const delayMs = retryDelayMs(attempt, guard.retry.baseDelayMs, guard.retry.maxDelayMs);
         const now = performance.now();
         if (now - started + delayMs + (now - attemptStarted) >= budgetMs) throw error;
@@ -56,7 +56,7 @@ export async function protect(deps: ProtectDeps, call: DecidedCall, gate: Gate, 
           tool: call.tool.name,
           payload: { session: call.caller.session, retry: attempt, of: guard.retry.maxRetries, delayMs, code: error.code, message: error.message, gate, idempotent: tool.idempotent },
         });
-        await sleep(delayMs, call.signal);
+        await sleep(delayMs, call.cancel?.signal);
       }
     }
   } finally {

@@ -1,4 +1,5 @@
 import type { Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Cancellation } from '../../core/cancellation.js';
 import type { DownstreamCaller } from '../../downstream/caller-registry.js';
 import type { AgentIdentity } from '../tokens.js';
 import type { Profile } from '../profiles.js';
@@ -21,7 +22,8 @@ export interface CallRequest {
   arguments: Record<string, unknown>;
   /** The client's `_meta`, minus the progress token (which the gateway replaces with its own). */
   meta: Record<string, unknown> | undefined;
-  signal: AbortSignal | undefined;
+  /** The client's cancellation of the call (its `signal` is made only when something asks for it). */
+  cancel: Cancellation | undefined;
   /** Set when the client asked for progress; receives the downstream server's progress. */
   onProgress: ((progress: Progress) => void) | undefined;
   /**
