@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Cancellation } from '../core/cancellation.js';
 import { CallToolResultSchema, ErrorCode, McpError, type JSONRPCMessage, type Request, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
+import type { Cancellation } from '../core/cancellation.js';
 
 interface Waiting {
   settle: (message: JSONRPCMessage) => void;
@@ -16,7 +16,7 @@ interface Waiting {
  * `gatehouse connect`, about 10 µs a call measured (interleaved runs with and without). The
  * result is parsed with the caller's schema, as the SDK parses it (a tools/call result of plain
  * text is told by its keys instead: isPlainTextResult); an error response, a timeout (`notifications/cancelled` sent, McpError
- * RequestTimeout with `{ timeout }`), an abort (cancelled, rejected with the signal's reason)
+ * RequestTimeout with `{ timeout }`), an abort (cancelled, rejected with the cancellation's reason)
  * and a closed connection (McpError ConnectionClosed) end it as they end the SDK's. Ids are
  * strings (`gh-1`, …), so they never meet the SDK's numbers.
  */

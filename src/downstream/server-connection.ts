@@ -1,5 +1,4 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cancellationOf, type Cancellation } from '../core/cancellation.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -34,6 +33,7 @@ import { dispatchByShape } from './dispatch-by-shape.js';
 import { DirectRequests } from './direct-requests.js';
 import { CallerRegistry, type DownstreamCaller } from './caller-registry.js';
 import { markIncident } from './incidents.js';
+import { cancellationOf, type Cancellation } from '../core/cancellation.js';
 
 /** `failed`: it crashed maxConsecutiveCrashes times in a row; it is started again only after its backoff. */
 export type ServerState = 'stopped' | 'starting' | 'running' | 'crashed' | 'failed';

@@ -22,6 +22,17 @@ interface ProtocolInternals {
   _requestHandlerAbortControllers?: unknown;
 }
 
+/** The cancellation of each call this path hands on, by its handler's `extra` (callCancellation). */
+const cancellations = new WeakMap<Extra, Cancellation>();
+
+/**
+ * A tool call's cancellation, from its handler's `extra`: the one this path made (whose
+ * AbortSignal is made only if something asks for it), or one following the SDK's signal.
+ */
+export function callCancellation(extra: Extra): Cancellation {
+  return cancellations.get(extra) ?? cancellationOf(extra.signal);
+}
+
 /**
  * Hands a plain tools/call (params-guard.ts: a name, arguments absent or an object, no `_meta`,
  * no `task`) to `handler` straight from the transport, doing for it what the SDK Protocol's
@@ -34,17 +45,6 @@ interface ProtocolInternals {
  * call to the SDK, when this SDK's Protocol does not keep its controllers where expected.
  * Install after the server's connect and its other wrappers.
  */
-/** The cancellation of each call this path hands on, by its handler's `extra` (callCancellation). */
-const cancellations = new WeakMap<Extra, Cancellation>();
-
-/**
- * A tool call's cancellation, from its handler's `extra`: the one this path made (whose
- * AbortSignal is made only if something asks for it), or one following the SDK's signal.
- */
-export function callCancellation(extra: Extra): Cancellation {
-  return cancellations.get(extra) ?? cancellationOf(extra.signal);
-}
-
 export function answerPlainToolCalls(server: Server, transport: Transport, handler: ToolCallHandler): boolean {
   const controllers = (server as unknown as ProtocolInternals)._requestHandlerAbortControllers;
   const deliver = transport.onmessage;
