@@ -15,9 +15,10 @@ interface Waiting {
  * listener, the response's type-guard parse): about 30 µs of a call's samples in a profile of
  * `gatehouse connect`, about 10 µs a call measured (interleaved runs with and without). The
  * result is parsed with the caller's schema, as the SDK parses it (a tools/call result of plain
- * text is told by its keys instead: isPlainTextResult); an error response, a timeout (`notifications/cancelled` sent, McpError
- * RequestTimeout with `{ timeout }`), an abort (cancelled, rejected with the cancellation's reason)
- * and a closed connection (McpError ConnectionClosed) end it as they end the SDK's. Ids are
+ * text is told by its keys instead: isPlainTextResult); an error response, a timeout
+ * (`notifications/cancelled` sent, McpError RequestTimeout with `{ timeout }`), an abort (cancelled,
+ * rejected with the cancellation's reason) and a closed connection (McpError ConnectionClosed)
+ * end it as they end the SDK's. Ids are
  * strings (`gh-1`, …), so they never meet the SDK's numbers.
  */
 export class DirectRequests {
