@@ -108,8 +108,8 @@ export class Catalog {
 
   async tools(profile: Profile, options: ListOptions = {}): Promise<CatalogTool[]> {
     if (!options.cachedOnly) {
-      const memo = this.views.get(profile.name);
-      if (memo && memo.version === this.version) return memo.tools;
+      const memo = this.currentView(profile);
+      if (memo) return memo.tools;
     }
     // The version the listings are read at: one stored while they are read makes this view stale at once.
     const version = this.version;
@@ -139,14 +139,23 @@ export class Catalog {
    * view is built), without an await; undefined otherwise, and for every name findTool refuses.
    */
   knownTool(profile: Profile, exposed: string): CatalogTool | undefined {
-    if (profile.names === 'plain') {
-      const memo = this.views.get(profile.name);
-      return memo && memo.version === this.version ? memo.toolsByName.get(exposed) : undefined;
-    }
+    if (profile.names === 'plain') return this.currentView(profile)?.toolsByName.get(exposed);
+    const target = this.allowedTarget(profile, exposed);
+    if (!target) return undefined;
+    const item = this.remembered.get(target.server)?.tools.find((candidate) => candidate.name === target.name);
+    return item ? { server: target.server, item, exposed } : undefined;
+  }
+
+  /** The profile's memoized view, if no listing changed since it was made. */
+  private currentView(profile: Profile): ProfileView | undefined {
+    const memo = this.views.get(profile.name);
+    return memo && memo.version === this.version ? memo : undefined;
+  }
+
+  /** The server and tool a namespaced name points at, if the profile allows that tool. */
+  private allowedTarget(profile: Profile, exposed: string): { server: string; name: string } | undefined {
     const split = splitExposedName(exposed);
-    if (!split || !profile.servers.includes(split.server) || !profile.allows(split.server, split.name)) return undefined;
-    const item = this.remembered.get(split.server)?.tools.find((candidate) => candidate.name === split.name);
-    return item ? { server: split.server, item, exposed } : undefined;
+    return split && profile.servers.includes(split.server) && profile.allows(split.server, split.name) ? split : undefined;
   }
 
   /**
@@ -161,14 +170,13 @@ export class Catalog {
       });
     if (profile.names === 'plain') {
       // A plain name says nothing about its server: look it up in the profile's whole view.
-      const memo = this.views.get(profile.name);
-      const byName = memo && memo.version === this.version && !options.cachedOnly ? memo.toolsByName : undefined;
+      const byName = options.cachedOnly ? undefined : this.currentView(profile)?.toolsByName;
       const found = byName ? byName.get(exposed) : (await this.tools(profile, options)).find((tool) => tool.exposed === exposed);
       if (!found) throw notAllowed();
       return found;
     }
-    const split = splitExposedName(exposed);
-    if (!split || !profile.servers.includes(split.server) || !profile.allows(split.server, split.name)) throw notAllowed();
+    const split = this.allowedTarget(profile, exposed);
+    if (!split) throw notAllowed();
     let listing = await this.cached(split.server);
     if (!listing) {
       if (options.cachedOnly) {
