@@ -60,10 +60,9 @@ export class EventOutbox {
 
   append(event: GatehouseEvent): Promise<void> {
     if (this.store.journal) {
-      this.queue.push({ event, done: NOTHING });
       // Durable once journaled: it rides with the next batch, as an enqueued event does, and
       // every call in those 100 ms shares one commit instead of each paying one.
-      this.deferred ??= setTimeout(() => void this.flush(), DEFERRED_FLUSH_MS);
+      this.enqueue(event);
       if (this.journalQueued()) return Promise.resolve();
       // The journal could not be written: wait for the commit, as without one.
       const pending = this.queue.at(-1)!;

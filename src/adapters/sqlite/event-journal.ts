@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { GatehouseEvent } from '../../core/events.js';
@@ -143,8 +143,8 @@ export function leftJournals(databaseFile: string): string[] {
 
 /** Deletes a replayed journal and its lock file (either may be gone already: another process replayed it too). */
 export function deleteLeftJournal(folder: string, journal: string): void {
-  unlinkIfThere(path.join(folder, journal));
-  unlinkIfThere(path.join(folder, lockName(journal)));
+  rmSync(path.join(folder, journal), { force: true });
+  rmSync(path.join(folder, lockName(journal)), { force: true });
 }
 
 const LOCK_SUFFIX = '.lock';
@@ -168,7 +168,7 @@ function holdLock(file: string): Database.Database {
 function releaseLock(db: Database.Database): void {
   const file = db.name;
   db.close();
-  unlinkIfThere(file);
+  rmSync(file, { force: true });
 }
 
 /** Whether no process holds the lock: taking it (and letting go at once) succeeds. */
@@ -188,14 +188,6 @@ function lockIsFree(file: string): boolean {
     throw error;
   } finally {
     db.close();
-  }
-}
-
-function unlinkIfThere(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 
