@@ -18,8 +18,7 @@ interface Waiting {
  * text is told by its keys instead: isPlainTextResult); an error response, a timeout
  * (`notifications/cancelled` sent, McpError RequestTimeout with `{ timeout }`), an abort (cancelled,
  * rejected with the cancellation's reason) and a closed connection (McpError ConnectionClosed)
- * end it as they end the SDK's. Ids are
- * strings (`gh-1`, …), so they never meet the SDK's numbers.
+ * end it as they end the SDK's. Ids are strings (`gh-1`, …), so they never meet the SDK's numbers.
  */
 export class DirectRequests {
   private readonly waiting = new Map<string, Waiting>();
